@@ -1,0 +1,88 @@
+import { KernelError } from "./errors.js";
+
+/** An RGBA8 image in ImageData layout. `ImageData` itself satisfies this interface. */
+export interface RgbaImage {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8ClampedArray | Uint8Array;
+}
+
+/** What the kernels return: always a fresh buffer, never a view of the input. */
+export interface RgbaResult extends RgbaImage {
+  readonly data: Uint8ClampedArray;
+}
+
+/** A rectangle in pixels. */
+export interface Rect {
+  readonly x: number;
+  readonly y: number;
+  readonly width: number;
+  readonly height: number;
+}
+
+/**
+ * The most pixels one call takes: two RGBA buffers plus scratch must fit 32-bit wasm memory
+ * (4 GiB), with room to spare for the planes canny keeps. Larger images go through the
+ * engine, which tiles them.
+ */
+export const MAX_PIXELS = 268_435_456; // 2^28, e.g. 16384 × 16384
+
+const isSize = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v > 0;
+
+/** Throws INVALID_IMAGE / IMAGE_TOO_LARGE with the reason; returns the byte length. */
+export function checkImage(image: RgbaImage, label = "image"): number {
+  if (!image || typeof image !== "object")
+    throw new KernelError("INVALID_IMAGE", `${label} must be an object {width, height, data}`);
+  const { width, height, data } = image;
+  if (!isSize(width)) throw new KernelError("INVALID_IMAGE", `${label}.width must be a positive integer, got ${String(width)}`);
+  if (!isSize(height))
+    throw new KernelError("INVALID_IMAGE", `${label}.height must be a positive integer, got ${String(height)}`);
+  if (!(data instanceof Uint8ClampedArray || data instanceof Uint8Array)) {
+    throw new KernelError("INVALID_IMAGE", `${label}.data must be a Uint8ClampedArray or Uint8Array of RGBA bytes`);
+  }
+  if (width * height > MAX_PIXELS) {
+    throw new KernelError(
+      "IMAGE_TOO_LARGE",
+      `${label} is ${width}×${height} = ${width * height} pixels; one kernel call takes at most ${MAX_PIXELS}. Tile it (the engine does).`,
+    );
+  }
+  const bytes = width * height * 4;
+  if (data.length !== bytes) {
+    throw new KernelError(
+      "INVALID_IMAGE",
+      `${label}.data has ${data.length} bytes; a ${width}×${height} RGBA image needs width·height·4 = ${bytes}`,
+    );
+  }
+  return bytes;
+}
+
+/** Checks that `rect` lies inside a width×height image. */
+export function checkRect(rect: Rect, width: number, height: number, label = "rect"): void {
+  const ok =
+    rect &&
+    Number.isInteger(rect.x) &&
+    Number.isInteger(rect.y) &&
+    isSize(rect.width) &&
+    isSize(rect.height) &&
+    rect.x >= 0 &&
+    rect.y >= 0 &&
+    rect.x + rect.width <= width &&
+    rect.y + rect.height <= height;
+  if (!ok) {
+    throw new KernelError(
+      "INVALID_IMAGE",
+      `${label} ${JSON.stringify(rect)} must be integers with a positive size inside the ${width}×${height} image`,
+    );
+  }
+}
+
+/** Copies `rect` out of an RGBA buffer. */
+export function crop(image: RgbaImage, rect: Rect): RgbaResult {
+  const out = new Uint8ClampedArray(rect.width * rect.height * 4);
+  const rowBytes = rect.width * 4;
+  for (let y = 0; y < rect.height; y++) {
+    const from = ((rect.y + y) * image.width + rect.x) * 4;
+    out.set(image.data.subarray(from, from + rowBytes), y * rowBytes);
+  }
+  return { width: rect.width, height: rect.height, data: out };
+}

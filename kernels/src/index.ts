@@ -1,0 +1,26 @@
+/**
+ * @tessera/kernels: SIMD WebAssembly image kernels over RGBA8 buffers.
+ *
+ * ```js
+ * import { loadKernels } from "@tessera/kernels";
+ * const k = await loadKernels();
+ * const out = k.run(imageData, "gaussian-blur(sigma=2) | sobel");
+ * ```
+ */
+export { KernelError, type KernelErrorCode, PipelineError, type PipelineLocation } from "./errors.js";
+export { equalizeLut, HISTOGRAM_BINS, type Lut, lumaAboveBin, normalizeLut, otsuLevel } from "./global.js";
+export { crop, MAX_PIXELS, type Rect, type RgbaImage, type RgbaResult } from "./image.js";
+export { Kernels } from "./kernels.js";
+export { compileKernels, type KernelSource, loadKernels } from "./loader.js";
+export { describeAllowed } from "./params.js";
+export { formatPipeline, MAX_STEPS, type Pipeline, type PipelineInput, parsePipeline, type Step } from "./pipeline.js";
+export {
+  getOp,
+  type OpCategory,
+  type OpKind,
+  type OpSpec,
+  ops,
+  type ParamSpec,
+  type Params,
+  type ParamValue,
+} from "./registry.js";

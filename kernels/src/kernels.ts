@@ -1,0 +1,158 @@
+import { KernelError, PipelineError } from "./errors.js";
+import { executors, lumaHistogram } from "./exec.js";
+import { checkImage, checkRect, type Rect, type RgbaImage, type RgbaResult } from "./image.js";
+import { type Pipeline, type PipelineInput, parsePipeline, type Step } from "./pipeline.js";
+import { ops } from "./registry.js";
+import { align16, Heap, type WasmExports } from "./wasm.js";
+
+/**
+ * A loaded kernel instance: one WebAssembly instance and its memory. Not thread-safe; use one
+ * per thread (web worker, worker_thread). Calls are synchronous.
+ */
+export class Kernels {
+  private readonly heap: Heap;
+
+  constructor(wasm: WasmExports) {
+    this.heap = new Heap(wasm);
+  }
+
+  /** Bytes of wasm memory in use; grows with the largest image, never with the call count. */
+  get memoryBytes(): number {
+    return this.heap.wasm.memory.buffer.byteLength;
+  }
+
+  /**
+   * Runs a pipeline on a whole image and returns a new image; the input is never modified.
+   * `pipeline` is text (`"gaussian-blur(sigma=2) | sobel"`), a JSON step array, or the result
+   * of parsePipeline.
+   */
+  run(image: RgbaImage, pipeline: PipelineInput | Pipeline): RgbaResult {
+    const bytes = checkImage(image);
+    const steps = parsePipeline(pipeline as PipelineInput);
+    const out = this.execute(image, bytes, steps);
+    return { width: image.width, height: image.height, data: new Uint8ClampedArray(this.heap.u8.slice(out, out + bytes)) };
+  }
+
+  /**
+   * Runs point and local steps on a tile cut with its halo and returns only `core`, the part
+   * of the tile whose result is exact. The engine's contract:
+   *
+   * - `tile` is a window of the full image, clamped to the image bounds;
+   * - `core` (in tile coordinates) keeps at least sum(radius) pixels from every tile edge that
+   *   is not also an image edge.
+   *
+   * Then the result equals the same rectangle of `run()` on the whole image, byte for byte:
+   * where the tile edge is the image edge, clamping at the tile is clamping at the image, and
+   * elsewhere errors from the cut travel at most one radius per step, never reaching the core.
+   * Global steps need the whole image and are refused; the engine splits plans at them.
+   */
+  runRegion(tile: RgbaImage, core: Rect, pipeline: PipelineInput | Pipeline): RgbaResult {
+    const bytes = checkImage(tile, "tile");
+    checkRect(core, tile.width, tile.height, "core");
+    const steps = parsePipeline(pipeline as PipelineInput);
+    const global = steps.findIndex((s) => ops.get(s.op)?.kind === "global");
+    if (global >= 0) {
+      const op = steps[global]?.op ?? "";
+      throw new PipelineError(
+        `step ${global + 1} ${op}: runRegion runs point and local ops only; ${op} is global (it needs the whole image). Split the plan at it, or use run()`,
+        { step: global + 1, op },
+      );
+    }
+    const out = this.execute(tile, bytes, steps);
+    const data = new Uint8ClampedArray(core.width * core.height * 4);
+    const u8 = this.heap.u8;
+    const rowBytes = core.width * 4;
+    for (let y = 0; y < core.height; y++) {
+      const from = out + ((core.y + y) * tile.width + core.x) * 4;
+      data.set(u8.subarray(from, from + rowBytes), y * rowBytes);
+    }
+    return { width: core.width, height: core.height, data };
+  }
+
+  /**
+   * The 256-bin Rec.709 luma histogram (bins = luma rounded half up) of an image or of a
+   * rectangle of it: the partial that global ops reduce across tiles.
+   */
+  histogram(image: RgbaImage, rect?: Rect): Uint32Array {
+    checkImage(image);
+    const region = rect ?? { x: 0, y: 0, width: image.width, height: image.height };
+    checkRect(region, image.width, image.height);
+    const bytes = region.width * region.height * 4;
+    const src = this.place(bytes);
+    const u8 = this.heap.u8;
+    for (let y = 0; y < region.height; y++) {
+      const from = ((region.y + y) * image.width + region.x) * 4;
+      u8.set(image.data.subarray(from, from + region.width * 4), src + y * region.width * 4);
+    }
+    return lumaHistogram(this.heap, src, region.width * region.height);
+  }
+
+  /** Lays out [A | B | scratch] for an image of `bytes` and returns A. */
+  private place(bytes: number): number {
+    const a = align16(this.heap.wasm.heapBase());
+    const scratch = align16(a + 2 * align16(bytes));
+    this.heap.ensure(scratch + 65536);
+    this.heap.wasm.scratchReset(scratch);
+    return a;
+  }
+
+  /** Copies the image in, runs every step ping-ponging between A and B; returns the result's offset. */
+  private execute(image: RgbaImage, bytes: number, steps: Pipeline): number {
+    const a = this.place(bytes);
+    const b = a + align16(bytes);
+    const scratch = b + align16(bytes);
+    this.heap.u8.set(image.data, a);
+    let src = a;
+    let dst = b;
+    const { width: w, height: h } = image;
+    for (const group of fuse(steps)) {
+      this.heap.wasm.scratchReset(scratch);
+      try {
+        if (group.length === 1) {
+          const step = group[0] as Step;
+          executors[step.op]?.run(this.heap, step.params, src, dst, w, h);
+        } else {
+          this.runFusedTable(group, src, dst, w * h);
+        }
+      } catch (cause) {
+        if (cause instanceof KernelError) throw cause;
+        const names = group.map((s) => s.op).join(" | ");
+        throw new KernelError("KERNEL_FAILED", `kernel ${names} failed on a ${w}×${h} image: ${(cause as Error).message}`, {
+          cause,
+        });
+      }
+      [src, dst] = [dst, src];
+    }
+    return src;
+  }
+
+  /** Composes the groups' per-channel tables into one and applies it in a single pass. */
+  private runFusedTable(group: readonly Step[], src: number, dst: number, pixels: number): void {
+    const table = this.heap.take(256);
+    const next = this.heap.take(256);
+    let composed = Uint8Array.from({ length: 256 }, (_, i) => i);
+    for (const step of group) {
+      executors[step.op]?.lut?.(this.heap, step.params, next);
+      const t = this.heap.u8.slice(next, next + 256);
+      composed = composed.map((v) => t[v] ?? v);
+    }
+    this.heap.u8.set(composed, table);
+    this.heap.wasm.applyLut(src, dst, pixels, table);
+  }
+}
+
+/**
+ * Groups steps for execution: runs of two or more per-channel table ops become one group
+ * (one pass over the pixels instead of several, byte-identical since each table is exact);
+ * every other step is its own group.
+ */
+export function fuse(steps: Pipeline): Step[][] {
+  const groups: Step[][] = [];
+  for (const step of steps) {
+    const last = groups[groups.length - 1];
+    const tableOp = executors[step.op]?.lut !== undefined;
+    if (tableOp && last && executors[last[0]?.op ?? ""]?.lut !== undefined) last.push(step);
+    else groups.push([step]);
+  }
+  return groups;
+}
