@@ -2,51 +2,60 @@
 
 import { clampIndex } from "./pixels";
 import { take } from "./memory";
-import { loadPixels, replicateEdges, roundUp4, storePixels } from "./rows";
+import { loadPixels, replicateEdges, ringRow, roundUp4, storePixels } from "./rows";
 import { keepAlpha } from "./pixels";
 
 // ─── Gaussian ──────────────────────────────────────────────────────────────────────────────
 //
-// Numbers: pixels become i16 in Q7 (value·128, ≤ 32640); weights are Q15 (sum exactly
-// 32768). i16x8.q15mulr_sat_s computes (a·w + 2^14) >> 15, a single pmulhrsw on x86, so a
-// tap costs one multiply and one add per 8 channel values. Each product rounds to 1/256 of
-// a level, far inside the ±1 contract.
+// Numbers: pixels become i16 in Q6 (value·64, ≤ 16320); weights are Q15 (sum exactly 32768).
+// The kernel is symmetric, so the two pixels at ±k are added first (≤ 32640, still an i16)
+// and multiplied once: i16x8.q15mulr_sat_s computes (a·w + 2^14) >> 15, a pmulhrsw on x86.
+// Each product rounds to 1/128 of a level, well inside the ±1 contract.
 //
 // Flow for each output row y:
-//   source row ─▶ Q7 padded row (R replicated pixels each side)
+//   source row ─▶ Q6 padded row (R replicated pixels each side)
 //              ─▶ horizontal taps ─▶ ring[row % (2R+1)]   (each source row once)
-//   ring rows clamp(y−R)..clamp(y+R) ─▶ vertical taps ─▶ (acc + 64) >> 7 ─▶ u8, source alpha
+//   ring rows clamp(y−R)..clamp(y+R) ─▶ vertical taps ─▶ (acc + 32) >> 6 ─▶ u8, source alpha
+//
+// Both passes work on blocks of 8 pixels (four v128 of 2 pixels × 4 channels) so that each
+// weight is splatted once per block and four independent accumulators keep the multiplier
+// busy.
 
 /** Kernel radius for sigma: ceil(3σ), the contract's definition. */
 export function gaussianRadius(sigma: f64): i32 {
   return <i32>Math.ceil(3 * sigma);
 }
 
-/** Q15 weights for taps −R..R at `out` (i16 each), summing to exactly 32768. */
+/** Q15 weights for taps 0..R (distance from the centre) at `out` (i16 each); the full kernel sums to 32768. */
 function gaussianWeightsQ15(sigma: f64, radius: i32, out: usize): void {
   let sum = 0.0;
   for (let k = -radius; k <= radius; k++) sum += Math.exp(-(k * k) / (2 * sigma * sigma));
   let total = 0;
-  for (let k = -radius; k <= radius; k++) {
+  for (let k = 0; k <= radius; k++) {
     const q = <i32>Math.floor((Math.exp(-(k * k) / (2 * sigma * sigma)) / sum) * 32768 + 0.5);
-    store<i16>(out + ((k + radius) << 1), <i16>q);
-    total += q;
+    store<i16>(out + (<usize>k << 1), <i16>q);
+    total += k == 0 ? q : 2 * q;
   }
   // Put the rounding residue on the centre tap so that a flat image stays flat.
-  const centre = out + (radius << 1);
-  store<i16>(centre, <i16>(load<i16>(centre) + (32768 - total)));
+  store<i16>(out, <i16>(load<i16>(out) + (32768 - total)));
+}
+
+/** Rounds a pixel count up to the 8-pixel block both passes work in. */
+// @ts-ignore: decorator
+@inline function roundUp8(w: i32): i32 {
+  return (w + 7) & ~7;
 }
 
 export function gaussianBlur(src: usize, dst: usize, w: i32, h: i32, sigma: f64): void {
   const R = gaussianRadius(sigma);
   const taps = 2 * R + 1;
-  const W4 = roundUp4(w);
-  const rowLanesBytes = <usize>W4 << 3; // 4 channels × i16 per pixel
-  const weights = take(<usize>taps << 1);
+  const W8 = roundUp8(w);
+  const rowBytes = <usize>W8 << 3; // 4 channels × i16 per pixel
+  const weights = take(<usize>(R + 1) << 1);
   gaussianWeightsQ15(sigma, R, weights);
 
-  const padded = take(<usize>(W4 + 2 * R) << 3);
-  const ring = take(rowLanesBytes * <usize>taps);
+  const padded = take(<usize>(W8 + 2 * R) << 3);
+  const ring = take(rowBytes * <usize>taps);
   const rows = take(<usize>taps << 2); // pointers to the ring rows of the current window
   let ready = -1; // highest source row already in the ring
 
@@ -54,63 +63,94 @@ export function gaussianBlur(src: usize, dst: usize, w: i32, h: i32, sigma: f64)
     const need = clampIndex(y + R, h);
     while (ready < need) {
       ready++;
-      horizontalQ7(src + (<usize>(ready * w) << 2), w, W4, R, weights, padded, ring + rowLanesBytes * <usize>(ready % taps));
+      horizontalQ6(src + (<usize>(ready * w) << 2), w, W8, R, weights, padded, ringRow(ring, rowBytes, taps, ready));
     }
     for (let k = 0; k < taps; k++) {
-      store<u32>(rows + (k << 2), <u32>(ring + rowLanesBytes * <usize>(clampIndex(y - R + k, h) % taps)));
+      store<u32>(rows + (<usize>k << 2), <u32>ringRow(ring, rowBytes, taps, clampIndex(y - R + k, h)));
     }
-    verticalQ7(src + (<usize>(y * w) << 2), dst + (<usize>(y * w) << 2), w, W4, taps, weights, rows);
+    verticalQ6(src + (<usize>(y * w) << 2), dst + (<usize>(y * w) << 2), w, W8, R, weights, rows);
   }
 }
 
-/** One source row → Q7 horizontal blur in `out` (W4 pixels; lanes past `w` are don't-care). */
-function horizontalQ7(row: usize, w: i32, W4: i32, R: i32, weights: usize, padded: usize, out: usize): void {
-  // Stage 1: widen u8 → i16 Q7 into the padded row; 4 pixels per v128 load.
+/** One source row → Q6 horizontal blur in `out` (W8 pixels; lanes past `w` are don't-care). */
+function horizontalQ6(row: usize, w: i32, W8: i32, R: i32, weights: usize, padded: usize, out: usize): void {
+  // Stage 1: widen u8 → i16 Q6 into the padded row; 4 pixels per v128 load.
   const body = padded + (<usize>R << 3);
   let x = 0;
   for (; x + 4 <= w; x += 4) {
     const px = v128.load(row + (<usize>x << 2));
-    v128.store(body + (<usize>x << 3), i16x8.shl(i16x8.extend_low_i8x16_u(px), 7));
-    v128.store(body + (<usize>x << 3), i16x8.shl(i16x8.extend_high_i8x16_u(px), 7), 16);
+    v128.store(body + (<usize>x << 3), i16x8.shl(i16x8.extend_low_i8x16_u(px), 6));
+    v128.store(body + (<usize>x << 3), i16x8.shl(i16x8.extend_high_i8x16_u(px), 6), 16);
   }
   for (; x < w; x++) {
-    v128.store64_lane(body + (<usize>x << 3), i16x8.shl(i16x8.extend_low_i8x16_u(v128.load32_zero(row + (<usize>x << 2))), 7), 0);
+    v128.store64_lane(body + (<usize>x << 3), i16x8.shl(i16x8.extend_low_i8x16_u(v128.load32_zero(row + (<usize>x << 2))), 6), 0);
   }
-  replicateEdges(padded, R, w, W4 - w + R, 8);
+  replicateEdges(padded, R, w, W8 - w + R, 8);
 
-  // Stage 2: taps. Each v128 is two pixels (8 channel values); tap k reads pixel x+k.
-  const taps = 2 * R + 1;
-  for (let p = 0; p < W4; p += 2) {
-    const base = padded + (<usize>p << 3);
-    let acc = i16x8.splat(0);
-    for (let k = 0; k < taps; k++) {
+  // Stage 2: taps, 8 pixels per block. Output pixel p reads padded pixels p..p+2R; the pair
+  // at distance k from the centre is p+R−k and p+R+k.
+  const wc = v128.load16_splat(weights);
+  for (let p = 0; p < W8; p += 8) {
+    const centre = padded + (<usize>(p + R) << 3);
+    let a0 = i16x8.q15mulr_sat_s(v128.load(centre), wc);
+    let a1 = i16x8.q15mulr_sat_s(v128.load(centre, 16), wc);
+    let a2 = i16x8.q15mulr_sat_s(v128.load(centre, 32), wc);
+    let a3 = i16x8.q15mulr_sat_s(v128.load(centre, 48), wc);
+    for (let k = 1; k <= R; k++) {
       const wk = v128.load16_splat(weights + (<usize>k << 1));
-      acc = i16x8.add_sat_s(acc, i16x8.q15mulr_sat_s(v128.load(base + (<usize>k << 3)), wk));
+      const lo = centre - (<usize>k << 3);
+      const hi = centre + (<usize>k << 3);
+      a0 = i16x8.add_sat_s(a0, i16x8.q15mulr_sat_s(i16x8.add_sat_s(v128.load(lo), v128.load(hi)), wk));
+      a1 = i16x8.add_sat_s(a1, i16x8.q15mulr_sat_s(i16x8.add_sat_s(v128.load(lo, 16), v128.load(hi, 16)), wk));
+      a2 = i16x8.add_sat_s(a2, i16x8.q15mulr_sat_s(i16x8.add_sat_s(v128.load(lo, 32), v128.load(hi, 32)), wk));
+      a3 = i16x8.add_sat_s(a3, i16x8.q15mulr_sat_s(i16x8.add_sat_s(v128.load(lo, 48), v128.load(hi, 48)), wk));
     }
-    v128.store(out + (<usize>p << 3), acc);
+    const o = out + (<usize>p << 3);
+    v128.store(o, a0);
+    v128.store(o, a1, 16);
+    v128.store(o, a2, 32);
+    v128.store(o, a3, 48);
   }
 }
 
-/** Ring rows (pointers at `rows`) → one output row: vertical taps, back to u8, source alpha. */
-function verticalQ7(srcRow: usize, dstRow: usize, w: i32, W4: i32, taps: i32, weights: usize, rows: usize): void {
-  const half = i16x8.splat(64);
-  for (let x = 0; x < W4; x += 4) {
+/** Ring rows (pointers at `rows`, 2R+1 of them) → one output row: vertical taps, back to u8, source alpha. */
+function verticalQ6(srcRow: usize, dstRow: usize, w: i32, W8: i32, R: i32, weights: usize, rows: usize): void {
+  const wc = v128.load16_splat(weights);
+  const half = i16x8.splat(32);
+  const centreRow = <usize>load<u32>(rows + (<usize>R << 2));
+  for (let x = 0; x < W8; x += 8) {
     const off = <usize>x << 3;
-    let a = i16x8.splat(0);
-    let b = i16x8.splat(0);
-    for (let k = 0; k < taps; k++) {
-      const r = <usize>load<u32>(rows + (<usize>k << 2)) + off;
+    const c = centreRow + off;
+    let a0 = i16x8.q15mulr_sat_s(v128.load(c), wc);
+    let a1 = i16x8.q15mulr_sat_s(v128.load(c, 16), wc);
+    let a2 = i16x8.q15mulr_sat_s(v128.load(c, 32), wc);
+    let a3 = i16x8.q15mulr_sat_s(v128.load(c, 48), wc);
+    for (let k = 1; k <= R; k++) {
       const wk = v128.load16_splat(weights + (<usize>k << 1));
-      a = i16x8.add_sat_s(a, i16x8.q15mulr_sat_s(v128.load(r), wk));
-      b = i16x8.add_sat_s(b, i16x8.q15mulr_sat_s(v128.load(r, 16), wk));
+      const up = <usize>load<u32>(rows + (<usize>(R - k) << 2)) + off;
+      const down = <usize>load<u32>(rows + (<usize>(R + k) << 2)) + off;
+      a0 = i16x8.add_sat_s(a0, i16x8.q15mulr_sat_s(i16x8.add_sat_s(v128.load(up), v128.load(down)), wk));
+      a1 = i16x8.add_sat_s(a1, i16x8.q15mulr_sat_s(i16x8.add_sat_s(v128.load(up, 16), v128.load(down, 16)), wk));
+      a2 = i16x8.add_sat_s(a2, i16x8.q15mulr_sat_s(i16x8.add_sat_s(v128.load(up, 32), v128.load(down, 32)), wk));
+      a3 = i16x8.add_sat_s(a3, i16x8.q15mulr_sat_s(i16x8.add_sat_s(v128.load(up, 48), v128.load(down, 48)), wk));
     }
-    a = i16x8.shr_s(i16x8.add_sat_s(a, half), 7);
-    b = i16x8.shr_s(i16x8.add_sat_s(b, half), 7);
-    const left = w - x;
-    const s = left >= 4 ? v128.load(srcRow + (<usize>x << 2)) : loadPixels(srcRow + (<usize>x << 2), left);
-    const out = keepAlpha(i8x16.narrow_i16x8_u(a, b), s);
-    if (left >= 4) v128.store(dstRow + (<usize>x << 2), out);
-    else storePixels(dstRow + (<usize>x << 2), out, left);
+    const lo = i8x16.narrow_i16x8_u(i16x8.shr_s(i16x8.add_sat_s(a0, half), 6), i16x8.shr_s(i16x8.add_sat_s(a1, half), 6));
+    const hi = i8x16.narrow_i16x8_u(i16x8.shr_s(i16x8.add_sat_s(a2, half), 6), i16x8.shr_s(i16x8.add_sat_s(a3, half), 6));
+    storeBlock(srcRow, dstRow, x, w, lo);
+    storeBlock(srcRow, dstRow, x + 4, w, hi);
+  }
+}
+
+/** Writes 4 result pixels at x (fewer at the row's end) with the source's alpha. */
+// @ts-ignore: decorator
+@inline function storeBlock(srcRow: usize, dstRow: usize, x: i32, w: i32, rgb: v128): void {
+  const left = w - x;
+  if (left <= 0) return;
+  const at = <usize>x << 2;
+  if (left >= 4) {
+    v128.store(dstRow + at, keepAlpha(rgb, v128.load(srcRow + at)));
+  } else {
+    storePixels(dstRow + at, keepAlpha(rgb, loadPixels(srcRow + at, left)), left);
   }
 }
 

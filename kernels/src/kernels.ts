@@ -30,7 +30,10 @@ export class Kernels {
     const bytes = checkImage(image);
     const steps = parsePipeline(pipeline as PipelineInput);
     const out = this.execute(image, bytes, steps);
-    return { width: image.width, height: image.height, data: new Uint8ClampedArray(this.heap.u8.slice(out, out + bytes)) };
+    // One copy out: slicing the ArrayBuffer, not the typed array (a Uint8Array → Uint8ClampedArray
+    // conversion would go element by element).
+    const data = new Uint8ClampedArray(this.heap.wasm.memory.buffer.slice(out, out + bytes));
+    return { width: image.width, height: image.height, data };
   }
 
   /**
@@ -82,7 +85,7 @@ export class Kernels {
     const u8 = this.heap.u8;
     for (let y = 0; y < region.height; y++) {
       const from = ((region.y + y) * image.width + region.x) * 4;
-      u8.set(image.data.subarray(from, from + region.width * 4), src + y * region.width * 4);
+      u8.set(bytesOf(image.data).subarray(from, from + region.width * 4), src + y * region.width * 4);
     }
     return lumaHistogram(this.heap, src, region.width * region.height);
   }
@@ -101,7 +104,7 @@ export class Kernels {
     const a = this.place(bytes);
     const b = a + align16(bytes);
     const scratch = b + align16(bytes);
-    this.heap.u8.set(image.data, a);
+    this.heap.u8.set(bytesOf(image.data), a);
     let src = a;
     let dst = b;
     const { width: w, height: h } = image;
@@ -139,6 +142,11 @@ export class Kernels {
     this.heap.u8.set(composed, table);
     this.heap.wasm.applyLut(src, dst, pixels, table);
   }
+}
+
+/** The same bytes as a Uint8Array view, so copies into wasm memory are plain memcpy. */
+function bytesOf(data: Uint8Array | Uint8ClampedArray): Uint8Array {
+  return data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
 /**
