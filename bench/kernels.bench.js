@@ -53,7 +53,11 @@ async function loadPhoton() {
 
 const width = Number(args.width);
 const height = Number(args.height);
-const { data } = await sharp(photoPath).resize(width, height, { fit: "fill" }).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+const { data } = await sharp(photoPath)
+  .resize(width, height, { fit: "fill" })
+  .ensureAlpha()
+  .raw()
+  .toBuffer({ resolveWithObject: true });
 const image = { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
 const raw = { raw: { width, height, channels: 4 } };
 const mpx = (width * height) / 1e6;
@@ -109,7 +113,9 @@ console.log(`node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${s
 console.log("| op | Tessera Mpx/s | sharp Mpx/s | ratio | photon Mpx/s |");
 console.log("|---|---:|---:|---:|---:|");
 for (const r of rows) {
-  console.log(`| ${r.op} | ${fmt(r.tesseraMpxPerS)} | ${fmt(r.sharpMpxPerS)} | ${r.ratio.toFixed(2)} | ${fmt(r.photonMpxPerS)} |`);
+  console.log(
+    `| ${r.op} | ${fmt(r.tesseraMpxPerS)} | ${fmt(r.sharpMpxPerS)} | ${r.ratio.toFixed(2)} | ${fmt(r.photonMpxPerS)} |`,
+  );
 }
 console.log(`\ngeometric mean of ratios: ${geomean.toFixed(2)}`);
 if (args.json) writeFileSync(args.json, JSON.stringify({ width, height, runs: RUNS, rows, geomean }, null, 2));
