@@ -10,5 +10,5 @@ export { boxBlur, gaussianBlur } from "./blur";
 export { convolve, sharpen } from "./convolve";
 export { median } from "./median";
 export { gradient, laplacian } from "./gradient";
-export { canny } from "./canny";
+export { canny, cannyClassify, cannyHysteresis } from "./canny";
 export { lumaHistogram } from "./histogram";

@@ -27,6 +27,8 @@ export interface WasmExports {
   gradient(src: number, dst: number, w: number, h: number, edge: number, centre: number): void;
   laplacian(src: number, dst: number, w: number, h: number): void;
   canny(src: number, dst: number, w: number, h: number, sigma: number, low: number, high: number): void;
+  cannyClassify(src: number, dst: number, w: number, h: number, sigma: number, low: number, high: number): void;
+  cannyHysteresis(src: number, dst: number, w: number, h: number): void;
 }
 
 export const align16 = (n: number): number => Math.ceil(n / 16) * 16;
