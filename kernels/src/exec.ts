@@ -3,6 +3,7 @@
 // into a single table pass.
 
 import { equalizeLut, lumaAboveBin, normalizeLut, otsuLevel } from "./global.js";
+import type { Step } from "./pipeline.js";
 import type { Params } from "./registry.js";
 import type { Heap } from "./wasm.js";
 
@@ -114,6 +115,20 @@ export function minLumaFor(value: number): number {
   const t = 10000 * value;
   const nearest = Math.round(t);
   return Math.abs(t - nearest) < 1e-6 ? nearest : Math.ceil(t);
+}
+
+/** Runs a global step that the engine resolved (see Resolution in pipeline.ts). */
+export function runResolved(heap: Heap, step: Step, src: number, dst: number, w: number, h: number): void {
+  const r = step.resolution;
+  if (r?.kind === "table") {
+    const lut = heap.take(256);
+    heap.u8.set(r.table, lut);
+    heap.wasm.applyLut(src, dst, w * h, lut);
+  } else if (r?.kind === "threshold") {
+    heap.wasm.threshold(src, dst, w * h, r.minLuma);
+  } else if (r?.kind === "canny-classify") {
+    heap.wasm.cannyClassify(src, dst, w, h, num(step.params, "sigma"), num(step.params, "low"), num(step.params, "high"));
+  }
 }
 
 export const executors: Readonly<Record<string, OpExec>> = {

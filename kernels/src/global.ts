@@ -1,3 +1,6 @@
+import { PipelineError } from "./errors.js";
+import type { Step } from "./pipeline.js";
+
 // Global ops reduce the whole image to a 256-bin luma histogram, then become point ops.
 // These functions are that second half: pure maths on a histogram, shared by `run()` and by
 // the engine, which sums per-tile histograms before calling them.
@@ -98,3 +101,28 @@ export function otsuLevel(hist: ArrayLike<number>): number {
 
 /** The exact-luma threshold (S ≥ this) equivalent to "luma bin > level". */
 export const lumaAboveBin = (level: number): number => 10000 * level + 5000;
+
+/** Global ops that reduce to a luma histogram (canny reduces to a class map instead). */
+export const HISTOGRAM_OPS: ReadonlySet<string> = new Set(["equalize", "normalize", "otsu-threshold"]);
+
+/**
+ * Turns a histogram op into its resolved, tile-by-tile form, given the histogram of the whole
+ * image it applies to (the sum of the tiles' histograms).
+ */
+export function resolveHistogramStep(step: Step, hist: ArrayLike<number>): Step {
+  switch (step.op) {
+    case "equalize":
+      return { ...step, resolution: { kind: "table", table: [...equalizeLut(hist)] } };
+    case "normalize":
+      return {
+        ...step,
+        resolution: { kind: "table", table: [...normalizeLut(hist, step.params.low as number, step.params.high as number)] },
+      };
+    case "otsu-threshold":
+      return { ...step, resolution: { kind: "threshold", minLuma: lumaAboveBin(otsuLevel(hist)) } };
+    default:
+      throw new PipelineError(`${step.op} is not a histogram op; resolveHistogramStep takes ${[...HISTOGRAM_OPS].join(", ")}`, {
+        op: step.op,
+      });
+  }
+}

@@ -8,12 +8,29 @@
  * ```
  */
 export { KernelError, type KernelErrorCode, PipelineError, type PipelineLocation } from "./errors.js";
-export { equalizeLut, HISTOGRAM_BINS, type Lut, lumaAboveBin, normalizeLut, otsuLevel } from "./global.js";
+export {
+  equalizeLut,
+  HISTOGRAM_BINS,
+  HISTOGRAM_OPS,
+  type Lut,
+  lumaAboveBin,
+  normalizeLut,
+  otsuLevel,
+  resolveHistogramStep,
+} from "./global.js";
 export { crop, MAX_PIXELS, type Rect, type RgbaImage, type RgbaResult } from "./image.js";
 export { Kernels } from "./kernels.js";
 export { compileKernels, type KernelSource, loadKernels } from "./loader.js";
 export { describeAllowed } from "./params.js";
-export { formatPipeline, MAX_STEPS, type Pipeline, type PipelineInput, parsePipeline, type Step } from "./pipeline.js";
+export {
+  formatPipeline,
+  MAX_STEPS,
+  type Pipeline,
+  type PipelineInput,
+  parsePipeline,
+  type Resolution,
+  type Step,
+} from "./pipeline.js";
 export {
   getOp,
   type OpCategory,

@@ -1,5 +1,5 @@
 import { KernelError, PipelineError } from "./errors.js";
-import { executors, lumaHistogram } from "./exec.js";
+import { executors, lumaHistogram, runResolved } from "./exec.js";
 import { checkImage, checkRect, type Rect, type RgbaImage, type RgbaResult } from "./image.js";
 import { type Pipeline, type PipelineInput, parsePipeline, type Step } from "./pipeline.js";
 import { ops } from "./registry.js";
@@ -53,7 +53,7 @@ export class Kernels {
     const bytes = checkImage(tile, "tile");
     checkRect(core, tile.width, tile.height, "core");
     const steps = parsePipeline(pipeline as PipelineInput);
-    const global = steps.findIndex((s) => ops.get(s.op)?.kind === "global");
+    const global = steps.findIndex((s) => ops.get(s.op)?.kind === "global" && !s.resolution);
     if (global >= 0) {
       const op = steps[global]?.op ?? "";
       throw new PipelineError(
@@ -90,6 +90,25 @@ export class Kernels {
     return lumaHistogram(this.heap, src, region.width * region.height);
   }
 
+  /**
+   * Canny's global phase: from a class map (grey RGBA: 0 none, 128 weak, 255 strong, as the
+   * `canny-classify` resolution writes it) to the edge image. Weak pixels 8-connected to a
+   * strong one through weak pixels become 255, everything else 0; alpha is kept.
+   */
+  hysteresis(classes: RgbaImage): RgbaResult {
+    const bytes = checkImage(classes, "classes");
+    const a = this.place(bytes);
+    const b = a + align16(bytes);
+    this.heap.u8.set(bytesOf(classes.data), a);
+    this.heap.wasm.scratchReset(b + align16(bytes));
+    this.heap.wasm.cannyHysteresis(a, b, classes.width, classes.height);
+    return {
+      width: classes.width,
+      height: classes.height,
+      data: new Uint8ClampedArray(this.heap.wasm.memory.buffer.slice(b, b + bytes)),
+    };
+  }
+
   /** Lays out [A | B | scratch] for an image of `bytes` and returns A. */
   private place(bytes: number): number {
     const a = align16(this.heap.wasm.heapBase());
@@ -111,8 +130,10 @@ export class Kernels {
     for (const group of fuse(steps)) {
       this.heap.wasm.scratchReset(scratch);
       try {
-        if (group.length === 1) {
-          const step = group[0] as Step;
+        const step = group[0] as Step;
+        if (step.resolution) {
+          runResolved(this.heap, step, src, dst, w, h);
+        } else if (group.length === 1) {
           executors[step.op]?.run(this.heap, step.params, src, dst, w, h);
         } else {
           this.runFusedTable(group, src, dst, w * h);

@@ -8,7 +8,24 @@ import { ops, type Params } from "./registry.js";
 export interface Step {
   readonly op: string;
   readonly params: Params;
+  /**
+   * Set only on global steps that the engine has resolved for tiled execution (see
+   * global.ts): the step then runs tile by tile like a point or local op.
+   */
+  readonly resolution?: Resolution;
 }
+
+/**
+ * What a global step became once its whole-image reduction is known:
+ * - `table`: equalize / normalize as a 256-entry table on R, G, B (from the summed histogram);
+ * - `threshold`: otsu-threshold as "luma S ≥ minLuma";
+ * - `canny-classify`: canny's local phase only (none/weak/strong classes); the hysteresis
+ *   that follows needs the whole class map and runs separately (`Kernels.hysteresis`).
+ */
+export type Resolution =
+  | { readonly kind: "table"; readonly table: readonly number[] }
+  | { readonly kind: "threshold"; readonly minLuma: number }
+  | { readonly kind: "canny-classify" };
 export type Pipeline = readonly Step[];
 
 /** The longest pipeline accepted; a guard against pathological input, not a tuning knob. */
@@ -67,7 +84,9 @@ function fromJson(json: unknown): Pipeline {
     json.map((raw, i) => {
       if (raw && typeof raw === "object" && "op" in raw && "params" in raw && typeof raw.params === "object") {
         // Already-parsed Step objects (for example from another parsePipeline call).
-        return makeStep(i, raw.op, (raw.params ?? {}) as Record<string, unknown>);
+        const step = makeStep(i, raw.op, (raw.params ?? {}) as Record<string, unknown>);
+        const resolution = "resolution" in raw ? checkResolution(i + 1, step.op, raw.resolution) : undefined;
+        return resolution ? Object.freeze({ ...step, resolution }) : step;
       }
       if (!raw || typeof raw !== "object" || Array.isArray(raw)) {
         throw new PipelineError(`step ${i + 1}: must be an object like {"op":"sobel"}, got ${JSON.stringify(raw)}`, {
@@ -78,6 +97,33 @@ function fromJson(json: unknown): Pipeline {
       return makeStep(i, op, params);
     }),
   );
+}
+
+const RESOLUTION_FOR: Readonly<Record<string, Resolution["kind"]>> = {
+  equalize: "table",
+  normalize: "table",
+  "otsu-threshold": "threshold",
+  canny: "canny-classify",
+};
+
+function checkResolution(step: number, op: string, r: unknown): Resolution | undefined {
+  if (r === undefined) return undefined;
+  const res = r as Resolution;
+  const ok =
+    !!res &&
+    RESOLUTION_FOR[op] === res.kind &&
+    (res.kind !== "table" ||
+      (Array.isArray(res.table) &&
+        res.table.length === 256 &&
+        res.table.every((v) => Number.isInteger(v) && v >= 0 && v <= 255))) &&
+    (res.kind !== "threshold" || Number.isInteger(res.minLuma));
+  if (!ok) {
+    throw new PipelineError(`step ${step} ${op}: resolution ${JSON.stringify(r)?.slice(0, 80)} does not fit this op`, {
+      step,
+      op,
+    });
+  }
+  return Object.freeze(res);
 }
 
 // ─── text form ──────────────────────────────────────────────────────────────────────────────

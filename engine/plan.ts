@@ -1,0 +1,69 @@
+/**
+ * Planning: a pipeline becomes stages that tiles can run independently.
+ *
+ * A global step needs the whole image, so it ends a stage: every tile of the stage runs the
+ * stage's point and local steps, the coordinator reduces what the tiles report (a histogram,
+ * or canny's class map), and the global step becomes something tiles can run again:
+ *
+ *   gaussian-blur | equalize | sobel | canny | invert
+ *   └ stage 0: gaussian-blur, then histogram of each tile  ─ reduce: sum → equalize table
+ *   └ stage 1: [equalize table] sobel, canny-classify     ─ reduce: hysteresis on the class map
+ *   └ stage 2: invert
+ *
+ * Adjacent point ops need no planning: the kernels fuse runs of table ops into one pass.
+ */
+
+import { HISTOGRAM_OPS, ops, type Pipeline, type Step } from "@tessera/kernels";
+
+/** What the coordinator does between a stage and the next. */
+export type Reduction = "histogram" | "hysteresis";
+
+export interface Stage {
+  readonly index: number;
+  /** Point and local steps every tile of this stage runs, in order. */
+  readonly steps: readonly Step[];
+  /** The global step that ends the stage, if any. */
+  readonly global?: Step;
+  /** How the global step is reduced; absent when the stage has no global step. */
+  readonly reduction?: Reduction;
+  /** Pixels of context a tile must read around its core: the sum of the steps' radii. */
+  readonly halo: number;
+}
+
+export interface Plan {
+  readonly stages: readonly Stage[];
+}
+
+const radiusOf = (step: Step): number => ops.get(step.op)?.radius(step.params) ?? 0;
+
+export function planPipeline(pipeline: Pipeline): Plan {
+  const stages: Stage[] = [];
+  let steps: Step[] = [];
+  const close = (global?: Step): void => {
+    const localHalo = steps.reduce((sum, s) => sum + radiusOf(s), 0);
+    const reduction: Reduction | undefined = global ? (HISTOGRAM_OPS.has(global.op) ? "histogram" : "hysteresis") : undefined;
+    // canny's classification is local and runs inside the stage, so its radius counts here.
+    const halo = localHalo + (reduction === "hysteresis" && global ? radiusOf(global) : 0);
+    stages.push({ index: stages.length, steps, ...(global && { global, reduction }), halo });
+    steps = [];
+  };
+  for (const step of pipeline) {
+    if (ops.get(step.op)?.kind === "global") close(step);
+    else steps.push(step);
+  }
+  // A pipeline that ends in a histogram op still needs a stage that applies its table.
+  const last = stages[stages.length - 1];
+  if (steps.length > 0 || stages.length === 0 || last?.reduction === "histogram") close();
+  return { stages };
+}
+
+/**
+ * The steps a tile of `stage` runs, given what earlier reductions produced: the resolved
+ * histogram step of the previous stage first (a point op now), then the stage's own steps,
+ * then canny's local phase if the stage ends in canny.
+ */
+export function tileSteps(stage: Stage, previous?: Step): Step[] {
+  const steps = previous ? [previous, ...stage.steps] : [...stage.steps];
+  if (stage.reduction === "hysteresis" && stage.global) steps.push({ ...stage.global, resolution: { kind: "canny-classify" } });
+  return steps;
+}

@@ -1,0 +1,19 @@
+/**
+ * Time, injectable so that lock expiry and redelivery can be tested without waiting.
+ * Production uses `systemClock`; tests use a manual clock they advance.
+ */
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+  /** Calls `fn` once `ms` from now (on this clock); returns a function that cancels it. */
+  schedule(ms: number, fn: () => void): () => void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  schedule(ms, fn) {
+    const timer = setTimeout(fn, Math.max(0, ms));
+    timer.unref?.();
+    return () => clearTimeout(timer);
+  },
+};

@@ -1,0 +1,55 @@
+import { crop, parsePipeline } from "@tessera/kernels";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { KernelPool } from "../../workers/pool.js";
+import { loadPhoto } from "../helpers/images.js";
+import { kernels } from "../helpers/kernels.js";
+
+describe("KernelPool", () => {
+  let pool: KernelPool;
+  beforeAll(async () => {
+    pool = await KernelPool.create({ threads: 2 });
+  });
+  afterAll(() => pool.close());
+
+  it("runs tiles on its threads with the same bytes as the kernels in this thread", async () => {
+    const k = await kernels();
+    const image = await loadPhoto("coffee.png", 200);
+    const steps = [...parsePipeline("gaussian-blur(sigma=2) | sobel")];
+    const core = { x: 10, y: 12, width: 50, height: 40 };
+    const want = crop(k.run(image, steps), core);
+    const results = await Promise.all(
+      [0, 1, 2, 3].map(() => pool.run({ window: { ...image, data: image.data.slice() }, core, steps, histogram: true })),
+    );
+    for (const r of results) {
+      expect(r.core.data).toEqual(want.data);
+      expect(r.histogram).toEqual(k.histogram(want));
+    }
+  });
+
+  it("transfers the window instead of copying it", async () => {
+    const image = await loadPhoto("coins.png");
+    const window = { ...image, data: image.data.slice() };
+    await pool.run({ window, core: { x: 0, y: 0, width: 8, height: 8 }, steps: [...parsePipeline("invert")], histogram: false });
+    expect(window.data.byteLength).toBe(0); // detached: it moved to the thread
+  });
+
+  it("rejects a task whose pipeline is invalid, and keeps working", async () => {
+    const bad = {
+      window: { width: 2, height: 2, data: new Uint8ClampedArray(12) },
+      core: { x: 0, y: 0, width: 2, height: 2 },
+      steps: [],
+      histogram: false,
+    };
+    await expect(pool.run(bad)).rejects.toThrow("tile.data has 12 bytes; a 2×2 RGBA image needs width·height·4 = 16");
+    const ok = await pool.run({
+      ...bad,
+      window: { width: 2, height: 2, data: new Uint8ClampedArray(16) },
+      steps: [...parsePipeline("invert")],
+    });
+    expect([...ok.core.data.subarray(0, 4)]).toEqual([255, 255, 255, 0]);
+  });
+
+  it("validates its options", async () => {
+    await expect(KernelPool.create({ threads: 0 })).rejects.toThrow("options.threads must be a positive integer, got 0");
+  });
+});
