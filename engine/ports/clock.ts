@@ -12,8 +12,9 @@ export interface Clock {
 export const systemClock: Clock = {
   now: () => Date.now(),
   schedule(ms, fn) {
+    // Not unref'd: a pending wait (a receiver waiting for a session) is real work in progress
+    // and must keep the process alive; closing the queue cancels it.
     const timer = setTimeout(fn, Math.max(0, ms));
-    timer.unref?.();
     return () => clearTimeout(timer);
   },
 };
