@@ -3,7 +3,7 @@
 // and from the build; its message types are in pool-messages.ts.
 
 import { workerData } from "node:worker_threads";
-import { loadKernels } from "@tessera/kernels";
+import { crop, loadKernels } from "@tessera/kernels";
 import { move, transferableSymbol, valueSymbol } from "piscina";
 
 /** @type {import("./pool-messages.js").ThreadData} */
@@ -15,7 +15,9 @@ const kernels = await loadKernels(data.module);
  * @returns {import("./pool-messages.js").TileTaskResult}
  */
 export default function runTile(task) {
-  const core = kernels.runRegion(task.window, task.core, task.steps);
+  // A stage can have no tile steps (a pipeline that starts with a histogram op): the tile
+  // then only reports its core and histogram.
+  const core = task.steps.length > 0 ? kernels.runRegion(task.window, task.core, task.steps) : crop(task.window, task.core);
   const result = task.histogram ? { core, histogram: kernels.histogram(core) } : { core };
   // Hand both buffers back without copying: piscina transfers what a movable lists.
   const buffers = result.histogram ? [core.data.buffer, result.histogram.buffer] : [core.data.buffer];

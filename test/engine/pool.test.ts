@@ -33,20 +33,23 @@ describe("KernelPool", () => {
     expect(window.data.byteLength).toBe(0); // detached: it moved to the thread
   });
 
-  it("rejects a task whose pipeline is invalid, and keeps working", async () => {
+  it("rejects a task with a broken window, and keeps working", async () => {
     const bad = {
       window: { width: 2, height: 2, data: new Uint8ClampedArray(12) },
       core: { x: 0, y: 0, width: 2, height: 2 },
-      steps: [],
+      steps: [...parsePipeline("invert")],
       histogram: false,
     };
     await expect(pool.run(bad)).rejects.toThrow("tile.data has 12 bytes; a 2×2 RGBA image needs width·height·4 = 16");
-    const ok = await pool.run({
-      ...bad,
-      window: { width: 2, height: 2, data: new Uint8ClampedArray(16) },
-      steps: [...parsePipeline("invert")],
-    });
+    const ok = await pool.run({ ...bad, window: { width: 2, height: 2, data: new Uint8ClampedArray(16) } });
     expect([...ok.core.data.subarray(0, 4)]).toEqual([255, 255, 255, 0]);
+  });
+
+  it("passes the core through when a stage has no tile steps", async () => {
+    const window = { width: 3, height: 1, data: new Uint8ClampedArray([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) };
+    const r = await pool.run({ window, core: { x: 1, y: 0, width: 2, height: 1 }, steps: [], histogram: true });
+    expect([...r.core.data]).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(r.histogram?.reduce((a, b) => a + b, 0)).toBe(2);
   });
 
   it("validates its options", async () => {

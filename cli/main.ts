@@ -1,0 +1,56 @@
+/** The `tessera` command: dispatch to subcommands, and the one place errors become exit codes. */
+
+import { describeAllowed, ops } from "@tessera/kernels";
+import { CliError, EXIT, exitCodeOf } from "./exit-codes.js";
+import { runProcess } from "./process.js";
+
+export const HELP = `tessera: distributed image processing on SIMD WebAssembly kernels
+
+Usage:
+  tessera process IN -o OUT -p PIPELINE [--tile N] [--threads N]
+                           run a pipeline on one image (embedded engine, progress on stderr)
+  tessera ops [--json]     list every op with its params, ranges and defaults
+  tessera help             this text
+
+Pipelines are written "gaussian-blur(sigma=2) | sobel" or as JSON
+[{"op":"gaussian-blur","sigma":2},{"op":"sobel"}].
+`;
+
+function listOps(json: boolean): void {
+  if (json) {
+    const table = [...ops.values()].map(({ radius: _radius, check: _check, ...op }) => op);
+    process.stdout.write(`${JSON.stringify(table, null, 2)}\n`);
+    return;
+  }
+  for (const op of ops.values()) {
+    process.stdout.write(`${op.name} (${op.kind}, ${op.category}): ${op.description}\n`);
+    for (const p of op.params) {
+      const def = p.default === null ? "derived" : JSON.stringify(p.default);
+      process.stdout.write(`    ${p.name}: ${describeAllowed(p)}; default ${def}. ${p.description}\n`);
+    }
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command = "help", ...rest] = argv;
+  try {
+    switch (command) {
+      case "process":
+        await runProcess(rest);
+        return EXIT.OK;
+      case "ops":
+        listOps(rest.includes("--json"));
+        return EXIT.OK;
+      case "help":
+      case "--help":
+      case "-h":
+        process.stdout.write(HELP);
+        return EXIT.OK;
+      default:
+        throw new CliError(EXIT.USAGE, `unknown command "${command}"; run \`tessera help\``);
+    }
+  } catch (err) {
+    process.stderr.write(`tessera ${command}: ${(err as Error).message}\n`);
+    return exitCodeOf(err);
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * `tessera process IN -o OUT -p PIPELINE [--tile N] [--threads N]`: one image through the real
+ * engine, embedded. Every error is one line on stderr, a non-zero exit (exit-codes.ts), and
+ * no output file: the result is written to a temporary file beside OUT and renamed into place.
+ */
+
+import { constants } from "node:fs";
+import { access, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { parseArgs } from "node:util";
+import { type Pipeline, parsePipeline } from "@tessera/kernels";
+import { formatFromExtension, OUTPUT_FORMATS, type OutputFormat } from "../engine/ports/codec.js";
+import { DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from "../engine/tiling.js";
+import { SharpCodec } from "../infra/adapters/sharp-codec.js";
+import { type Embedded, startEmbedded } from "../workers/embedded.js";
+import { CliError, EXIT } from "./exit-codes.js";
+import { ProgressBar } from "./progress-bar.js";
+
+export const PROCESS_HELP = `Usage: tessera process IN -o OUT -p PIPELINE [--tile N] [--threads N]
+
+Runs PIPELINE on the image IN and writes OUT; the format follows OUT's extension
+(${OUTPUT_FORMATS.join(", ")}).
+
+Options:
+  -o, --output OUT      where to write the result (required)
+  -p, --pipeline TEXT   e.g. "gaussian-blur(sigma=2) | sobel" or JSON steps (required)
+      --tile N          tile size in pixels, at least ${MIN_TILE_SIZE} (default ${DEFAULT_TILE_SIZE})
+      --threads N       kernel threads (default: the number of cores)
+      --profile         print where the time went (JSON, on stderr) at the end
+  -h, --help            this text
+`;
+
+interface ProcessArgs {
+  input: string;
+  output: string;
+  pipeline: string;
+  tile: number;
+  threads?: number;
+  profile: boolean;
+}
+
+function positiveInt(name: string, text: string | undefined, min: number): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < min)
+    throw new CliError(EXIT.USAGE, `--${name} must be an integer of at least ${min}, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+export function parseProcessArgs(argv: string[]): ProcessArgs | "help" {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        output: { type: "string", short: "o" },
+        pipeline: { type: "string", short: "p" },
+        tile: { type: "string" },
+        threads: { type: "string" },
+        profile: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    throw new CliError(EXIT.USAGE, `${(err as Error).message}; see \`tessera process --help\``);
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return "help";
+  if (positionals.length !== 1)
+    throw new CliError(EXIT.USAGE, `expected one input image, got ${positionals.length}; see \`tessera process --help\``);
+  if (typeof values.output !== "string") throw new CliError(EXIT.USAGE, "missing -o OUT: where to write the result");
+  if (typeof values.pipeline !== "string")
+    throw new CliError(EXIT.USAGE, 'missing -p PIPELINE, e.g. -p "gaussian-blur(sigma=2) | sobel"');
+  const threads = positiveInt("threads", values.threads as string | undefined, 1);
+  return {
+    input: positionals[0] as string,
+    output: values.output,
+    pipeline: values.pipeline,
+    tile: positiveInt("tile", values.tile as string | undefined, MIN_TILE_SIZE) ?? DEFAULT_TILE_SIZE,
+    profile: values.profile === true,
+    ...(threads !== undefined && { threads }),
+  };
+}
+
+/** Checks everything that can be checked before any pixel is decoded. */
+async function preflight(args: ProcessArgs, codec: SharpCodec) {
+  const format = formatFromExtension(args.output);
+  if (!format)
+    throw new CliError(
+      EXIT.USAGE,
+      `cannot tell the output format from "${args.output}"; end it in ${OUTPUT_FORMATS.map((f) => `.${f}`).join(", ")}`,
+    );
+  const steps = parsePipeline(args.pipeline);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(args.input);
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (err as Error).message;
+    throw new CliError(EXIT.INPUT, `cannot read ${args.input}: ${why}`);
+  }
+  await codec.probe(bytes).catch((err: Error) => {
+    throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
+  });
+  const dir = dirname(args.output);
+  try {
+    await access(dir, constants.W_OK);
+    if ((await stat(args.output).catch(() => undefined))?.isDirectory()) throw new Error("it is a directory");
+  } catch (err) {
+    throw new CliError(
+      EXIT.OUTPUT,
+      `cannot write ${args.output}: ${(err as { code?: string }).code === "ENOENT" ? `no such directory ${dir}` : (err as Error).message}`,
+    );
+  }
+  return { format, steps, bytes };
+}
+
+/**
+ * Decodes and submits in a scope of its own, so the decoded image can be collected as soon as
+ * it is cut into tiles: on a 100 MP input that is 400 MB less at the peak.
+ */
+async function decodeAndSubmit(
+  embedded: Embedded,
+  codec: SharpCodec,
+  args: ProcessArgs,
+  bytes: Uint8Array,
+  steps: Pipeline,
+  format: OutputFormat,
+) {
+  const started = Date.now();
+  const image = await codec.decode(bytes).catch((err: Error) => {
+    throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
+  });
+  const decodeMs = Date.now() - started;
+  return { job: await embedded.coordinator.submit(image, steps, { format, tileSize: args.tile }), decodeMs };
+}
+
+export async function runProcess(argv: string[]): Promise<void> {
+  const args = parseProcessArgs(argv);
+  if (args === "help") {
+    process.stdout.write(PROCESS_HELP);
+    return;
+  }
+  const codec = new SharpCodec();
+  const { format, steps, bytes } = await preflight(args, codec);
+  const embedded = await startEmbedded({ codec, ...(args.threads !== undefined && { threads: args.threads }) });
+  const bar = new ProgressBar(process.stderr);
+  const temp = join(dirname(args.output), `.${basename(args.output)}.${process.pid}.tmp`);
+  // Ctrl-C: stop cleanly and leave no partial file.
+  const interrupted = new Promise<never>((_, reject) =>
+    process.once("SIGINT", () => reject(new CliError(EXIT.FAILED, "interrupted"))),
+  );
+  try {
+    const { job, decodeMs } = await decodeAndSubmit(embedded, codec, args, bytes, steps, format);
+    embedded.coordinator.subscribe(job.id, ({ job: j }) => bar.update(j));
+    const final = await Promise.race([embedded.coordinator.wait(job.id), interrupted]);
+    bar.done();
+    if (final.status !== "succeeded" || !final.result)
+      throw new CliError(EXIT.FAILED, `job ${final.status}: ${final.error?.message ?? "no result"}`);
+    await writeFile(temp, await embedded.blobs.get(final.result));
+    await rename(temp, args.output);
+    if (args.profile) {
+      const profile = {
+        decode: decodeMs,
+        ...final.timings,
+        maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+        threads: embedded.pool.threads,
+      };
+      process.stderr.write(`${JSON.stringify(profile)}\n`);
+    }
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  } finally {
+    await embedded.stop();
+  }
+}
