@@ -56,9 +56,11 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     async stop() {
       stop.abort();
       await coordinator.close();
+      // Closing the queue ends the loops' pending waits at once (QUEUE_CLOSED) instead of
+      // letting each sit out its accept timeout.
+      await queue.close();
       await Promise.allSettled(loops);
       await pool.close();
-      await queue.close();
     },
   };
 }

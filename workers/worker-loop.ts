@@ -37,7 +37,11 @@ export interface WorkerLoopOptions {
   kill?: AbortSignal;
   /** Wait for a free session per attempt. Default 2000 ms. */
   acceptTimeoutMs?: number;
-  /** Wait for the next message of a session before releasing it. Default 100 ms. */
+  /**
+   * Wait for the next message of a session before releasing it. Default 0: the coordinator
+   * sends a band's tiles in one batch, so an empty session is a finished one, and waiting
+   * would only idle the loop (at 100 ms a 24 MP job lost ~40% of its time here).
+   */
   receiveTimeoutMs?: number;
   /** Called after every finished tile. */
   onTile?: (event: TileEvent) => void;
@@ -63,6 +67,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
       await drainSession(receiver, options);
     } catch (err) {
       if (err instanceof Killed) return; // a dead process settles nothing and releases nothing
+      if (isQueueError(err, "QUEUE_CLOSED")) return;
       if (!isQueueError(err, "QUEUE_LOCK_LOST")) throw err;
     }
     await receiver.close().catch(() => undefined);
@@ -73,7 +78,7 @@ async function drainSession(receiver: SessionReceiver, options: WorkerLoopOption
   let done = 0;
   while (!options.stop?.aborted) {
     if (options.kill?.aborted) throw new Killed();
-    const [message] = await receiver.receive(1, { timeoutMs: options.receiveTimeoutMs ?? 100 });
+    const [message] = await receiver.receive(1, { timeoutMs: options.receiveTimeoutMs ?? 0 });
     if (!message) return;
     if (await runTile(receiver, message, options)) {
       done++;

@@ -9,8 +9,8 @@ function folders(name: string): string[] {
 }
 
 /**
- * The in-memory BlobStore. Bytes are copied in and out, so no caller can change a stored
- * blob. It refuses the names a filesystem store cannot hold ('a' beside 'a/b') so that code
+ * The in-memory BlobStore. `put` adopts whole buffers (callers hand them over) and `get`
+ * returns copies, so no reader can change a stored blob. It refuses the names a filesystem store cannot hold ('a' beside 'a/b') so that code
  * tested against it also runs on FsBlobStore.
  */
 export class MemoryBlobStore implements BlobStore {
@@ -21,7 +21,10 @@ export class MemoryBlobStore implements BlobStore {
   async put(name: string, data: Uint8Array): Promise<void> {
     checkBlobName(name);
     if (!(data instanceof Uint8Array)) throw new TypeError(`put(${JSON.stringify(name)}, data) needs a Uint8Array`);
-    this.store(name, new Uint8Array(data));
+    // put may keep the caller's array (see the port): a whole, unshared buffer is adopted as
+    // is; a view into a larger buffer is copied so the rest of that buffer is not retained.
+    const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
+    this.store(name, whole ? data : new Uint8Array(data));
   }
 
   async putStream(name: string, data: AsyncIterable<Uint8Array>): Promise<BlobInfo> {

@@ -40,10 +40,14 @@ export interface BlobInfo {
 }
 
 /**
- * Every method rejects (never throws synchronously). Bytes are copied in and out: changing
- * the array given to `put` or returned by `get` does not change the stored blob.
+ * Every method rejects (never throws synchronously). `get` returns bytes the caller owns:
+ * changing them does not change the stored blob.
  */
 export interface BlobStore {
+  /**
+   * Stores `data`. The store may keep the array itself rather than a copy (the in-memory
+   * store does, to spare a copy of every tile), so do not modify it after the call.
+   */
   put(name: string, data: Uint8Array): Promise<void>;
   /**
    * Streams a blob in; the blob appears only once the stream has ended without error. If the
