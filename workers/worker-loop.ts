@@ -99,6 +99,14 @@ async function runTile(receiver: SessionReceiver, message: ReceivedMessage, opti
     await receiver.complete(message); // canceled or failed job: drop the tile
     return false;
   }
+  if (await blobs.exists(tileName(tile.output, tile.tile))) {
+    // Done already: a duplicate (a coordinator that restarted re-sends tiles it cannot see in
+    // the queue) or a redelivery after the result was written. Its private window may be gone,
+    // so do not run it again; report it so the coordinator counts it.
+    await receiver.complete(message);
+    await reportDone(tile, options, 0);
+    return true;
+  }
   const renew = keepLocked(receiver, queue);
   const abort = new AbortController();
   const onKill = (): void => abort.abort();
@@ -120,16 +128,7 @@ async function runTile(receiver: SessionReceiver, message: ReceivedMessage, opti
     await receiver.complete(message);
     // A private window is spent once its tile is complete (not before: a redelivery needs it).
     if (tile.inputWindows) await blobs.delete(tileName(tile.input, tile.tile));
-    const event: TileEvent = {
-      kind: "tile-done",
-      jobId: tile.jobId,
-      stage: tile.stage,
-      tile: tile.tile,
-      worker: options.workerId,
-      ms: Date.now() - started,
-    };
-    await queue.send(EVENTS_QUEUE, [{ sessionId: tile.jobId, body: asBody(event) }]);
-    options.onTile?.(event);
+    await reportDone(tile, options, Date.now() - started);
     return true;
   } catch (err) {
     if (options.kill?.aborted) throw new Killed();
@@ -140,6 +139,19 @@ async function runTile(receiver: SessionReceiver, message: ReceivedMessage, opti
     renew();
     options.kill?.removeEventListener("abort", onKill);
   }
+}
+
+async function reportDone(tile: TileMessage, options: WorkerLoopOptions, ms: number): Promise<void> {
+  const event: TileEvent = {
+    kind: "tile-done",
+    jobId: tile.jobId,
+    stage: tile.stage,
+    tile: tile.tile,
+    worker: options.workerId,
+    ms,
+  };
+  await options.queue.send(EVENTS_QUEUE, [{ sessionId: tile.jobId, body: asBody(event) }]);
+  options.onTile?.(event);
 }
 
 /**

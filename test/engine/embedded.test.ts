@@ -5,8 +5,9 @@
 
 import { parsePipeline } from "@tessera/kernels";
 import { afterEach, describe, expect, it } from "vitest";
+import { Coordinator } from "../../engine/coordinator.js";
 import type { TileTask } from "../../workers/pool-messages.js";
-import { type ClusterOptions, startCluster } from "../helpers/cluster.js";
+import { type ClusterOptions, codec, startCluster } from "../helpers/cluster.js";
 import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
 
@@ -129,5 +130,36 @@ describe("embedded engine", () => {
       "manifest.json",
       "stopped",
     ]);
+  });
+});
+
+describe("coordinator restart", () => {
+  it("reloads an unfinished job from its manifest and finishes it byte-identical", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let tilesRun = 0;
+    const { coordinator, queue, blobs, result } = await cluster({
+      loops: 2,
+      pool: (real) => ({
+        async run(task: TileTask, signal?: AbortSignal) {
+          // Let a few tiles through, then hold the rest until the first coordinator is gone.
+          if (++tilesRun > 3) await gate;
+          return real.run(task, signal);
+        },
+      }),
+    });
+    const image = await loadPhoto("astronaut.png", 240);
+    const steps = parsePipeline("sharpen(amount=3) | equalize | gaussian-blur(sigma=1)");
+    const job = await coordinator.submit(image, steps, { format: "png", tileSize: 48 });
+    await coordinator.close(); // the "crash": it stops following the job, which stays persisted
+    const second = new Coordinator({ queue, blobs, codec, kernels: await kernels(), pollMs: 50 });
+    const resumed = await second.resume();
+    expect(resumed.map((j) => j.id)).toEqual([job.id]);
+    release();
+    const done = await second.wait(job.id);
+    await second.close();
+    expect(done.status, done.error?.message).toBe("succeeded");
+    const diff = compare(await result(done.result), (await kernels()).run(image, steps).data, image.width);
+    expect(describeDiff(diff)).toBe("max diff 0");
   });
 });

@@ -22,11 +22,12 @@ function kernelError(fn: () => unknown): KernelError {
 }
 
 describe("loadKernels", () => {
-  it("loads from the file beside the module, bytes, a compiled module, a path and a file URL", async () => {
+  it("loads from the file beside the module, bytes, a compiled module, a path, a file URL and a Response", async () => {
     const image = { width: 3, height: 2, data: randomBytes(24, 5) };
     const want = (await loadKernels()).run(image, "invert").data;
     const bytes = readFileSync(wasmPath);
-    for (const source of [bytes, await compileKernels(bytes), wasmPath, new URL(`file://${wasmPath}`)]) {
+    const sources = [bytes, await compileKernels(bytes), wasmPath, new URL(`file://${wasmPath}`), new Response(bytes)];
+    for (const source of sources) {
       expect((await loadKernels(source)).run(image, "invert").data).toEqual(want);
     }
   });
@@ -37,6 +38,10 @@ describe("loadKernels", () => {
       message: expect.stringContaining("could not load the kernels' WebAssembly: ENOENT"),
     });
     await expect(loadKernels(new Uint8Array([0, 97, 115, 109]))).rejects.toMatchObject({ code: "WASM_LOAD_FAILED" });
+    await expect(loadKernels(new Response("gone", { status: 404 }))).rejects.toMatchObject({
+      code: "WASM_LOAD_FAILED",
+      message: expect.stringContaining("HTTP 404"),
+    });
   });
 
   it("ships a module of at most 64 KB", () => {
