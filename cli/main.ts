@@ -3,12 +3,14 @@
 import { describeAllowed, ops } from "@tessera/kernels";
 import { CliError, EXIT, exitCodeOf } from "./exit-codes.js";
 import { runProcess } from "./process.js";
+import { runServe } from "./serve.js";
 
 export const HELP = `tessera: distributed image processing on SIMD WebAssembly kernels
 
 Usage:
   tessera process IN -o OUT -p PIPELINE [--tile N] [--threads N]
                            run a pipeline on one image (embedded engine, progress on stderr)
+  tessera serve [--port P] gateway + web UI + in-process workers (http://localhost:8080)
   tessera ops [--json]     list every op with its params, ranges and defaults
   tessera help             this text
 
@@ -37,6 +39,9 @@ export async function main(argv: string[]): Promise<number> {
     switch (command) {
       case "process":
         await runProcess(rest);
+        return EXIT.OK;
+      case "serve":
+        await runServe(rest);
         return EXIT.OK;
       case "ops":
         listOps(rest.includes("--json"));

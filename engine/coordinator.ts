@@ -66,6 +66,7 @@ export class Coordinator {
   private readonly pollMs: number;
   private readonly jobs = new Map<string, JobManifest>();
   private readonly listeners = new Map<string, Set<Listener>>();
+  private readonly everyJob = new Set<Listener>();
   private readonly drivers = new Map<string, Promise<void>>();
   private closed = false;
 
@@ -127,6 +128,12 @@ export class Coordinator {
     this.listeners.set(id, set);
     set.add(listener);
     return () => set.delete(listener);
+  }
+
+  /** Calls `listener` after every change to any job (metrics, logs); returns the unsubscribe function. */
+  subscribeAll(listener: Listener): () => void {
+    this.everyJob.add(listener);
+    return () => this.everyJob.delete(listener);
   }
 
   /** Resolves with the job once it has succeeded, failed or been canceled. */
@@ -363,8 +370,10 @@ export class Coordinator {
 
   private notify(job: JobManifest, event?: TileEvent): void {
     const set = this.listeners.get(job.id);
-    if (!set || set.size === 0) return;
+    if ((!set || set.size === 0) && this.everyJob.size === 0) return;
     const snapshot = structuredClone(job);
-    for (const listener of set) listener(event ? { job: snapshot, event } : { job: snapshot });
+    const update = event ? { job: snapshot, event } : { job: snapshot };
+    for (const listener of set ?? []) listener(update);
+    for (const listener of this.everyJob) listener(update);
   }
 }

@@ -9,7 +9,7 @@ import { compileKernels, loadKernels } from "@tessera/kernels";
 import { Coordinator } from "../engine/coordinator.js";
 import { MemoryBlobStore } from "../engine/embedded/memory-blob-store.js";
 import { MemoryQueue } from "../engine/embedded/memory-queue.js";
-import { EVENTS_QUEUE, TILES_QUEUE } from "../engine/messages.js";
+import { EVENTS_QUEUE, TILES_QUEUE, type TileEvent } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
 import type { QueueConfig } from "../engine/ports/queue.js";
@@ -24,6 +24,8 @@ export interface EmbeddedOptions {
   blobs?: BlobStore;
   /** Queue settings for both queues; defaults: 30 s locks, 3 deliveries. */
   queue?: Partial<QueueConfig>;
+  /** Called after every tile a loop finishes. */
+  onTile?: (event: TileEvent) => void;
 }
 
 export interface Embedded {
@@ -46,7 +48,15 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const stop = new AbortController();
   // Two loops per thread: while one loop reads or writes blobs, the other's tile can run.
   const loops = Array.from({ length: threads * 2 }, (_, i) =>
-    runWorkerLoop({ queue, blobs, pool, workerId: `${hostname()}/${process.pid}/${i}`, stop: stop.signal, acceptTimeoutMs: 200 }),
+    runWorkerLoop({
+      queue,
+      blobs,
+      pool,
+      workerId: `${hostname()}/${process.pid}/${i}`,
+      stop: stop.signal,
+      acceptTimeoutMs: 200,
+      ...(options.onTile && { onTile: options.onTile }),
+    }),
   );
   return {
     coordinator,

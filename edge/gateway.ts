@@ -1,0 +1,24 @@
+import type { Coordinator } from "../engine/coordinator.js";
+import type { BlobStore } from "../engine/ports/blob-store.js";
+import type { Codec } from "../engine/ports/codec.js";
+import type { Queue } from "../engine/ports/queue.js";
+import type { ClusterView } from "./api-types.js";
+import type { Limits } from "./config.js";
+import type { Metrics } from "./metrics.js";
+
+/**
+ * What the HTTP app needs. `tessera serve` wires the embedded adapters in, `tessera gateway`
+ * the Azure ones; the app knows only these ports.
+ */
+export interface Gateway {
+  coordinator: Coordinator;
+  blobs: BlobStore;
+  codec: Codec;
+  queue: Queue;
+  limits: Limits;
+  metrics: Metrics;
+  /** Workers and queues, for GET /v1/cluster and the UI's cluster panel. */
+  cluster(): Promise<ClusterView>;
+  /** When set, every /v1 request needs `Authorization: Bearer <token>` (or `?access_token=` on GETs). */
+  token?: string;
+}

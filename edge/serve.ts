@@ -1,0 +1,73 @@
+/**
+ * `tessera serve`: the gateway, the web UI and in-process workers on one port.
+ */
+
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { serve } from "@hono/node-server";
+import { serveStatic } from "@hono/node-server/serve-static";
+import { createNodeWebSocket } from "@hono/node-ws";
+import { Hono } from "hono";
+import { createApp } from "./app.js";
+import { startEmbeddedGateway } from "./embedded-gateway.js";
+
+/** The built UI, from the source tree (edge/serve.ts) or from the build (dist/edge/serve.js). */
+function webRoot(): string | undefined {
+  return [new URL("./web/dist/", import.meta.url), new URL("../../edge/web/dist/", import.meta.url)]
+    .map((u) => fileURLToPath(u))
+    .find((dir) => existsSync(`${dir}index.html`));
+}
+
+function staticFiles(): Hono {
+  const root = webRoot();
+  const files = new Hono();
+  if (!root) {
+    files.get("/", (c) =>
+      c.html(
+        "<h1>Tessera</h1><p>The web UI is not built: run <code>npm run build</code>. The API is at <a href='/v1/docs'>/v1/docs</a>.</p>",
+      ),
+    );
+    return files;
+  }
+  files.use("/*", serveStatic({ root }));
+  return files;
+}
+
+export interface ServeOptions {
+  port: number;
+  host: string;
+  dataDir: string;
+  threads?: number;
+  token?: string;
+}
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startServer(options: ServeOptions): Promise<RunningServer> {
+  const gw = await startEmbeddedGateway({
+    dataDir: options.dataDir,
+    ...(options.threads !== undefined && { threads: options.threads }),
+    ...(options.token && { token: options.token }),
+  });
+  const shell = new Hono();
+  const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: shell });
+  shell.route("/", createApp(gw, { upgradeWebSocket, staticFiles: staticFiles() }));
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: shell.fetch, port: options.port, hostname: options.host }, () => resolve(s));
+    s.once("error", reject);
+  });
+  injectWebSocket(server);
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : options.port;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
+  return {
+    url: `http://${host}:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await gw.stop();
+    },
+  };
+}
