@@ -201,6 +201,7 @@ export class Coordinator {
         const stage = plan.stages[job.stage] as Stage;
         const output = stageLayer(job.id, stage.index);
         const stageStart = this.clock.now();
+        if (stage.index > 0) job.tileWorkers = {}; // the map shows the stage running now (the last one, at the end)
         await this.dispatch(job, stage, grid, output);
         if (!(await this.collect(job, stage, output, events))) return;
         const reduceStart = this.clock.now();
@@ -211,7 +212,6 @@ export class Coordinator {
         this.time(job, "stages", reduceStart - stageStart);
         this.time(job, "reduce", this.clock.now() - reduceStart);
         job.stage++;
-        job.tileWorkers = {};
         await this.persist(job);
       }
       await this.finalize(job, grid);

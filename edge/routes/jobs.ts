@@ -138,20 +138,29 @@ export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): Hon
   });
 
   app.get("/:id/events", (c) => {
-    const job = jobOr404(gw, c.req.param("id"));
+    const id = jobOr404(gw, c.req.param("id")).id;
     return streamSSE(c, async (stream) => {
-      const first = toJobView(job);
-      await stream.writeSSE({
-        event: TERMINAL.has(job.status) ? "end" : "job",
-        data: JSON.stringify({ type: "job", job: first }),
-      });
-      if (TERMINAL.has(job.status)) return;
+      // Writes go through one chain so events keep their order and the stream ends only
+      // after the last one is out.
+      let chain = Promise.resolve();
+      const write = (e: JobEvent): void => {
+        chain = chain.then(() => stream.writeSSE({ event: e.type, data: JSON.stringify(e) }));
+      };
       await new Promise<void>((resolve) => {
-        const off = follow(gw, job.id, (e) => void stream.writeSSE({ event: e.type, data: JSON.stringify(e) }), resolve);
+        const finish = (): void => void chain.then(resolve);
+        const off = follow(gw, id, write, finish);
         stream.onAbort(() => {
           off();
           resolve();
         });
+        // Subscribed: now read the job, so an end that came first is not missed.
+        const now = gw.coordinator.get(id);
+        if (!now) return finish();
+        if (TERMINAL.has(now.status)) {
+          off();
+          write({ type: "end", job: toJobView(now) });
+          finish();
+        } else write({ type: "job", job: toJobView(now) });
       });
     });
   });

@@ -29,7 +29,8 @@ export class SharpCodec implements Codec {
     if (bytes.length === 0) throw new CodecError("NOT_AN_IMAGE", "the file is empty");
     let meta: Metadata;
     try {
-      meta = await sharp(bytes).metadata();
+      // Header only: no pixel limit here, so a bomb is reported as too many pixels below.
+      meta = await sharp(bytes, { limitInputPixels: false }).metadata();
     } catch (cause) {
       const message = (cause as Error).message;
       if (/unsupported image format/i.test(message))
@@ -53,7 +54,7 @@ export class SharpCodec implements Codec {
   async decode(bytes: Uint8Array): Promise<RgbaImage> {
     await this.probe(bytes);
     try {
-      const { data, info } = await sharp(bytes, { limitInputPixels: this.maxPixels, failOn: "error" })
+      const { data, info } = await sharp(bytes, { limitInputPixels: this.maxPixels, failOn: "truncated" })
         .autoOrient()
         .toColourspace("srgb")
         .ensureAlpha()

@@ -1,0 +1,264 @@
+// The HTTP API in process (app.request, no port): every route, every error status, and a suite
+// of hostile inputs after which the gateway is healthy, its data directory holds nothing but
+// the jobs it accepted, and a valid job still succeeds.
+
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Hono } from "hono";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ApiError, ClusterView, JobView, OpView } from "../../edge/api-types.js";
+import { createApp } from "../../edge/app.js";
+import { DEFAULT_LIMITS } from "../../edge/config.js";
+import { type EmbeddedGateway, startEmbeddedGateway } from "../../edge/embedded-gateway.js";
+import { encoded, photoBytes, pngBomb, truncated } from "../helpers/bad-images.js";
+import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
+import { kernels } from "../helpers/kernels.js";
+
+const dataDir = mkdtempSync(join(tmpdir(), "tessera-api-"));
+const LIMITS = { ...DEFAULT_LIMITS, maxUploadBytes: 3 * 1024 * 1024, maxPixels: 4_000_000 };
+let gw: EmbeddedGateway;
+let app: Hono;
+
+beforeAll(async () => {
+  gw = await startEmbeddedGateway({ dataDir, threads: 2, limits: LIMITS });
+  app = createApp(gw);
+});
+afterAll(async () => {
+  await gw.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+function form(fields: Record<string, string | Blob | Buffer>): FormData {
+  const f = new FormData();
+  for (const [k, v] of Object.entries(fields)) {
+    if (typeof v === "string") f.set(k, v);
+    else if (v instanceof Blob) f.set(k, v, "upload");
+    else f.set(k, new Blob([new Uint8Array(v)]), "upload.bin");
+  }
+  return f;
+}
+
+const post = async (body: FormData | string, headers?: Record<string, string>): Promise<Response> =>
+  app.request("/v1/jobs", { method: "POST", body, ...(headers && { headers }) });
+
+async function waitFor(id: string): Promise<JobView> {
+  for (let i = 0; i < 600; i++) {
+    const job = (await (await app.request(`/v1/jobs/${id}`)).json()) as JobView;
+    if (["succeeded", "failed", "canceled"].includes(job.status)) return job;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`job ${id} did not end within 30 s`);
+}
+
+describe("routes", () => {
+  it("GET /healthz, /v1/ops, /v1/openapi.json, /v1/docs, /metrics, /v1/cluster", async () => {
+    expect(await (await app.request("/healthz")).json()).toEqual({ status: "ok" });
+    const ops = (await (await app.request("/v1/ops")).json()) as OpView[];
+    expect(ops.map((o) => o.name)).toContain("gaussian-blur");
+    expect(ops.find((o) => o.name === "gaussian-blur")?.params[0]).toMatchObject({
+      name: "sigma",
+      min: 0.3,
+      max: 50,
+      default: 1,
+    });
+    const doc = (await (await app.request("/v1/openapi.json")).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe("3.1.0");
+    expect(Object.keys(doc.paths)).toContain("/v1/jobs/{id}/result");
+    expect(await (await app.request("/v1/docs")).text()).toContain("<h1>Tessera API v1</h1>");
+    const metrics = await (await app.request("/metrics")).text();
+    expect(metrics).toContain("tessera_queue_messages");
+    expect(metrics).toContain("tessera_process_cpu_seconds_total");
+    const cluster = (await (await app.request("/v1/cluster")).json()) as ClusterView;
+    expect(cluster.workers[0]).toMatchObject({ alive: true, threads: 2 });
+    expect(Object.keys(cluster.queues).sort()).toEqual(["events", "tiles"]);
+  });
+
+  it("runs a job: 202, progress, SSE to the end, results in three formats, byte-identical", async () => {
+    const pipeline = "gaussian-blur(sigma=2) | sobel";
+    const res = await post(form({ image: photoBytes("coffee.png"), pipeline, tileSize: "128" }));
+    expect(res.status).toBe(202);
+    const job = (await res.json()) as JobView;
+    expect(res.headers.get("location")).toBe(`/v1/jobs/${job.id}`);
+    expect(job).toMatchObject({ pipeline, width: 600, height: 400, grid: { tileSize: 128, cols: 5, rows: 4 } });
+    const events = await (await app.request(`/v1/jobs/${job.id}/events`)).text();
+    expect(events).toContain("event: end");
+    const done = await waitFor(job.id);
+    expect(done).toMatchObject({
+      status: "succeeded",
+      progress: { done: 20, total: 20 },
+      resultUrl: `/v1/jobs/${job.id}/result`,
+    });
+    expect(Object.keys(done.tileWorkers).length).toBeGreaterThan(0);
+    const png = await app.request(`/v1/jobs/${job.id}/result`);
+    expect(png.headers.get("content-type")).toBe("image/png");
+    const { data } = await sharp(Buffer.from(await png.arrayBuffer()))
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const photo = await loadPhoto("coffee.png");
+    expect(describeDiff(compare(data, (await kernels()).run(photo, pipeline).data, photo.width))).toBe("max diff 0");
+    for (const [format, type] of [
+      ["jpeg", "image/jpeg"],
+      ["webp", "image/webp"],
+    ]) {
+      const r = await app.request(`/v1/jobs/${job.id}/result?format=${format}`);
+      expect([r.status, r.headers.get("content-type")]).toEqual([200, type]);
+      expect((await sharp(Buffer.from(await r.arrayBuffer())).metadata()).format).toBe(format);
+    }
+    const list = (await (await app.request("/v1/jobs")).json()) as { jobs: JobView[] };
+    expect(list.jobs.map((j) => j.id)).toContain(job.id);
+  });
+
+  it("cancels a job with DELETE", async () => {
+    const res = await post(
+      form({ image: photoBytes("retina.jpg"), pipeline: "median(radius=6) | gaussian-blur(sigma=8)", tileSize: "64" }),
+    );
+    const job = (await res.json()) as JobView;
+    const del = await app.request(`/v1/jobs/${job.id}`, { method: "DELETE" });
+    expect(del.status).toBe(200);
+    expect(((await del.json()) as JobView).status).toBe("canceled");
+    expect((await waitFor(job.id)).status).toBe("canceled");
+    const result = await app.request(`/v1/jobs/${job.id}/result`);
+    expect(result.status).toBe(409);
+  });
+});
+
+describe("bad input", () => {
+  const ok = (image: Buffer | Blob) => form({ image, pipeline: "invert" });
+  const coffee = photoBytes("coffee.png");
+  const cases: [string, () => Response | Promise<Response>, number, string][] = [
+    ["truncated PNG", () => post(ok(truncated(coffee))), 415, "UNSUPPORTED_MEDIA_TYPE"],
+    ["truncated JPEG", () => post(ok(truncated(photoBytes("rocket.jpg")))), 415, "UNSUPPORTED_MEDIA_TYPE"],
+    ["truncated WebP", async () => post(ok(truncated(await encoded("webp", 400, 300), 0.5))), 415, "UNSUPPORTED_MEDIA_TYPE"],
+    ["truncated TIFF", async () => post(ok(truncated(await encoded("tiff", 400, 300), 0.5))), 415, "UNSUPPORTED_MEDIA_TYPE"],
+    [
+      "text named .jpg",
+      () => post(form({ image: new File(["just some text"], "photo.jpg"), pipeline: "invert" })),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    ],
+    ["zero-byte file", () => post(ok(Buffer.alloc(0))), 415, "UNSUPPORTED_MEDIA_TYPE"],
+    [
+      "random bytes",
+      () => post(ok(Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919) & 255)))),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    ],
+    [
+      "an SVG (not a raster photo)",
+      () => post(ok(Buffer.from('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"/>'))),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    ],
+    ["decompression-bomb PNG (20000², 400 MP)", () => post(ok(pngBomb())), 422, "TOO_MANY_PIXELS"],
+    [
+      "image over the pixel limit",
+      async () =>
+        post(
+          ok(
+            await sharp({ create: { width: 2500, height: 2000, channels: 3, background: "#345" } })
+              .png()
+              .toBuffer(),
+          ),
+        ),
+      422,
+      "TOO_MANY_PIXELS",
+    ],
+    [
+      "body over the byte limit",
+      () => post(ok(Buffer.concat([coffee, Buffer.alloc(LIMITS.maxUploadBytes)]))),
+      413,
+      "PAYLOAD_TOO_LARGE",
+    ],
+    ["unknown op", () => post(form({ image: coffee, pipeline: "frobnicate" })), 400, "INVALID_PIPELINE"],
+    ["NaN param", () => post(form({ image: coffee, pipeline: "gaussian-blur(sigma=NaN)" })), 400, "INVALID_PIPELINE"],
+    ["Infinity param", () => post(form({ image: coffee, pipeline: "brightness(delta=Infinity)" })), 400, "INVALID_PIPELINE"],
+    [
+      "string param",
+      () => post(form({ image: coffee, pipeline: '[{"op":"contrast","factor":"high"}]' })),
+      400,
+      "INVALID_PIPELINE",
+    ],
+    ["negative param", () => post(form({ image: coffee, pipeline: "median(radius=-3)" })), 400, "INVALID_PIPELINE"],
+    ["unknown param", () => post(form({ image: coffee, pipeline: "sobel(radius=3)" })), 400, "INVALID_PIPELINE"],
+    [
+      "1000-step pipeline",
+      () => post(form({ image: coffee, pipeline: Array(1000).fill("invert").join(" | ") })),
+      400,
+      "INVALID_PIPELINE",
+    ],
+    [
+      "33 steps (over the step limit)",
+      () => post(form({ image: coffee, pipeline: Array(33).fill("invert").join(" | ") })),
+      400,
+      "INVALID_PIPELINE",
+    ],
+    ["malformed JSON pipeline", () => post(form({ image: coffee, pipeline: '[{"op":"sobel"' })), 400, "INVALID_PIPELINE"],
+    ["empty pipeline", () => post(form({ image: coffee, pipeline: " " })), 400, "INVALID_PIPELINE"],
+    ["missing image", () => post(form({ pipeline: "invert" })), 400, "BAD_REQUEST"],
+    ["image sent as text", () => post(form({ image: "not a file", pipeline: "invert" })), 400, "BAD_REQUEST"],
+    ["missing pipeline", () => post(form({ image: coffee })), 400, "BAD_REQUEST"],
+    ["unknown output format", () => post(form({ image: coffee, pipeline: "invert", format: "bmp" })), 400, "BAD_REQUEST"],
+    ["tile size below 16", () => post(form({ image: coffee, pipeline: "invert", tileSize: "8" })), 400, "BAD_REQUEST"],
+    ["tile size not a number", () => post(form({ image: coffee, pipeline: "invert", tileSize: "big" })), 400, "BAD_REQUEST"],
+    [
+      "JSON body instead of multipart",
+      () => post(JSON.stringify({ pipeline: "invert" }), { "content-type": "application/json" }),
+      415,
+      "UNSUPPORTED_MEDIA_TYPE",
+    ],
+    ["plain text body", () => post("invert", { "content-type": "text/plain" }), 415, "UNSUPPORTED_MEDIA_TYPE"],
+    [
+      "multipart with a broken boundary",
+      () => post("--nope\r\n\r\n", { "content-type": "multipart/form-data; boundary=xyz" }),
+      400,
+      "BAD_REQUEST",
+    ],
+    ["job id with ../", () => app.request("/v1/jobs/..%2F..%2Fetc%2Fpasswd"), 404, "NOT_FOUND"],
+    ["unknown job id", () => app.request("/v1/jobs/6f1c2a4e-0000-4000-8000-000000000000"), 404, "NOT_FOUND"],
+    ["result of an unknown job", () => app.request("/v1/jobs/../manifest.json/result"), 404, "NOT_FOUND"],
+    ["DELETE of an unknown job", () => app.request("/v1/jobs/abc", { method: "DELETE" }), 404, "NOT_FOUND"],
+    ["events of an unknown job", () => app.request("/v1/jobs/abc/events"), 404, "NOT_FOUND"],
+    ["unknown route", () => app.request("/v2/jobs"), 404, "NOT_FOUND"],
+  ];
+
+  it.each(cases)("%s → the documented status and a JSON error", async (_name, send, status, code) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as ApiError;
+    expect(body.error.code).toBe(code);
+    expect(body.error.message.length).toBeGreaterThan(10);
+  });
+
+  it("leaves the gateway healthy, the data directory clean, and valid jobs working", async () => {
+    expect(cases.length).toBeGreaterThanOrEqual(30);
+    expect((await app.request("/healthz")).status).toBe(200);
+    const accepted = new Set(((await (await app.request("/v1/jobs")).json()) as { jobs: JobView[] }).jobs.map((j) => j.id));
+    const jobsDir = join(dataDir, "jobs");
+    for (const entry of readdirSync(jobsDir)) expect(accepted.has(entry), `stray ${entry}`).toBe(true);
+    expect(readdirSync(dataDir).filter((f) => f !== "jobs")).toEqual([]);
+    // A 1×100000 strip is awkward but valid: it is accepted and processed.
+    const strip = await sharp({ create: { width: 1, height: 100000, channels: 3, background: "#808080" } })
+      .png()
+      .toBuffer();
+    const stripJob = (await (await post(form({ image: strip, pipeline: "invert", tileSize: "4096" }))).json()) as JobView;
+    expect((await waitFor(stripJob.id)).status).toBe("succeeded");
+    const res = await post(form({ image: photoBytes("chelsea.png"), pipeline: "sepia | sharpen" }));
+    expect(res.status).toBe(202);
+    expect((await waitFor(((await res.json()) as JobView).id)).status).toBe("succeeded");
+  });
+});
+
+describe("auth", () => {
+  it("requires the bearer token when one is set, and accepts it as access_token on GET", async () => {
+    const locked = createApp({ ...gw, token: "s3cret" });
+    expect((await locked.request("/v1/ops")).status).toBe(401);
+    expect(((await (await locked.request("/v1/ops")).json()) as ApiError).error.code).toBe("UNAUTHORIZED");
+    expect((await locked.request("/v1/ops", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
+    expect((await locked.request("/v1/ops", { headers: { authorization: "Bearer s3cret" } })).status).toBe(200);
+    expect((await locked.request("/v1/ops?access_token=s3cret")).status).toBe(200);
+    expect((await locked.request("/healthz")).status).toBe(200);
+  });
+});
