@@ -1,0 +1,90 @@
+// End to end in a real Chromium: `tessera serve` as its own process, the web UI loaded from it,
+// a photo uploaded, a pipeline typed into the UI, the WebAssembly preview checked pixel for
+// pixel against run(), the full-resolution job submitted and followed to the end, and the
+// downloaded result checked byte for byte against run() on the full image.
+
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import type { Browser, Page } from "playwright-core";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium } from "../helpers/browser.js";
+import { compare, describe as describeDiff, loadPhoto, PHOTO_DIR } from "../helpers/images.js";
+import { kernels } from "../helpers/kernels.js";
+import { type ServerProcess, startServe } from "../helpers/server.js";
+
+const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
+const PIPELINE = "gaussian-blur(sigma=2) | sobel";
+
+let server: ServerProcess;
+let browser: Browser;
+let page: Page;
+const consoleErrors: string[] = [];
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startServe(), launchChromium()]);
+  page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on("console", (m) => m.type() === "error" && consoleErrors.push(m.text()));
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+/** Reads an ImageData-like object out of the page as bytes (base64 keeps the transfer small). */
+async function pageImage(page: Page, which: "previewInput" | "previewOutput") {
+  const { width, height, b64 } = await page.evaluate((key) => {
+    const img = (window as unknown as { __tessera: Record<string, { width: number; height: number; data: Uint8ClampedArray }> })
+      .__tessera[key];
+    if (!img) throw new Error(`window.__tessera.${key} is missing`);
+    let s = "";
+    for (let i = 0; i < img.data.length; i += 0x8000) s += String.fromCharCode(...img.data.subarray(i, i + 0x8000));
+    return { width: img.width, height: img.height, b64: btoa(s) };
+  }, which);
+  return { width, height, data: new Uint8ClampedArray(Buffer.from(b64, "base64")) };
+}
+
+describe("the web UI in Chromium", () => {
+  it("previews in WebAssembly, runs the job on the server, and downloads the exact result", async () => {
+    const k = await kernels();
+    await page.goto(server.url);
+    await page.setInputFiles("#file", `${PHOTO_DIR}hubble_deep_field.jpg`);
+    await page.fill("#pipeline-text", PIPELINE);
+    await page.dispatchEvent("#pipeline-text", "change");
+    await page.waitForFunction(
+      (p) => {
+        const t = (window as unknown as { __tessera?: { previewPipeline: string } }).__tessera;
+        return t?.previewPipeline === p && document.querySelector<HTMLElement>("#preview")?.dataset.state === "ready";
+      },
+      PIPELINE,
+      { timeout: 30_000 },
+    );
+
+    // The preview ran our kernels in the page's worker: same bytes as run() here.
+    const input = await pageImage(page, "previewInput");
+    const output = await pageImage(page, "previewOutput");
+    expect(Math.max(input.width, input.height)).toBeLessThanOrEqual(1024);
+    expect(describeDiff(compare(output.data, k.run(input, PIPELINE).data, input.width))).toBe("max diff 0");
+
+    await page.click("#process");
+    await page.waitForFunction(() => document.querySelector("#job-status")?.textContent?.trim() === "succeeded", undefined, {
+      timeout: 60_000,
+    });
+    const href = await page.getAttribute("#download-png", "href");
+    expect(href).toBeTruthy();
+    const download = await fetch(new URL(href as string, page.url()));
+    expect(download.status).toBe(200);
+    const { data } = await sharp(Buffer.from(await download.arrayBuffer()))
+      .ensureAlpha()
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    const photo = await loadPhoto("hubble_deep_field.jpg");
+    expect(describeDiff(compare(data, k.run(photo, PIPELINE).data, photo.width))).toBe("max diff 0");
+
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: `${ARTIFACTS}ui-finished.png`, fullPage: true });
+    expect(consoleErrors).toEqual([]);
+  });
+});

@@ -1,0 +1,54 @@
+// `tessera serve` as a real OS process on a free loopback port, for browser and cluster tests.
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const BIN = fileURLToPath(new URL("../../bin/tessera.js", import.meta.url));
+
+export interface ServerProcess {
+  url: string;
+  child: ChildProcess;
+  dataDir: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startServe(extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+  const dataDir = mkdtempSync(join(tmpdir(), "tessera-serve-"));
+  const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--threads", "2", "--data", dataDir], {
+    env: { ...process.env, ...extraEnv },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  child.stdout?.on("data", (d) => (log += d));
+  child.stderr?.on("data", (d) => (log += d));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`tessera serve did not start within 30 s:\n${log}`)), 30_000);
+    child.stdout?.on("data", () => {
+      const m = log.match(/running at (http:\/\/\S+)/);
+      if (m?.[1]) {
+        clearTimeout(timer);
+        resolve(m[1].replace("localhost", "127.0.0.1"));
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`tessera serve exited with ${code}:\n${log}`)));
+  });
+  return {
+    url,
+    child,
+    dataDir,
+    output: () => log,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
