@@ -1,6 +1,7 @@
-// `tessera serve` as a real OS process on a free loopback port, for browser and cluster tests.
+// `tessera serve` as a real OS process on a free loopback port, for the browser test and the
+// preview benchmark. Plain JavaScript so bench scripts can import it too.
 
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,28 +9,29 @@ import { fileURLToPath } from "node:url";
 
 const BIN = fileURLToPath(new URL("../../bin/tessera.js", import.meta.url));
 
-export interface ServerProcess {
-  url: string;
-  child: ChildProcess;
-  dataDir: string;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-export async function startServe(extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
+/**
+ * @typedef {{ url: string, child: import("node:child_process").ChildProcess, dataDir: string, output(): string, stop(): Promise<void> }} ServerProcess
+ * @param {Record<string, string>} [extraEnv]
+ * @returns {Promise<ServerProcess>}
+ */
+export async function startServe(extraEnv = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), "tessera-serve-"));
   const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--threads", "2", "--data", dataDir], {
     env: { ...process.env, ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let log = "";
-  child.stdout?.on("data", (d) => (log += d));
-  child.stderr?.on("data", (d) => (log += d));
-  const url = await new Promise<string>((resolve, reject) => {
+  child.stdout.on("data", (d) => {
+    log += d;
+  });
+  child.stderr.on("data", (d) => {
+    log += d;
+  });
+  const url = await new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tessera serve did not start within 30 s:\n${log}`)), 30_000);
-    child.stdout?.on("data", () => {
+    child.stdout.on("data", () => {
       const m = log.match(/running at (http:\/\/\S+)/);
-      if (m?.[1]) {
+      if (m) {
         clearTimeout(timer);
         resolve(m[1].replace("localhost", "127.0.0.1"));
       }
