@@ -262,3 +262,23 @@ describe("auth", () => {
     expect((await locked.request("/healthz")).status).toBe(200);
   });
 });
+
+describe("back-pressure", () => {
+  it("answers 429 when the active-job limit is reached, and accepts again once a job ends", async () => {
+    const busy = createApp({ ...gw, limits: { ...LIMITS, maxActiveJobs: 1 } });
+    const submit = () =>
+      busy.request("/v1/jobs", {
+        method: "POST",
+        body: form({ image: photoBytes("retina.jpg"), pipeline: "median(radius=7) | gaussian-blur(sigma=10)", tileSize: "64" }),
+      });
+    const first = (await (await submit()).json()) as JobView;
+    const second = await submit();
+    expect(second.status).toBe(429);
+    expect(((await second.json()) as ApiError).error).toMatchObject({ code: "QUEUE_FULL" });
+    await app.request(`/v1/jobs/${first.id}`, { method: "DELETE" });
+    await waitFor(first.id);
+    const third = await submit();
+    expect(third.status).toBe(202);
+    await app.request(`/v1/jobs/${((await third.json()) as JobView).id}`, { method: "DELETE" });
+  });
+});
