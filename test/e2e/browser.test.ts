@@ -85,6 +85,10 @@ describe("the web UI in Chromium", () => {
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}ui-finished.png`, fullPage: true });
+    // Readable on a phone: nothing overflows the viewport sideways.
+    await page.setViewportSize({ width: 390, height: 844 });
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: `${ARTIFACTS}ui-narrow.png`, fullPage: true });
     expect(consoleErrors).toEqual([]);
   });
 });
