@@ -9,6 +9,7 @@ import { fitWithin } from "./geometry.ts";
 import { formatAge, isTerminal, normalizeJob, percent } from "./job-state.ts";
 import { JobPanel, swatch } from "./job-ui.ts";
 import { PipelineEditor } from "./pipeline-ui.ts";
+import { PreviewPool } from "./preview-pool.ts";
 import type { FromWorker, ToWorker } from "./preview-protocol.ts";
 import { PreviewScheduler } from "./scheduler.ts";
 
@@ -112,13 +113,17 @@ let file: File | null = null;
 let input: ImageData | null = null;
 let natural = { width: 0, height: 0 };
 
-const worker = new Worker(new URL("./preview-worker.ts", import.meta.url), { type: "module", name: "tessera-preview" });
+// One preview worker per core (up to 4): local pipelines run as bands in parallel.
+const worker = new PreviewPool(
+  () => new Worker(new URL("./preview-worker.ts", import.meta.url), { type: "module", name: "tessera-preview" }),
+  Math.min(4, navigator.hardwareConcurrency || 1),
+);
 const post = (message: ToWorker, transfer: Transferable[] = []) => worker.postMessage(message, transfer);
 const scheduler = new PreviewScheduler((request) => post({ type: "run", id: request.id, pipeline: request.pipeline }));
 
 worker.addEventListener("message", (event: MessageEvent<FromWorker>) => {
   const message = event.data;
-  if (message.type === "ready") return;
+  if (message.type === "ready" || message.type === "band") return; // bands are assembled by the pool
   if (message.type === "error" && message.id === null) {
     previewMs.textContent = "Preview unavailable";
     showError("image-error", `The preview kernels could not start: ${message.message}`);

@@ -24,6 +24,17 @@ export function createPreviewHandler(
     try {
       const k = await kernels;
       if (!image) throw Object.assign(new Error("no image loaded yet"), { code: "INVALID_IMAGE" });
+      if (message.type === "band") {
+        // Full-width rows with their halo are a contiguous slice of the image: no copy to cut it.
+        const { width, height } = image;
+        const top = Math.max(0, message.y0 - message.halo);
+        const bottom = Math.min(height, message.y1 + message.halo);
+        const window = { width, height: bottom - top, data: image.data.subarray(top * width * 4, bottom * width * 4) };
+        const core = { x: 0, y: message.y0 - top, width, height: message.y1 - message.y0 };
+        const out = k.runRegion(window, core, message.pipeline);
+        reply({ type: "band", id: message.id, y0: message.y0, data: out.data }, [out.data.buffer]);
+        return;
+      }
       const start = now();
       // An empty pipeline shows the input as it is.
       const out = message.pipeline.trim() === "" ? { ...image, data: image.data.slice() } : k.run(image, message.pipeline);
