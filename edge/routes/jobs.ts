@@ -2,7 +2,6 @@
 
 import { parsePipeline } from "@tessera/kernels";
 import { type Context, Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { streamSSE } from "hono/streaming";
 import type { UpgradeWebSocket } from "hono/ws";
 import { isJobId, TERMINAL } from "../../engine/job.js";
@@ -12,6 +11,7 @@ import type { JobEvent } from "../api-types.js";
 import type { Gateway } from "../gateway.js";
 import { HttpError, notFound } from "../http-errors.js";
 import { toJobView } from "../job-view.js";
+import { readUpload } from "../upload.js";
 
 const RESULT_TYPES: Record<string, string> = {
   png: "image/png",
@@ -29,30 +29,11 @@ function jobOr404(gw: Gateway, id: string) {
   return job;
 }
 
-function field(body: Record<string, unknown>, name: string): string | undefined {
-  const v = body[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== "string") throw new HttpError(400, "BAD_REQUEST", `field "${name}" must be text`);
-  return v;
-}
+const field = (body: Record<string, string>, name: string): string | undefined => body[name];
 
 async function submit(gw: Gateway, c: Context): Promise<Response> {
-  const type = c.req.header("content-type") ?? "";
-  if (!type.startsWith("multipart/form-data")) {
-    throw new HttpError(
-      415,
-      "UNSUPPORTED_MEDIA_TYPE",
-      `send multipart/form-data with fields "image" and "pipeline", not ${JSON.stringify(type || "no content type")}`,
-    );
-  }
-  let body: Record<string, unknown>;
-  try {
-    body = await c.req.parseBody();
-  } catch (err) {
-    throw new HttpError(400, "BAD_REQUEST", `the multipart body is malformed: ${(err as Error).message}`);
-  }
-  const image = body.image;
-  if (!(image instanceof File)) throw new HttpError(400, "BAD_REQUEST", 'missing field "image": the image file to process');
+  const { image, fields: body } = await readUpload(c.req.raw, gw.limits.maxUploadBytes);
+  if (!image) throw new HttpError(400, "BAD_REQUEST", 'missing field "image": the image file to process');
   const text = field(body, "pipeline");
   if (!text) throw new HttpError(400, "BAD_REQUEST", 'missing field "pipeline", e.g. "gaussian-blur(sigma=2) | sobel"');
   const steps = parsePipeline(text);
@@ -75,7 +56,7 @@ async function submit(gw: Gateway, c: Context): Promise<Response> {
       `${active} jobs are queued or running (the limit is ${gw.limits.maxActiveJobs}); retry later`,
     );
   }
-  const bytes = new Uint8Array(await image.arrayBuffer());
+  const bytes = image;
   const header = await gw.codec.probe(bytes);
   if (header.width * header.height > gw.limits.maxPixels) {
     throw new HttpError(
@@ -105,20 +86,7 @@ function follow(gw: Gateway, id: string, send: (e: JobEvent) => void, ended: () 
 export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): Hono {
   const app = new Hono();
 
-  app.post(
-    "/",
-    bodyLimit({
-      maxSize: gw.limits.maxUploadBytes,
-      onError: () => {
-        throw new HttpError(
-          413,
-          "PAYLOAD_TOO_LARGE",
-          `the upload is over ${gw.limits.maxUploadBytes} bytes (TESSERA_MAX_UPLOAD_BYTES)`,
-        );
-      },
-    }),
-    (c) => submit(gw, c),
-  );
+  app.post("/", (c) => submit(gw, c));
 
   app.get("/", (c) => {
     const jobs = gw.coordinator

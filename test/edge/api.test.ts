@@ -43,6 +43,20 @@ function form(fields: Record<string, string | Blob | Buffer>): FormData {
 const post = async (body: FormData | string, headers?: Record<string, string>): Promise<Response> =>
   app.request("/v1/jobs", { method: "POST", body, ...(headers && { headers }) });
 
+/** Sends a multipart body as a stream of chunks with no Content-Length, as a chunked upload arrives. */
+async function postStreamed(body: FormData): Promise<Response> {
+  const encoded = new Response(body);
+  const bytes = new Uint8Array(await encoded.arrayBuffer());
+  const stream = new ReadableStream<Uint8Array>({
+    start(controller) {
+      for (let i = 0; i < bytes.length; i += 64 * 1024) controller.enqueue(bytes.subarray(i, i + 64 * 1024));
+      controller.close();
+    },
+  });
+  const headers = { "content-type": encoded.headers.get("content-type") ?? "" };
+  return app.request("/v1/jobs", { method: "POST", body: stream, headers, duplex: "half" } as RequestInit);
+}
+
 async function waitFor(id: string): Promise<JobView> {
   for (let i = 0; i < 600; i++) {
     const job = (await (await app.request(`/v1/jobs/${id}`)).json()) as JobView;
@@ -169,6 +183,12 @@ describe("bad input", () => {
     [
       "body over the byte limit",
       () => post(ok(Buffer.concat([coffee, Buffer.alloc(LIMITS.maxUploadBytes)]))),
+      413,
+      "PAYLOAD_TOO_LARGE",
+    ],
+    [
+      "chunked body over the byte limit (no Content-Length)",
+      () => postStreamed(ok(Buffer.concat([coffee, Buffer.alloc(LIMITS.maxUploadBytes)]))),
       413,
       "PAYLOAD_TOO_LARGE",
     ],
