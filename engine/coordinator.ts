@@ -9,7 +9,6 @@ import type { Kernels, Pipeline, RgbaImage } from "@tessera/kernels";
 import { formatPipeline } from "@tessera/kernels";
 import { EventSession } from "./event-session.js";
 import {
-  edgesLayer,
   type JobError,
   type JobManifest,
   jobPrefix,
@@ -21,14 +20,15 @@ import {
   stoppedMarker,
   TERMINAL,
 } from "./job.js";
+import { JobListeners, type Listener } from "./job-listeners.js";
 import { asBody, sessionFor, TILES_QUEUE, type TileEvent, type TileMessage } from "./messages.js";
 import { planPipeline, type Stage, tileSteps } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { type Clock, systemClock } from "./ports/clock.js";
 import type { Codec, OutputFormat } from "./ports/codec.js";
 import type { Queue } from "./ports/queue.js";
-import { histogramName, readLayer, stitchLayer, tileName, writeLayer } from "./tile-store.js";
-import { resolveAfterHistogram, sumHistograms } from "./tile-work.js";
+import { reduceStage } from "./reductions.js";
+import { stitchLayer, tileName, writeLayer } from "./tile-store.js";
 import { bands, DEFAULT_TILE_SIZE, defaultBandSize, type Grid, makeGrid, tileCount } from "./tiling.js";
 
 export interface CoordinatorOptions {
@@ -49,13 +49,7 @@ export interface SubmitOptions {
   bandSize?: number;
 }
 
-/** What subscribers hear: the job after every change, with the tile event that caused it. */
-export interface JobUpdate {
-  job: JobManifest;
-  event?: TileEvent;
-}
-
-type Listener = (update: JobUpdate) => void;
+export type { JobUpdate } from "./job-listeners.js";
 
 export class Coordinator {
   private readonly queue: Queue;
@@ -65,8 +59,7 @@ export class Coordinator {
   private readonly clock: Clock;
   private readonly pollMs: number;
   private readonly jobs = new Map<string, JobManifest>();
-  private readonly listeners = new Map<string, Set<Listener>>();
-  private readonly everyJob = new Set<Listener>();
+  private readonly listeners = new JobListeners();
   private readonly drivers = new Map<string, Promise<void>>();
   private closed = false;
 
@@ -124,16 +117,12 @@ export class Coordinator {
 
   /** Calls `listener` after every change to the job; returns the unsubscribe function. */
   subscribe(id: string, listener: Listener): () => void {
-    const set = this.listeners.get(id) ?? new Set<Listener>();
-    this.listeners.set(id, set);
-    set.add(listener);
-    return () => set.delete(listener);
+    return this.listeners.subscribe(id, listener);
   }
 
   /** Calls `listener` after every change to any job (metrics, logs); returns the unsubscribe function. */
   subscribeAll(listener: Listener): () => void {
-    this.everyJob.add(listener);
-    return () => this.everyJob.delete(listener);
+    return this.listeners.subscribeAll(listener);
   }
 
   /** Resolves with the job once it has succeeded, failed or been canceled. */
@@ -206,7 +195,7 @@ export class Coordinator {
         if (!(await this.collect(job, stage, output, events))) return;
         const reduceStart = this.clock.now();
         const consumed = job.input;
-        await this.reduce(job, stage, grid, output, plan.stages[job.stage + 1]?.halo ?? 0);
+        await reduceStage(this.blobs, this.kernels, job, stage, grid, output, plan.stages[job.stage + 1]?.halo ?? 0);
         // The stage's input is no longer needed by anyone: free it now, not at the end.
         await this.blobs.deletePrefix(`${consumed}/`);
         this.time(job, "stages", reduceStart - stageStart);
@@ -283,31 +272,6 @@ export class Coordinator {
     return !TERMINAL.has(job.status);
   }
 
-  private async reduce(job: JobManifest, stage: Stage, grid: Grid, output: string, nextHalo: number): Promise<void> {
-    job.carried = undefined;
-    job.input = output;
-    job.inputWindows = false;
-    try {
-      if (stage.reduction === "histogram") {
-        const parts = await Promise.all(
-          Array.from({ length: tileCount(grid) }, async (_, i) => {
-            const bytes = await this.blobs.get(histogramName(output, i));
-            return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
-          }),
-        );
-        job.carried = resolveAfterHistogram(stage, sumHistograms(parts));
-      } else if (stage.reduction === "hysteresis") {
-        const edges = this.kernels.hysteresis(await readLayer(this.blobs, output, grid));
-        // The whole edge map is in hand: write it as the next stage's windows.
-        job.input = edgesLayer(job.id, stage.index);
-        job.inputWindows = true;
-        await writeLayer(this.blobs, job.input, grid, edges, nextHalo);
-      }
-    } catch (err) {
-      throw new Error(`reducing stage ${stage.index} (${stage.global?.op}) failed: ${(err as Error).message}`);
-    }
-  }
-
   private async finalize(job: JobManifest, grid: Grid): Promise<void> {
     const stitchStart = this.clock.now();
     const image = await stitchLayer(this.blobs, job.input, grid);
@@ -369,11 +333,6 @@ export class Coordinator {
   }
 
   private notify(job: JobManifest, event?: TileEvent): void {
-    const set = this.listeners.get(job.id);
-    if ((!set || set.size === 0) && this.everyJob.size === 0) return;
-    const snapshot = structuredClone(job);
-    const update = event ? { job: snapshot, event } : { job: snapshot };
-    for (const listener of set ?? []) listener(update);
-    for (const listener of this.everyJob) listener(update);
+    this.listeners.notify(job, event);
   }
 }

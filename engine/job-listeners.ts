@@ -1,0 +1,42 @@
+/** Who hears about job changes: listeners of one job, and listeners of every job. */
+
+import type { JobManifest } from "./job.js";
+import type { TileEvent } from "./messages.js";
+
+/** What subscribers hear: the job after every change, with the tile event that caused it. */
+export interface JobUpdate {
+  job: JobManifest;
+  event?: TileEvent;
+}
+
+export type Listener = (update: JobUpdate) => void;
+
+export class JobListeners {
+  private readonly byJob = new Map<string, Set<Listener>>();
+  private readonly everyJob = new Set<Listener>();
+
+  subscribe(id: string, listener: Listener): () => void {
+    const set = this.byJob.get(id) ?? new Set<Listener>();
+    this.byJob.set(id, set);
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.byJob.delete(id);
+    };
+  }
+
+  subscribeAll(listener: Listener): () => void {
+    this.everyJob.add(listener);
+    return () => this.everyJob.delete(listener);
+  }
+
+  /** Sends a snapshot (listeners cannot change the coordinator's copy). */
+  notify(job: JobManifest, event?: TileEvent): void {
+    const set = this.byJob.get(job.id);
+    if (!set && this.everyJob.size === 0) return;
+    const snapshot = structuredClone(job);
+    const update = event ? { job: snapshot, event } : { job: snapshot };
+    for (const listener of set ?? []) listener(update);
+    for (const listener of this.everyJob) listener(update);
+  }
+}
