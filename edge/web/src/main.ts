@@ -4,10 +4,11 @@
 import type { ClusterView, JobView, OpView } from "../../api-types.ts";
 import { Api, errorMessage } from "./api.ts";
 import { localOpViews, normalizeOps } from "./builder.ts";
+import { renderCluster } from "./cluster-ui.ts";
 import { byId, h } from "./dom.ts";
 import { fitWithin } from "./geometry.ts";
 import { formatAge, isTerminal, normalizeJob, percent } from "./job-state.ts";
-import { JobPanel, swatch } from "./job-ui.ts";
+import { JobPanel } from "./job-ui.ts";
 import { PipelineEditor } from "./pipeline-ui.ts";
 import { PreviewPool } from "./preview-pool.ts";
 import type { FromWorker, ToWorker } from "./preview-protocol.ts";
@@ -432,37 +433,7 @@ byId("jobs-refresh").addEventListener("click", () => void refreshJobs());
 
 async function refreshCluster(): Promise<void> {
   try {
-    const view = await api.get<ClusterView>("/v1/cluster");
-    const workers = view.workers ?? [];
-    const alive = workers.filter((w) => w.alive);
-    byId("cluster-workers").textContent = `${alive.length}${workers.length > alive.length ? ` / ${workers.length}` : ""}`;
-    byId("cluster-threads").textContent = String(alive.reduce((n, w) => n + (w.threads || 0), 0));
-    const queues = Object.values(view.queues ?? {});
-    const active = queues.reduce((n, q) => n + (q.active || 0), 0);
-    const dead = queues.reduce((n, q) => n + (q.deadLetter || 0), 0);
-    byId("cluster-queue").textContent = `${active}${dead ? ` (+${dead} dead-lettered)` : ""}`;
-    byId("cluster-throughput").textContent = `${(view.throughput ?? 0).toFixed(1)} tiles/s`;
-    byId("cluster-rows").replaceChildren(
-      ...workers.map((w) =>
-        h(
-          "tr",
-          { class: w.alive ? "" : "dead" },
-          h("td", {}, swatch(w.id), h("span", { class: "mono", text: ` ${w.id}` })),
-          h("td", { class: "mono", text: `${w.host}:${w.pid}` }),
-          h("td", { text: String(w.threads) }),
-          h("td", { text: String(w.tilesDone) }),
-          h(
-            "td",
-            {},
-            h("span", {
-              class: `state ${w.alive ? (w.busy ? "busy" : "idle") : "gone"}`,
-              text: w.alive ? (w.busy ? "busy" : "idle") : "gone",
-            }),
-          ),
-        ),
-      ),
-    );
-    byId("cluster-updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+    renderCluster(await api.get<ClusterView>("/v1/cluster"));
     showError("cluster-error", null);
   } catch (err) {
     showError("cluster-error", errorMessage(err));

@@ -1,0 +1,32 @@
+// The cluster panel: workers (alive, threads, tiles done), queue depth and throughput.
+
+import type { ClusterView } from "../../api-types.ts";
+import { byId, h } from "./dom.ts";
+import { swatch } from "./job-ui.ts";
+
+export function renderCluster(view: ClusterView): void {
+  const workers = view.workers ?? [];
+  const alive = workers.filter((w) => w.alive);
+  byId("cluster-workers").textContent = `${alive.length}${workers.length > alive.length ? ` / ${workers.length}` : ""}`;
+  byId("cluster-threads").textContent = String(alive.reduce((n, w) => n + (w.threads || 0), 0));
+  const queues = Object.values(view.queues ?? {});
+  const active = queues.reduce((n, q) => n + (q.active || 0), 0);
+  const dead = queues.reduce((n, q) => n + (q.deadLetter || 0), 0);
+  byId("cluster-queue").textContent = `${active}${dead ? ` (+${dead} dead-lettered)` : ""}`;
+  byId("cluster-throughput").textContent = `${(view.throughput ?? 0).toFixed(1)} tiles/s`;
+  byId("cluster-rows").replaceChildren(
+    ...workers.map((w) => {
+      const state = w.alive ? (w.busy ? "busy" : "idle") : "gone";
+      return h(
+        "tr",
+        { class: w.alive ? "" : "dead" },
+        h("td", {}, swatch(w.id), h("span", { class: "mono", text: ` ${w.id}` })),
+        h("td", { class: "mono", text: `${w.host}:${w.pid}` }),
+        h("td", { text: String(w.threads) }),
+        h("td", { text: String(w.tilesDone) }),
+        h("td", {}, h("span", { class: `state ${state}`, text: state })),
+      );
+    }),
+  );
+  byId("cluster-updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+}
