@@ -1,0 +1,162 @@
+/**
+ * The BlobStore port on Azure Blob Storage (`@azure/storage-blob`): one private container,
+ * blob names as given (they are already portable paths). Uploads are block blobs, committed in
+ * one step at the end, so a reader sees the old blob or the new one and a failed upload leaves
+ * nothing. Creating the store makes no connection; the container is created on first use.
+ */
+
+import { Readable } from "node:stream";
+import { BlobServiceClient, type ContainerClient, RestError } from "@azure/storage-blob";
+import {
+  BlobError,
+  type BlobInfo,
+  type BlobStore,
+  blobErrors,
+  checkBlobName,
+  checkBlobPrefix,
+} from "../../engine/ports/blob-store.js";
+
+/** Bytes per block when streaming uploads; four blocks are uploaded at once. */
+const STREAM_BLOCK_BYTES = 4 * 1024 * 1024;
+
+export class AzureBlobStore implements BlobStore {
+  private ready: Promise<void> | undefined;
+
+  constructor(private readonly container: ContainerClient) {}
+
+  /** From a storage connection string (Azurite's or an account's) and a container name. */
+  static fromConnectionString(connection: string, container: string): AzureBlobStore {
+    return new AzureBlobStore(BlobServiceClient.fromConnectionString(connection).getContainerClient(container));
+  }
+
+  /** Creates the container (private: no public access) the first time it is needed. */
+  private ensureContainer(): Promise<void> {
+    this.ready ??= this.container.createIfNotExists().then(
+      () => undefined,
+      (err: unknown) => {
+        this.ready = undefined; // try again next time
+        throw translate(err, this.container.containerName);
+      },
+    );
+    return this.ready;
+  }
+
+  async put(name: string, data: Uint8Array): Promise<void> {
+    checkBlobName(name);
+    await this.ensureContainer();
+    await this.container
+      .getBlockBlobClient(name)
+      .uploadData(data)
+      .catch((err: unknown) => {
+        throw translate(err, name);
+      });
+  }
+
+  async putStream(name: string, data: AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+    checkBlobName(name);
+    await this.ensureContainer();
+    let size = 0;
+    let sourceError: unknown;
+    const counted = Readable.from(
+      (async function* () {
+        try {
+          for await (const chunk of data) {
+            size += chunk.byteLength;
+            // The SDK's stream uploader copies with Buffer#copy: hand it Buffers (a view, no copy).
+            yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+          }
+        } catch (err) {
+          sourceError = err;
+          throw err;
+        }
+      })(),
+    );
+    try {
+      await this.container.getBlockBlobClient(name).uploadStream(counted, STREAM_BLOCK_BYTES, 4);
+    } catch (err) {
+      // Blocks staged before the failure are never committed: the old blob (if any) stays.
+      throw sourceError ?? translate(err, name);
+    }
+    if (sourceError) throw sourceError;
+    return { name, size };
+  }
+
+  async get(name: string): Promise<Uint8Array> {
+    checkBlobName(name);
+    await this.ensureContainer();
+    try {
+      const buffer = await this.container.getBlobClient(name).downloadToBuffer();
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    } catch (err) {
+      throw translate(err, name);
+    }
+  }
+
+  async getStream(name: string): Promise<AsyncIterable<Uint8Array>> {
+    checkBlobName(name);
+    await this.ensureContainer();
+    try {
+      const response = await this.container.getBlobClient(name).download();
+      const body = response.readableStreamBody;
+      if (!body) throw new BlobError("BLOB_UNAVAILABLE", `blob ${JSON.stringify(name)} came back without a body`);
+      return body as AsyncIterable<Uint8Array>;
+    } catch (err) {
+      throw translate(err, name);
+    }
+  }
+
+  async exists(name: string): Promise<boolean> {
+    checkBlobName(name);
+    await this.ensureContainer();
+    return await this.container
+      .getBlobClient(name)
+      .exists()
+      .catch((err: unknown) => {
+        throw translate(err, name);
+      });
+  }
+
+  async list(prefix: string): Promise<BlobInfo[]> {
+    checkBlobPrefix(prefix);
+    await this.ensureContainer();
+    const out: BlobInfo[] = [];
+    try {
+      for await (const blob of this.container.listBlobsFlat({ prefix }))
+        out.push({ name: blob.name, size: blob.properties.contentLength ?? 0 });
+    } catch (err) {
+      throw translate(err, prefix);
+    }
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async delete(name: string): Promise<void> {
+    checkBlobName(name);
+    await this.ensureContainer();
+    await this.container
+      .getBlobClient(name)
+      .deleteIfExists()
+      .catch((err: unknown) => {
+        throw translate(err, name);
+      });
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const blobs = await this.list(prefix);
+    for (const blob of blobs) await this.delete(blob.name);
+    return blobs.length;
+  }
+}
+
+/** Azure's errors in the port's terms: 404 is BLOB_NOT_FOUND, anything else BLOB_UNAVAILABLE. */
+function translate(err: unknown, name: string): Error {
+  if (err instanceof BlobError) return err;
+  if (err instanceof RestError && err.statusCode === 404) return blobErrors.notFound(name);
+  const status = err instanceof RestError && err.statusCode ? ` (HTTP ${err.statusCode})` : "";
+  return new BlobError(
+    "BLOB_UNAVAILABLE",
+    `blob storage failed on ${JSON.stringify(name)}${status}: ${(err as Error).message}; retry later`,
+    {
+      cause: err,
+    },
+  );
+}

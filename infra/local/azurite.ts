@@ -1,0 +1,96 @@
+/**
+ * Azurite (the Azure Storage emulator) as a child process on loopback, with its data in a
+ * temporary folder: for tests and `tessera cluster`. Telemetry and the API-version check are
+ * off (the first would try the network, the second rejects newer SDKs).
+ */
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+
+/** Azurite's well-known development account (public, documented by Microsoft). */
+export const AZURITE_ACCOUNT = "devstoreaccount1";
+export const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+export interface Azurite {
+  readonly connectionString: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** A port the OS says is free right now (closed again at once; Azurite binds it next). */
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function azuriteBlobScript(): string {
+  const require = createRequire(import.meta.url);
+  try {
+    return join(dirname(require.resolve("azurite/package.json")), "dist/src/blob/main.js");
+  } catch {
+    throw new Error("Azurite is not installed: run `npm ci` (it is a devDependency of Tessera)");
+  }
+}
+
+export async function startAzurite(): Promise<Azurite> {
+  const location = mkdtempSync(join(tmpdir(), "tessera-azurite-"));
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [
+      azuriteBlobScript(),
+      "--blobHost",
+      "127.0.0.1",
+      "--blobPort",
+      String(port),
+      "--location",
+      location,
+      "--skipApiVersionCheck",
+      "--disableTelemetry",
+      "--silent",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  let log = "";
+  child.stdout?.on("data", (d) => (log += d));
+  child.stderr?.on("data", (d) => (log += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${log}`)), 30_000);
+    child.stdout?.on("data", () => {
+      if (log.includes("successfully listens")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`Azurite exited with ${code}:\n${log}`));
+    });
+  });
+  return {
+    port,
+    child,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT};`,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      rmSync(location, { recursive: true, force: true });
+    },
+  };
+}
