@@ -25,7 +25,9 @@ export class PreviewPool {
 
   constructor(create: () => Worker, size: number) {
     this.workers = Array.from({ length: Math.max(1, size) }, create);
-    this.workers.forEach((w, i) => w.addEventListener("message", (e: MessageEvent<FromWorker>) => this.onMessage(e.data, i)));
+    for (const [i, w] of this.workers.entries()) {
+      w.addEventListener("message", (e: MessageEvent<FromWorker>) => this.onMessage(e.data, i));
+    }
   }
 
   addEventListener(type: "message", listener: Listener): void;
@@ -39,11 +41,10 @@ export class PreviewPool {
     if (message.type === "image") {
       this.image = { width: message.width, height: message.height };
       // Every worker keeps its own copy; the last one takes the original.
-      this.workers.forEach((w, i) =>
-        i === this.workers.length - 1
-          ? w.postMessage(message, transfer)
-          : w.postMessage({ ...message, data: message.data.slice() }),
-      );
+      for (const [i, w] of this.workers.entries()) {
+        if (i === this.workers.length - 1) w.postMessage(message, transfer);
+        else w.postMessage({ ...message, data: message.data.slice() });
+      }
       return;
     }
     if (message.type !== "run") return;
