@@ -32,6 +32,15 @@ function jobOr404(gw: Gateway, id: string) {
 const field = (body: Record<string, string>, name: string): string | undefined => body[name];
 
 async function submit(gw: Gateway, c: Context): Promise<Response> {
+  // Refuse before reading a byte of the upload when there is no room for another job.
+  const active = gw.coordinator.list().filter((j) => !TERMINAL.has(j.status)).length;
+  if (active >= gw.limits.maxActiveJobs) {
+    throw new HttpError(
+      429,
+      "QUEUE_FULL",
+      `${active} jobs are queued or running (the limit is ${gw.limits.maxActiveJobs}); retry later`,
+    );
+  }
   const { image, fields: body } = await readUpload(c.req.raw, gw.limits.maxUploadBytes);
   if (!image) throw new HttpError(400, "BAD_REQUEST", 'missing field "image": the image file to process');
   const text = field(body, "pipeline");
@@ -47,14 +56,6 @@ async function submit(gw: Gateway, c: Context): Promise<Response> {
   const tileSize = tileText === undefined ? undefined : Number(tileText);
   if (tileSize !== undefined && (!Number.isInteger(tileSize) || tileSize < MIN_TILE_SIZE || tileSize > MAX_TILE_SIZE)) {
     throw new HttpError(400, "BAD_REQUEST", `tileSize must be an integer between ${MIN_TILE_SIZE} and ${MAX_TILE_SIZE}`);
-  }
-  const active = gw.coordinator.list().filter((j) => !TERMINAL.has(j.status)).length;
-  if (active >= gw.limits.maxActiveJobs) {
-    throw new HttpError(
-      429,
-      "QUEUE_FULL",
-      `${active} jobs are queued or running (the limit is ${gw.limits.maxActiveJobs}); retry later`,
-    );
   }
   const bytes = image;
   const header = await gw.codec.probe(bytes);
