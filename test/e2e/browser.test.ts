@@ -85,6 +85,26 @@ describe("the web UI in Chromium", () => {
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: `${ARTIFACTS}ui-finished.png`, fullPage: true });
+
+    // Keyboard: Tab reaches every main control, and each one has a name a screen reader reads.
+    await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
+    const reached = new Map<string, string>();
+    for (let i = 0; i < 80; i++) {
+      await page.keyboard.press("Tab");
+      const focus = await page.evaluate(() => {
+        const el = document.activeElement as HTMLElement | null;
+        if (!el || el === document.body) return null;
+        const labelled = el.id ? document.querySelector(`label[for="${el.id}"]`)?.textContent : undefined;
+        const name = el.getAttribute("aria-label") ?? labelled ?? el.closest("label")?.textContent ?? el.textContent ?? "";
+        return { id: el.id || el.tagName.toLowerCase(), name: name.trim() };
+      });
+      if (focus) reached.set(focus.id, focus.name);
+    }
+    for (const id of ["pick-again", "add-op", "add-step", "pipeline-text", "process", "download-png"]) {
+      expect(reached.has(id), `Tab never reached #${id}; reached ${[...reached.keys()].join(", ")}`).toBe(true);
+    }
+    const unnamed = [...reached].filter(([, name]) => name === "").map(([id]) => id);
+    expect(unnamed, "focusable controls without an accessible name").toEqual([]);
     // Readable on a phone: nothing overflows the viewport sideways.
     await page.setViewportSize({ width: 390, height: 844 });
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
