@@ -66,19 +66,26 @@ export async function startAzurite(): Promise<Azurite> {
   let log = "";
   child.stdout?.on("data", (d) => (log += d));
   child.stderr?.on("data", (d) => (log += d));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${log}`)), 30_000);
-    child.stdout?.on("data", () => {
-      if (log.includes("successfully listens")) {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${log}`)), 30_000);
+      child.stdout?.on("data", () => {
+        if (log.includes("successfully listens")) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      child.once("exit", (code) => {
         clearTimeout(timer);
-        resolve();
-      }
+        reject(new Error(`Azurite exited with ${code}:\n${log}`));
+      });
     });
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      reject(new Error(`Azurite exited with ${code}:\n${log}`));
-    });
-  });
+  } catch (err) {
+    // A launcher that failed must not leave its process or folder behind.
+    child.kill("SIGKILL");
+    rmSync(location, { recursive: true, force: true });
+    throw err;
+  }
   return {
     port,
     child,

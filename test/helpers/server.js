@@ -27,7 +27,7 @@ export async function startServe(extraEnv = {}) {
   child.stderr.on("data", (d) => {
     log += d;
   });
-  const url = await new Promise((resolve, reject) => {
+  const started = new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`tessera serve did not start within 30 s:\n${log}`)), 30_000);
     child.stdout.on("data", () => {
       const m = log.match(/running at (http:\/\/\S+)/);
@@ -38,6 +38,15 @@ export async function startServe(extraEnv = {}) {
     });
     child.once("exit", (code) => reject(new Error(`tessera serve exited with ${code}:\n${log}`)));
   });
+  let url;
+  try {
+    url = await started;
+  } catch (err) {
+    // A server that failed to start must not leave its process or folder behind.
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+    throw err;
+  }
   return {
     url,
     child,
