@@ -2,7 +2,7 @@
 // to call it. Point ops that are per-channel tables also expose `lut`, so runs of them fuse
 // into a single table pass.
 
-import { equalizeLut, lumaAboveBin, normalizeLut, otsuLevel } from "./global.js";
+import { resolveHistogramStep } from "./global.js";
 import type { Step } from "./pipeline.js";
 import type { Params } from "./registry.js";
 import type { Heap } from "./wasm.js";
@@ -97,14 +97,14 @@ export function lumaHistogram(heap: Heap, src: number, pixels: number): Uint32Ar
   return heap.u32.slice(hist >>> 2, (hist >>> 2) + 256);
 }
 
-const histogramLutOp =
-  (toLut: (hist: Uint32Array, p: Params) => Uint8Array): Exec =>
-  (heap, p, src, dst, w, h) => {
-    const table = toLut(lumaHistogram(heap, src, w * h), p);
-    const lut = heap.take(256);
-    heap.u8.set(table, lut);
-    heap.wasm.applyLut(src, dst, w * h, lut);
-  };
+/**
+ * A histogram op on a whole image: the same resolution the engine makes from summed tile
+ * histograms, so whole-image and tiled runs share one path by construction.
+ */
+const viaHistogram =
+  (op: string): Exec =>
+  (heap, params, src, dst, w, h) =>
+    runResolved(heap, resolveHistogramStep({ op, params }, lumaHistogram(heap, src, w * h)), src, dst, w, h);
 
 /**
  * luma ≥ value ⇔ S ≥ 10000·value ⇔ S ≥ ceil(10000·value), S = 2126R+7152G+722B being an
@@ -176,12 +176,7 @@ export const executors: Readonly<Record<string, OpExec>> = {
   threshold: {
     run: (heap, p, src, dst, w, h) => heap.wasm.threshold(src, dst, w * h, minLumaFor(num(p, "value"))),
   },
-  equalize: { run: histogramLutOp((hist) => equalizeLut(hist)) },
-  normalize: { run: histogramLutOp((hist, p) => normalizeLut(hist, num(p, "low"), num(p, "high"))) },
-  "otsu-threshold": {
-    run: (heap, _p, src, dst, w, h) => {
-      const level = otsuLevel(lumaHistogram(heap, src, w * h));
-      heap.wasm.threshold(src, dst, w * h, lumaAboveBin(level));
-    },
-  },
+  equalize: { run: viaHistogram("equalize") },
+  normalize: { run: viaHistogram("normalize") },
+  "otsu-threshold": { run: viaHistogram("otsu-threshold") },
 };
