@@ -29,11 +29,7 @@ export class Kernels {
   run(image: RgbaImage, pipeline: PipelineInput | Pipeline): RgbaResult {
     const bytes = checkImage(image);
     const steps = parsePipeline(pipeline as PipelineInput);
-    const out = this.execute(image, bytes, steps);
-    // One copy out: slicing the ArrayBuffer, not the typed array (a Uint8Array → Uint8ClampedArray
-    // conversion would go element by element).
-    const data = new Uint8ClampedArray(this.heap.wasm.memory.buffer.slice(out, out + bytes));
-    return { width: image.width, height: image.height, data };
+    return this.copyOut(this.execute(image, bytes, steps), image.width, image.height);
   }
 
   /**
@@ -81,7 +77,7 @@ export class Kernels {
     const region = rect ?? { x: 0, y: 0, width: image.width, height: image.height };
     checkRect(region, image.width, image.height);
     const bytes = region.width * region.height * 4;
-    const src = this.place(bytes);
+    const src = this.place(bytes).a;
     const u8 = this.heap.u8;
     for (let y = 0; y < region.height; y++) {
       const from = ((region.y + y) * image.width + region.x) * 4;
@@ -96,33 +92,33 @@ export class Kernels {
    * strong one through weak pixels become 255, everything else 0; alpha is kept.
    */
   hysteresis(classes: RgbaImage): RgbaResult {
-    const bytes = checkImage(classes, "classes");
-    const a = this.place(bytes);
-    const b = a + align16(bytes);
+    const { a, b } = this.place(checkImage(classes, "classes"));
     this.heap.u8.set(bytesOf(classes.data), a);
-    this.heap.wasm.scratchReset(b + align16(bytes));
     this.heap.wasm.cannyHysteresis(a, b, classes.width, classes.height);
-    return {
-      width: classes.width,
-      height: classes.height,
-      data: new Uint8ClampedArray(this.heap.wasm.memory.buffer.slice(b, b + bytes)),
-    };
+    return this.copyOut(b, classes.width, classes.height);
   }
 
-  /** Lays out [A | B | scratch] for an image of `bytes` and returns A. */
-  private place(bytes: number): number {
+  /** Lays out [A | B | scratch] for an image of `bytes`, with scratch reset. */
+  private place(bytes: number): { a: number; b: number; scratch: number } {
     const a = align16(this.heap.wasm.heapBase());
-    const scratch = align16(a + 2 * align16(bytes));
+    const b = a + align16(bytes);
+    const scratch = b + align16(bytes);
     this.heap.ensure(scratch + 65536);
     this.heap.wasm.scratchReset(scratch);
-    return a;
+    return { a, b, scratch };
+  }
+
+  /**
+   * A fresh image from wasm memory at `ptr`, in one copy: slicing the ArrayBuffer, not the
+   * typed array (a Uint8Array → Uint8ClampedArray conversion would go element by element).
+   */
+  private copyOut(ptr: number, width: number, height: number): RgbaResult {
+    return { width, height, data: new Uint8ClampedArray(this.heap.wasm.memory.buffer.slice(ptr, ptr + width * height * 4)) };
   }
 
   /** Copies the image in, runs every step ping-ponging between A and B; returns the result's offset. */
   private execute(image: RgbaImage, bytes: number, steps: Pipeline): number {
-    const a = this.place(bytes);
-    const b = a + align16(bytes);
-    const scratch = b + align16(bytes);
+    const { a, b, scratch } = this.place(bytes);
     this.heap.u8.set(bytesOf(image.data), a);
     let src = a;
     let dst = b;
