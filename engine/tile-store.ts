@@ -7,13 +7,23 @@
 import type { Rect, RgbaImage } from "@tessera/kernels";
 import type { BlobStore } from "./ports/blob-store.js";
 import { assembleWindow, cutRect, placeTile } from "./stitch.js";
-import { type Grid, tileCount, tileRect, windowRect } from "./tiling.js";
+import { type Grid, tileCount, windowRect } from "./tiling.js";
 
 export const tileName = (layer: string, index: number): string => `${layer}/t${index}`;
 export const histogramName = (layer: string, index: number): string => `${layer}/h${index}`;
 
-export async function readTile(blobs: BlobStore, layer: string, g: Grid, index: number): Promise<RgbaImage> {
-  const rect = tileRect(g, index);
+/**
+ * Tile `index`'s blob as pixels: its core, or with `halo` > 0 its whole window from a window
+ * layer (see writeLayer). The size is checked against the grid, so a truncated blob is an error.
+ */
+export async function readTile(
+  blobs: BlobStore,
+  layer: string,
+  g: Grid,
+  index: number,
+  halo = 0,
+): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
+  const rect = windowRect(g, index, halo);
   const bytes = await blobs.get(tileName(layer, index));
   if (bytes.length !== rect.width * rect.height * 4) {
     throw new Error(`tile ${tileName(layer, index)} has ${bytes.length} bytes, expected ${rect.width * rect.height * 4}`);
@@ -55,22 +65,6 @@ export async function writeLayer(
       batch.push(writeTile(blobs, layer, j, cutRect(image, windowRect(g, j, halo))));
     await Promise.all(batch);
   }
-}
-
-/** Tile `index`'s window from a window layer (see writeLayer). */
-export async function readOwnWindow(
-  blobs: BlobStore,
-  layer: string,
-  g: Grid,
-  index: number,
-  halo: number,
-): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
-  const rect = windowRect(g, index, halo);
-  const bytes = await blobs.get(tileName(layer, index));
-  if (bytes.length !== rect.width * rect.height * 4) {
-    throw new Error(`window ${tileName(layer, index)} has ${bytes.length} bytes, expected ${rect.width * rect.height * 4}`);
-  }
-  return { width: rect.width, height: rect.height, data: new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.length) };
 }
 
 /** Reads a whole layer back into one image. */

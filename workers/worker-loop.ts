@@ -12,7 +12,7 @@ import { stoppedMarker } from "../engine/job.js";
 import { asBody, EVENTS_QUEUE, isTileMessage, TILES_QUEUE, type TileEvent, type TileMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Queue, ReceivedMessage, SessionReceiver } from "../engine/ports/queue.js";
-import { histogramName, readOwnWindow, readWindow, tileName, writeTile } from "../engine/tile-store.js";
+import { histogramName, readTile, readWindow, tileName, writeTile } from "../engine/tile-store.js";
 import { coreInWindow } from "../engine/tile-work.js";
 import { makeGrid, windowRect } from "../engine/tiling.js";
 import type { TileTask, TileTaskResult } from "./pool-messages.js";
@@ -114,7 +114,7 @@ async function runTile(receiver: SessionReceiver, message: ReceivedMessage, opti
   try {
     const grid = makeGrid(tile.grid.width, tile.grid.height, tile.grid.tileSize);
     const window = tile.inputWindows
-      ? await readOwnWindow(blobs, tile.input, grid, tile.tile, tile.halo)
+      ? await readTile(blobs, tile.input, grid, tile.tile, tile.halo)
       : await readWindow(blobs, tile.input, grid, windowRect(grid, tile.tile, tile.halo));
     const started = Date.now();
     const result = await options.pool.run(
