@@ -14,7 +14,7 @@ import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
 import type { QueueConfig } from "../engine/ports/queue.js";
 import { KernelPool } from "./pool.js";
-import { runWorkerLoop } from "./worker-loop.js";
+import { runWorkerLoop, type TileRunner } from "./worker-loop.js";
 
 export interface EmbeddedOptions {
   codec: Codec;
@@ -26,6 +26,14 @@ export interface EmbeddedOptions {
   queue?: Partial<QueueConfig>;
   /** Called after every tile a loop finishes. */
   onTile?: (event: TileEvent) => void;
+  /** Worker loops; default two per thread. */
+  loops?: number;
+  /** Names loop `i` in progress events; default `<host>/<pid>/<i>`. */
+  workerId?: (i: number) => string;
+  /** Wraps the pool the loops use (tests inject failures and delays here). */
+  wrapPool?: (pool: KernelPool) => TileRunner;
+  /** The coordinator's wait for progress events; default 500 ms. */
+  pollMs?: number;
 }
 
 export interface Embedded {
@@ -33,6 +41,8 @@ export interface Embedded {
   readonly queue: MemoryQueue;
   readonly blobs: BlobStore;
   readonly pool: KernelPool;
+  /** Kills loop `i` as if its process died: its tile is aborted and nothing is settled or released. */
+  kill(i: number): void;
   /** Stops the loops after their tiles in hand, then the pool and the queue. */
   stop(): Promise<void>;
 }
@@ -44,16 +54,25 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const blobs = options.blobs ?? new MemoryBlobStore();
   const module = await compileKernels();
   const pool = await KernelPool.create({ threads, module });
-  const coordinator = new Coordinator({ queue, blobs, codec: options.codec, kernels: await loadKernels(module) });
+  const coordinator = new Coordinator({
+    queue,
+    blobs,
+    codec: options.codec,
+    kernels: await loadKernels(module),
+    ...(options.pollMs !== undefined && { pollMs: options.pollMs }),
+  });
+  const runner = options.wrapPool?.(pool) ?? pool;
   const stop = new AbortController();
-  // Two loops per thread: while one loop reads or writes blobs, the other's tile can run.
-  const loops = Array.from({ length: threads * 2 }, (_, i) =>
+  // Two loops per thread by default: while one loop reads or writes blobs, the other's tile runs.
+  const kills = Array.from({ length: options.loops ?? threads * 2 }, () => new AbortController());
+  const loops = kills.map((kill, i) =>
     runWorkerLoop({
       queue,
       blobs,
-      pool,
-      workerId: `${hostname()}/${process.pid}/${i}`,
+      pool: runner,
+      workerId: options.workerId?.(i) ?? `${hostname()}/${process.pid}/${i}`,
       stop: stop.signal,
+      kill: kill.signal,
       acceptTimeoutMs: 200,
       ...(options.onTile && { onTile: options.onTile }),
     }),
@@ -63,6 +82,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     queue,
     blobs,
     pool,
+    kill: (i) => kills[i]?.abort(),
     async stop() {
       stop.abort();
       await coordinator.close();

@@ -56,7 +56,7 @@ describe("embedded engine", () => {
     let started!: () => void;
     const firstTileStarted = new Promise<void>((r) => (started = r));
     let runs = 0;
-    const { coordinator, result, kills } = await cluster({
+    const { coordinator, result, kill } = await cluster({
       loops: 2,
       lockDurationMs: 300,
       pool: (real) => ({
@@ -72,7 +72,7 @@ describe("embedded engine", () => {
     const steps = parsePipeline("box-blur(radius=2) | laplacian");
     const job = await coordinator.submit(image, steps, { format: "png", tileSize: 64, bandSize: 4 });
     await firstTileStarted;
-    kills[0]?.abort(); // loop 0 dies holding its session: nothing settled, nothing released
+    kill(0); // loop 0 dies holding its session: nothing settled, nothing released
     const done = await coordinator.wait(job.id);
     expect(done.status, done.error?.message).toBe("succeeded");
     const diff = compare(await result(done.result), (await kernels()).run(image, steps).data, image.width);

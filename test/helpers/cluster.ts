@@ -1,14 +1,11 @@
-// A small embedded cluster for tests: MemoryQueue, MemoryBlobStore, coordinator and worker
-// loops over a real piscina pool, with loops that can be stopped or killed one by one.
+// A small embedded cluster for tests: the production wiring (workers/embedded.ts) with two
+// threads, named loops that can be killed one by one, and a pool wrapper for injecting faults.
 
-import { Coordinator } from "../../engine/coordinator.js";
-import { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
-import { MemoryQueue } from "../../engine/embedded/memory-queue.js";
-import { EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
+import type { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
 import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
-import { KernelPool } from "../../workers/pool.js";
-import { runWorkerLoop, type TileRunner } from "../../workers/worker-loop.js";
-import { kernels } from "./kernels.js";
+import { startEmbedded } from "../../workers/embedded.js";
+import type { KernelPool } from "../../workers/pool.js";
+import type { TileRunner } from "../../workers/worker-loop.js";
 
 export const codec = new SharpCodec();
 
@@ -21,45 +18,26 @@ export interface ClusterOptions {
 }
 
 export async function startCluster(options: ClusterOptions) {
-  const config = { lockDurationMs: options.lockDurationMs ?? 30_000, maxDeliveryCount: options.maxDeliveryCount ?? 3 };
-  const queue = new MemoryQueue({ [TILES_QUEUE]: config, [EVENTS_QUEUE]: config });
-  const blobs = new MemoryBlobStore();
-  const real = await KernelPool.create({ threads: 2 });
-  const pool = options.pool?.(real) ?? real;
-  const coordinator = new Coordinator({ queue, blobs, codec, kernels: await kernels(), pollMs: 50 });
-  const stop = new AbortController();
-  const kills = Array.from({ length: options.loops }, () => new AbortController());
   const workerTiles = new Map<string, number>();
-  const loops = kills.map((kill, i) =>
-    runWorkerLoop({
-      queue,
-      blobs,
-      pool,
-      workerId: `loop-${i}`,
-      stop: stop.signal,
-      kill: kill.signal,
-      acceptTimeoutMs: 50,
-      receiveTimeoutMs: 20,
-      onTile: (e) => workerTiles.set(e.worker, (workerTiles.get(e.worker) ?? 0) + 1),
-    }),
-  );
+  const embedded = await startEmbedded({
+    codec,
+    threads: 2,
+    loops: options.loops,
+    workerId: (i) => `loop-${i}`,
+    queue: { lockDurationMs: options.lockDurationMs ?? 30_000, maxDeliveryCount: options.maxDeliveryCount ?? 3 },
+    pollMs: 50,
+    onTile: (e) => workerTiles.set(e.worker, (workerTiles.get(e.worker) ?? 0) + 1),
+    ...(options.pool && { wrapPool: options.pool }),
+  });
+  const blobs = embedded.blobs as MemoryBlobStore;
   return {
-    queue,
+    ...embedded,
     blobs,
-    coordinator,
-    kills,
     workerTiles,
     /** The job's encoded result, decoded back to RGBA. */
     async result(name: string | undefined): Promise<Uint8ClampedArray> {
       if (!name) throw new Error("job has no result");
       return (await codec.decode(await blobs.get(name))).data as Uint8ClampedArray;
-    },
-    async stop(): Promise<void> {
-      stop.abort();
-      await coordinator.close();
-      await Promise.allSettled(loops);
-      await real.close();
-      await queue.close();
     },
   };
 }
