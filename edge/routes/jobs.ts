@@ -29,8 +29,6 @@ function jobOr404(gw: Gateway, id: string) {
   return job;
 }
 
-const field = (body: Record<string, string>, name: string): string | undefined => body[name];
-
 async function submit(gw: Gateway, c: Context): Promise<Response> {
   // Refuse before reading a byte of the upload when there is no room for another job.
   const active = gw.coordinator.list().filter((j) => !TERMINAL.has(j.status)).length;
@@ -43,16 +41,16 @@ async function submit(gw: Gateway, c: Context): Promise<Response> {
   }
   const { image, fields: body } = await readUpload(c.req.raw, gw.limits.maxUploadBytes);
   if (!image) throw new HttpError(400, "BAD_REQUEST", 'missing field "image": the image file to process');
-  const text = field(body, "pipeline");
+  const text = body.pipeline;
   if (!text) throw new HttpError(400, "BAD_REQUEST", 'missing field "pipeline", e.g. "gaussian-blur(sigma=2) | sobel"');
   const steps = parsePipeline(text);
   if (steps.length > gw.limits.maxSteps) {
     throw new HttpError(400, "INVALID_PIPELINE", `pipeline has ${steps.length} steps; at most ${gw.limits.maxSteps} are allowed`);
   }
-  const format = (field(body, "format") ?? "png") as OutputFormat;
+  const format = (body.format ?? "png") as OutputFormat;
   if (!OUTPUT_FORMATS.includes(format))
     throw new HttpError(400, "BAD_REQUEST", `format must be one of ${OUTPUT_FORMATS.join(", ")}`);
-  const tileText = field(body, "tileSize");
+  const tileText = body.tileSize;
   const tileSize = tileText === undefined ? undefined : Number(tileText);
   if (tileSize !== undefined && (!Number.isInteger(tileSize) || tileSize < MIN_TILE_SIZE || tileSize > MAX_TILE_SIZE)) {
     throw new HttpError(400, "BAD_REQUEST", `tileSize must be an integer between ${MIN_TILE_SIZE} and ${MAX_TILE_SIZE}`);
