@@ -1,8 +1,23 @@
 import type { Clock } from "../ports/clock.js";
-import type { AcceptOptions, DeadLetter, OutgoingMessage, Queue, QueueConfig, SessionReceiver } from "../ports/queue.js";
+import type {
+  AcceptOptions,
+  DeadLetter,
+  OutgoingMessage,
+  Queue,
+  QueueConfig,
+  ReceivedMessage,
+  SessionReceiver,
+} from "../ports/queue.js";
 import { encodeMessage } from "./message-codec.js";
 import { queueErrors } from "./queue-errors.js";
-import { checkMax, checkTimeout, idProblem, validateClock, validateQueueConfig } from "./queue-validation.js";
+import {
+  checkMax,
+  checkSequenceNumber,
+  checkTimeout,
+  idProblem,
+  validateClock,
+  validateQueueConfig,
+} from "./queue-validation.js";
 import { SessionQueue } from "./session-queue.js";
 
 export interface MemoryQueueOptions {
@@ -56,6 +71,46 @@ export class MemoryQueue implements Queue {
     const count = checkMax(max);
     target.sweep();
     return target.takeDeadLetters(count);
+  }
+
+  /**
+   * Up to `max` active messages of `queue` (waiting, and received but not settled: what
+   * depth().active counts) with a sequence number of at least `fromSequenceNumber`, in
+   * sequence order, optionally of one session only. Like Service Bus's peek it changes
+   * nothing: no lock, no delivery. `deliveryCount` is the deliveries so far (0 for a message
+   * never received). For emulators and tools; not part of the Queue port.
+   */
+  async peek(
+    queue: string,
+    fromSequenceNumber: number,
+    max: number,
+    options?: { sessionId?: string },
+  ): Promise<ReceivedMessage[]> {
+    const target = this.open(queue);
+    const from = checkSequenceNumber(fromSequenceNumber);
+    const count = checkMax(max);
+    const sessionId = options?.sessionId;
+    if (sessionId !== undefined) {
+      const problem = idProblem(sessionId, "options.sessionId");
+      if (problem !== null) throw new RangeError(problem);
+    }
+    // A sweep only applies lock expiries that are already due (as depth() does), so what
+    // peek shows always adds up to depth().
+    target.sweep();
+    return target.peek(from, count, sessionId);
+  }
+
+  /**
+   * Up to `max` dead letters of `queue` with a sequence number of at least
+   * `fromSequenceNumber`, in sequence order (receiveDeadLetters takes them oldest dead
+   * letter first instead), without taking them.
+   */
+  async peekDeadLetters(queue: string, fromSequenceNumber: number, max: number): Promise<DeadLetter[]> {
+    const target = this.open(queue);
+    const from = checkSequenceNumber(fromSequenceNumber);
+    const count = checkMax(max);
+    target.sweep();
+    return target.peekDeadLetters(from, count);
   }
 
   async depth(queue: string): Promise<{ active: number; deadLetter: number }> {

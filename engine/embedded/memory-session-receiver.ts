@@ -110,6 +110,11 @@ export class MemorySessionReceiver implements SessionReceiver {
     if (this.lost === null) this.owner.release(this, "released");
   }
 
+  /** The messages received and not settled yet, for peeking; the caller must not change them. */
+  unsettled(): IterableIterator<StoredMessage> {
+    return this.inFlight.values();
+  }
+
   /** Hands waiting receives the messages that became available, oldest waiter first. */
   deliverWaiting(): void {
     while (this.waiters.length > 0 && this.session.available.length > 0) {

@@ -80,6 +80,14 @@ export function checkMax(value: unknown): number {
   return value;
 }
 
+/** A sequence number to read from: an integer ≥ 0 (Service Bus numbers messages from 1). */
+export function checkSequenceNumber(value: unknown): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`fromSequenceNumber must be a non-negative integer, got ${String(value)}`);
+  }
+  return value;
+}
+
 /** Session ids follow Service Bus: 1..128 characters. Returns the reason it is bad, or null. */
 export function idProblem(value: unknown, path: string): string | null {
   if (typeof value !== "string" || value.length === 0 || value.length > MAX_ID_LENGTH) {

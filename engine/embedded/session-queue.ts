@@ -1,6 +1,13 @@
 import type { Clock } from "../ports/clock.js";
-import type { DeadLetter, QueueConfig, QueueError } from "../ports/queue.js";
-import { insertInOrder, type Session, type StoredDeadLetter, type StoredMessage, toDeadLetter } from "./memory-session.js";
+import type { DeadLetter, QueueConfig, QueueError, ReceivedMessage } from "../ports/queue.js";
+import {
+  insertInOrder,
+  type Session,
+  type StoredDeadLetter,
+  type StoredMessage,
+  toDeadLetter,
+  toReceived,
+} from "./memory-session.js";
 import { type LostReason, MemorySessionReceiver } from "./memory-session-receiver.js";
 import type { EncodedMessage } from "./message-codec.js";
 import { queueErrors } from "./queue-errors.js";
@@ -157,6 +164,34 @@ export class SessionQueue {
 
   takeDeadLetters(max: number): DeadLetter[] {
     return this.deadLetters.splice(0, max).map(toDeadLetter);
+  }
+
+  /**
+   * Active messages (waiting, and received but not settled) with a sequence number of at
+   * least `from`, in sequence order: what `active` counts. Reads only. Every active message
+   * is in exactly one place: a session's `available`, or its holder's unsettled messages.
+   */
+  peek(from: number, max: number, sessionId?: string): ReceivedMessage[] {
+    const session = sessionId === undefined ? undefined : this.sessions.get(sessionId);
+    const sessions = sessionId === undefined ? this.sessions.values() : session === undefined ? [] : [session];
+    const found: StoredMessage[] = [];
+    for (const { available, holder } of sessions) {
+      for (const message of available) if (message.sequenceNumber >= from) found.push(message);
+      for (const message of holder?.unsettled() ?? []) if (message.sequenceNumber >= from) found.push(message);
+    }
+    return found
+      .sort((a, b) => a.sequenceNumber - b.sequenceNumber)
+      .slice(0, max)
+      .map(toReceived);
+  }
+
+  /** Dead letters with a sequence number of at least `from`, in sequence order (not dead-letter order). Reads only. */
+  peekDeadLetters(from: number, max: number): DeadLetter[] {
+    return this.deadLetters
+      .filter((entry) => entry.message.sequenceNumber >= from)
+      .sort((a, b) => a.message.sequenceNumber - b.message.sequenceNumber)
+      .slice(0, max)
+      .map(toDeadLetter);
   }
 
   depth(): { active: number; deadLetter: number } {

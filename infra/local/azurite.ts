@@ -10,6 +10,7 @@ import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { exited, stopChild, waitForReady } from "./child-process.js";
 
 /** Azurite's well-known development account (public, documented by Microsoft). */
 export const AZURITE_ACCOUNT = "devstoreaccount1";
@@ -63,26 +64,15 @@ export async function startAzurite(): Promise<Azurite> {
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
-  let log = "";
-  child.stdout?.on("data", (d) => (log += d));
-  child.stderr?.on("data", (d) => (log += d));
   try {
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`Azurite did not start within 30 s:\n${log}`)), 30_000);
-      child.stdout?.on("data", () => {
-        if (log.includes("successfully listens")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once("exit", (code) => {
-        clearTimeout(timer);
-        reject(new Error(`Azurite exited with ${code}:\n${log}`));
-      });
+    await waitForReady(child, {
+      name: "Azurite",
+      timeoutMs: 30_000,
+      ready: (stdout) => (stdout.includes("successfully listens") ? true : undefined),
     });
   } catch (err) {
-    // A launcher that failed must not leave its process or folder behind.
-    child.kill("SIGKILL");
+    // A launcher that failed must not leave its folder behind (waitForReady killed the process).
+    await exited(child);
     rmSync(location, { recursive: true, force: true });
     throw err;
   }
@@ -91,12 +81,7 @@ export async function startAzurite(): Promise<Azurite> {
     child,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};BlobEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT};`,
     async stop() {
-      if (child.exitCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
-        await Promise.race([exited, new Promise((r) => setTimeout(r, 5_000))]);
-        if (child.exitCode === null) child.kill("SIGKILL");
-      }
+      await stopChild(child);
       rmSync(location, { recursive: true, force: true });
     },
   };

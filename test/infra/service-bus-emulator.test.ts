@@ -86,6 +86,33 @@ describe("Service Bus emulator with the real @azure/service-bus SDK", () => {
     });
   });
 
+  it("delivers no more than the client's credit: an abandoned message comes back before the next one", async () => {
+    const sender = client.createSender("tiles");
+    await sender.sendMessages([
+      { sessionId: "credit", body: "first" },
+      { sessionId: "credit", body: "second" },
+    ]);
+    await sender.close();
+    const receiver = await client.acceptSession("tiles", "credit");
+    await closing(receiver, async () => {
+      const [first] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2_000 });
+      if (first === undefined) throw new Error("no message");
+      await receiver.abandonMessage(first);
+      const [again] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2_000 });
+      expect([again?.body, again?.deliveryCount]).toEqual(["first", 1]);
+      // The second message was never sent ahead of its credit: it has had no delivery yet.
+      const peeked = await receiver.peekMessages(10);
+      expect(peeked.map((m) => [m.body, m.deliveryCount])).toEqual([
+        ["first", 2],
+        ["second", 0],
+      ]);
+      if (again) await receiver.completeMessage(again);
+      const [second] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2_000 });
+      expect([second?.body, second?.deliveryCount]).toEqual(["second", 0]);
+      if (second) await receiver.completeMessage(second);
+    });
+  });
+
   it("rejects a send the queue refuses (no session id), and sends nothing of it", async () => {
     const sender = client.createSender("tiles");
     try {

@@ -34,7 +34,15 @@ export interface Link {
   readonly connection: unknown;
   readonly credit: number;
   readonly local: { attach: Record<string, unknown> };
-  readonly remote: { attach?: { source?: Terminus | null; target?: Terminus | null; properties?: Record<string, unknown> } };
+  readonly remote: {
+    attach?: {
+      source?: Terminus | null;
+      target?: Terminus | null;
+      properties?: Record<string, unknown>;
+      /** 0 unsettled (peek-lock), 1 settled (receive-and-delete), 2 mixed. */
+      snd_settle_mode?: number;
+    };
+  };
   readonly state: { local_open: boolean; open_requests: number };
   readonly source?: Terminus;
   readonly target?: Terminus;
@@ -60,4 +68,23 @@ export interface EventContext {
   receiver?: Receiver;
   delivery?: Delivery;
   message?: AmqpMessage;
+}
+
+/**
+ * Answers the client's drain: the flow that says so goes out with the connection's next
+ * write, which set_drained alone does not schedule (rhea only marks the link), so a drain
+ * answered later than its `sender_draining` event would wait for unrelated traffic.
+ */
+export function answerDrain(sender: Sender): void {
+  sender.set_drained(true);
+  (sender.connection as { _register?: () => void } | null)?._register?.();
+}
+
+/**
+ * Resolves once rhea has written what was just sent and counted it against the link's credit:
+ * it does that on its next tick, so until then `credit` still includes those deliveries and a
+ * loop that sends "while credit > 0" would take messages the client never asked for.
+ */
+export function creditCounted(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

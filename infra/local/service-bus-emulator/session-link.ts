@@ -5,27 +5,36 @@
  * client's `com.microsoft:timeout` the link is detached with `com.microsoft:timeout`, and a
  * session locked elsewhere detaches it with `com.microsoft:session-cannot-be-locked`.
  * Messages go out peek-locked as credit allows; settlements map to complete (accepted),
- * abandon (modified/released) and dead-letter (rejected).
+ * abandon (modified/released) and dead-letter (rejected). Each delivery's lock token is
+ * also registered with the store, so `$management` update-disposition and renew-lock
+ * requests can find it.
  */
 
 import rhea from "rhea";
 import { QueueError, type ReceivedMessage, type SessionReceiver } from "../../../engine/ports/queue.js";
 import { guidBytes, ticksLong } from "./amqp-encoding.js";
-import type { QueueStore } from "./queue-store.js";
-import type { AmqpMessage, Delivery, Sender } from "./rhea-types.js";
+import type { QueueStore, Settlement, TokenHolder } from "./queue-store.js";
+import { answerDrain, creditCounted, type Delivery, type Sender } from "./rhea-types.js";
+import { toWire } from "./wire.js";
 
 type Outcome = (fields: object) => { described(): unknown };
-const outcomes = rhea.message as unknown as { accepted: Outcome; rejected: Outcome };
+const outcomes = rhea.message as unknown as { accepted: Outcome; released: Outcome; rejected: Outcome };
 
-const SESSION_FILTER = "com.microsoft:session-filter";
+export const SESSION_FILTER = "com.microsoft:session-filter";
 const DEFAULT_TIMEOUT_MS = 60_000;
 
-export class SessionLink {
+interface Unsettled {
+  readonly message: ReceivedMessage;
+  readonly token: string;
+}
+
+export class SessionLink implements TokenHolder {
   private receiver: SessionReceiver | null = null;
   private pumping = false;
   private ended = false;
   private watch: ReturnType<typeof setInterval> | undefined;
-  private readonly deliveries = new WeakMap<Delivery, ReceivedMessage>();
+  private readonly deliveries = new Map<Delivery, Unsettled>();
+  private readonly byToken = new Map<string, Delivery>();
 
   constructor(
     private readonly store: QueueStore,
@@ -111,50 +120,40 @@ export class SessionLink {
         return;
       }
       if (batch.length === 0) {
-        if (this.link._draining) this.link.set_drained(true);
+        // Drained: the credit is gone once rhea writes the answer; more credit pumps again.
+        if (this.link._draining) {
+          answerDrain(this.link);
+          return;
+        }
         continue;
       }
       for (const message of batch) this.deliver(message, receiver.lockedUntil);
+      await creditCounted();
     }
-    if (this.link._draining) this.link.set_drained(true);
+    if (this.link._draining) answerDrain(this.link);
   }
 
   private deliver(message: ReceivedMessage, lockedUntil: number): void {
     const original = this.store.lookup(message);
-    const lockToken = crypto.randomUUID();
-    const outgoing: AmqpMessage = {
-      ...original,
-      delivery_count: message.deliveryCount - 1,
-      message_annotations: {
-        ...(original.message_annotations ?? {}),
-        "x-opt-sequence-number": message.sequenceNumber,
-        "x-opt-enqueued-time": new Date(message.enqueuedAt),
-        "x-opt-locked-until": new Date(lockedUntil),
-      },
-    };
-    const delivery = this.link.send(outgoing, guidBytes(lockToken));
-    this.deliveries.set(delivery, message);
+    const token = crypto.randomUUID();
+    // On the wire the delivery count is the deliveries before this one.
+    const outgoing = toWire(original, message, { deliveryCount: message.deliveryCount - 1, lockedUntil });
+    const delivery = this.link.send(outgoing, guidBytes(token));
+    this.deliveries.set(delivery, { message, token });
+    this.byToken.set(token, delivery);
+    this.store.lockToken(token, this);
+  }
+
+  /** The session lock, which is every message's lock in a session. */
+  get lockedUntil(): number {
+    return this.receiver?.lockedUntil ?? 0;
   }
 
   /** A disposition from the client: settle in the queue, then answer with a settled one. */
-  async settle(delivery: Delivery, outcome: "complete" | "abandon" | "deadLetter", info?: Record<string, unknown>) {
-    const message = this.deliveries.get(delivery);
-    const receiver = this.receiver;
-    if (message === undefined || receiver === null) return;
-    this.deliveries.delete(delivery);
+  async settle(delivery: Delivery, outcome: Settlement, info?: Record<string, unknown>): Promise<void> {
+    if (!this.deliveries.has(delivery)) return;
     try {
-      if (outcome === "complete") {
-        await receiver.complete(message);
-        this.store.forget(message);
-      } else if (outcome === "abandon") {
-        await receiver.abandon(message);
-      } else {
-        await receiver.deadLetter(
-          message,
-          String(info?.DeadLetterReason ?? "DeadLettered"),
-          String(info?.DeadLetterErrorDescription ?? ""),
-        );
-      }
+      await this.apply(delivery, outcome, info);
       // Echo the client's outcome, re-wrapped for the wire, as a settled disposition. Not for a
       // dead-letter: the SDK reads any error in the answer (the rejected outcome carries
       // `com.microsoft:dead-letter`) as a failed settlement, so that one is answered `accepted`.
@@ -168,6 +167,46 @@ export class SessionLink {
     }
   }
 
+  /**
+   * `$management` update-disposition: settles in the queue, then settles the delivery on the
+   * wire too, so the client's own copy reports it settled instead of trying again.
+   */
+  async settleByToken(token: string, outcome: Settlement, info?: Record<string, unknown>): Promise<void> {
+    const delivery = this.byToken.get(token);
+    const receiver = this.receiver;
+    if (delivery === undefined || receiver === null) {
+      throw new QueueError(
+        "QUEUE_LOCK_LOST",
+        `lock token ${token} is no longer held: settled already, or its session lock was lost`,
+      );
+    }
+    await this.apply(delivery, outcome, info);
+    delivery.update(true, (outcome === "abandon" ? outcomes.released({}) : outcomes.accepted({})).described());
+  }
+
+  /** Settles a delivery's message in the queue; it is no longer this link's to settle either way. */
+  private async apply(delivery: Delivery, outcome: Settlement, info?: Record<string, unknown>): Promise<void> {
+    const unsettled = this.deliveries.get(delivery);
+    const receiver = this.receiver;
+    if (unsettled === undefined || receiver === null) throw new Error("the delivery is not held by this link");
+    const { message, token } = unsettled;
+    this.deliveries.delete(delivery);
+    this.byToken.delete(token);
+    this.store.unlockToken(token);
+    if (outcome === "complete") {
+      await receiver.complete(message);
+      this.store.forget(message);
+    } else if (outcome === "abandon") {
+      await receiver.abandon(message);
+    } else {
+      await receiver.deadLetter(
+        message,
+        String(info?.DeadLetterReason ?? "DeadLettered"),
+        String(info?.DeadLetterErrorDescription ?? ""),
+      );
+    }
+  }
+
   /** Ends the hold: closes the queue receiver (releasing the session) and the link if open. */
   end(error?: { condition: string; description: string }): void {
     if (this.ended && this.receiver === null) return;
@@ -175,6 +214,10 @@ export class SessionLink {
     clearInterval(this.watch);
     const receiver = this.receiver;
     this.receiver = null;
+    // The unsettled messages go back to the queue with the session: their tokens are dead.
+    for (const token of this.byToken.keys()) this.store.unlockToken(token);
+    this.byToken.clear();
+    this.deliveries.clear();
     if (receiver !== null) {
       this.store.release(receiver);
       void receiver.close();

@@ -1,0 +1,98 @@
+/**
+ * The child processes the local tooling runs (Azurite, the Service Bus emulator): waiting
+ * for one to say it is ready, and stopping it, the same way for each.
+ */
+
+import type { ChildProcess } from "node:child_process";
+
+/** Still running: neither exited with a code nor ended by a signal. */
+export function isRunning(child: ChildProcess): boolean {
+  return child.exitCode === null && child.signalCode === null;
+}
+
+/** Resolves once the child is gone (at once if it already is). */
+export function exited(child: ChildProcess): Promise<void> {
+  if (!isRunning(child)) return Promise.resolve();
+  return new Promise((resolve) => child.once("exit", () => resolve()));
+}
+
+/**
+ * SIGTERM, then SIGKILL if the child is still running after `graceMs`; resolves once it is
+ * gone, so its port and files are free when this returns.
+ */
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (!isRunning(child)) return;
+  const gone = exited(child);
+  child.kill("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const graceOver = new Promise<"late">((resolve) => {
+    timer = setTimeout(() => resolve("late"), graceMs);
+  });
+  const late = (await Promise.race([gone, graceOver])) === "late";
+  clearTimeout(timer);
+  if (late && isRunning(child)) {
+    child.kill("SIGKILL");
+    await gone;
+  }
+}
+
+export interface ReadyOptions<T> {
+  /** For messages: "Azurite", "the Service Bus emulator". */
+  name: string;
+  timeoutMs: number;
+  /** Called with all of stdout so far on each chunk: a value once the child is ready. */
+  ready(stdout: string): T | undefined;
+}
+
+/**
+ * Waits until `ready` finds what the child prints once it is ready. When the child exits,
+ * fails to spawn or takes longer than `timeoutMs` first, rejects with what it wrote to
+ * stderr (else stdout), and kills it: a failed start leaves no process behind.
+ * The child must have been spawned with stdout and stderr piped.
+ */
+export function waitForReady<T>(child: ChildProcess, options: ReadyOptions<T>): Promise<T> {
+  let stdout = "";
+  let stderr = "";
+  return new Promise<T>((resolve, reject) => {
+    const output = () => stderr.trim() || stdout.trim() || "(no output)";
+    let done = false;
+    const finish = (error: Error | null, value?: T) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.stdout?.off("data", onStdout);
+      child.stderr?.off("data", onStderr);
+      child.off("close", onExit);
+      child.off("error", onError);
+      // Keep draining the pipes: a child blocked on a full pipe would hang.
+      child.stdout?.resume();
+      child.stderr?.resume();
+      if (error === null) {
+        resolve(value as T);
+      } else {
+        if (isRunning(child)) child.kill("SIGKILL");
+        reject(error);
+      }
+    };
+    const onStdout = (chunk: Buffer) => {
+      stdout += chunk;
+      const value = options.ready(stdout);
+      if (value !== undefined) finish(null, value);
+    };
+    const onStderr = (chunk: Buffer) => {
+      stderr += chunk;
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      finish(new Error(`${options.name} exited (${signal ?? `code ${code}`}) before it was ready:\n${output()}`));
+    const onError = (error: Error) => finish(new Error(`${options.name} could not be started: ${error.message}`));
+    const timer = setTimeout(
+      () => finish(new Error(`${options.name} was not ready within ${options.timeoutMs} ms:\n${output()}`)),
+      options.timeoutMs,
+    );
+    child.stdout?.on("data", onStdout);
+    child.stderr?.on("data", onStderr);
+    // `close`, not `exit`: it comes once the pipes are read to the end, so the error has all of stderr.
+    child.once("close", onExit);
+    child.once("error", onError);
+  });
+}
