@@ -127,6 +127,21 @@ export function lockCases(ctx: QueueContext): void {
       await receiver.close();
     });
 
+    it("serves concurrent receiveDeadLetters calls (every job's watcher may look at once)", async () => {
+      const s = ctx.sid("dlq-race");
+      await ctx.queue.send(
+        ctx.name,
+        [1, 2].map((n) => ({ sessionId: s, body: n })),
+      );
+      const receiver = await acceptNamed(ctx, s);
+      for (const m of await receiveAll(ctx, receiver, 2)) await receiver.deadLetter(m, "Test", "race");
+      await eventually(ctx.h, async () => expect((await ctx.queue.depth(ctx.name)).deadLetter).toBe(2));
+      const calls = [0, 1, 2].map(() => within(ctx.h, ctx.queue.receiveDeadLetters(ctx.name, 10), ctx.lockMs / 2));
+      const letters = (await Promise.all(calls)).flat();
+      expect(bodies(letters).sort()).toEqual([1, 2]);
+      await receiver.close();
+    });
+
     it("keeps session state across receivers", async () => {
       const s = ctx.sid("state");
       await ctx.queue.send(ctx.name, [{ sessionId: s, body: 1 }]);
