@@ -4,7 +4,7 @@
  * cluster's: tiles still go through the queue as messages and through blobs as bytes.
  */
 
-import { availableParallelism, hostname } from "node:os";
+import { hostname } from "node:os";
 import { compileKernels, loadKernels } from "@tessera/kernels";
 import { Coordinator } from "../engine/coordinator.js";
 import { MemoryBlobStore } from "../engine/embedded/memory-blob-store.js";
@@ -13,8 +13,9 @@ import { EVENTS_QUEUE, TILES_QUEUE, type TileEvent } from "../engine/messages.js
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
 import type { QueueConfig } from "../engine/ports/queue.js";
-import { KernelPool } from "./pool.js";
-import { runWorkerLoop, type TileRunner } from "./worker-loop.js";
+import type { KernelPool } from "./pool.js";
+import { startWorker } from "./worker.js";
+import type { TileRunner } from "./worker-loop.js";
 
 export interface EmbeddedOptions {
   codec: Codec;
@@ -48,12 +49,23 @@ export interface Embedded {
 }
 
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const threads = options.threads ?? availableParallelism();
   const config: QueueConfig = { lockDurationMs: 30_000, maxDeliveryCount: 3, ...options.queue };
   const queue = new MemoryQueue({ [TILES_QUEUE]: config, [EVENTS_QUEUE]: config });
   const blobs = options.blobs ?? new MemoryBlobStore();
   const module = await compileKernels();
-  const pool = await KernelPool.create({ threads, module });
+  const worker = await startWorker({
+    module,
+    queue,
+    blobs,
+    heartbeatMs: 0,
+    acceptTimeoutMs: 200,
+    id: `${hostname()}/${process.pid}`,
+    ...(options.threads !== undefined && { threads: options.threads }),
+    ...(options.loops !== undefined && { loops: options.loops }),
+    ...(options.workerId && { loopId: options.workerId }),
+    ...(options.wrapPool && { wrapPool: options.wrapPool }),
+    ...(options.onTile && { onTile: options.onTile }),
+  });
   const coordinator = new Coordinator({
     queue,
     blobs,
@@ -61,36 +73,19 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     kernels: await loadKernels(module),
     ...(options.pollMs !== undefined && { pollMs: options.pollMs }),
   });
-  const runner = options.wrapPool?.(pool) ?? pool;
-  const stop = new AbortController();
-  // Two loops per thread by default: while one loop reads or writes blobs, the other's tile runs.
-  const kills = Array.from({ length: options.loops ?? threads * 2 }, () => new AbortController());
-  const loops = kills.map((kill, i) =>
-    runWorkerLoop({
-      queue,
-      blobs,
-      pool: runner,
-      workerId: options.workerId?.(i) ?? `${hostname()}/${process.pid}/${i}`,
-      stop: stop.signal,
-      kill: kill.signal,
-      acceptTimeoutMs: 200,
-      ...(options.onTile && { onTile: options.onTile }),
-    }),
-  );
   return {
     coordinator,
     queue,
     blobs,
-    pool,
-    kill: (i) => kills[i]?.abort(),
+    pool: worker.pool,
+    kill: (i) => worker.kill(i),
     async stop() {
-      stop.abort();
-      await coordinator.close();
-      // Closing the queue ends the loops' pending waits at once (QUEUE_CLOSED) instead of
-      // letting each sit out its accept timeout.
-      await queue.close();
-      await Promise.allSettled(loops);
-      await pool.close();
+      await worker.stop(async () => {
+        await coordinator.close();
+        // Closing the queue ends the loops' pending waits at once (QUEUE_CLOSED) instead of
+        // letting each sit out its accept timeout.
+        await queue.close();
+      });
     },
   };
 }

@@ -68,7 +68,10 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     } catch (err) {
       if (err instanceof Killed) return; // a dead process settles nothing and releases nothing
       if (isQueueError(err, "QUEUE_CLOSED")) return;
-      if (!isQueueError(err, "QUEUE_LOCK_LOST")) throw err;
+      // A lost lock or a broker hiccup ends this session, not the loop: what was not settled
+      // is redelivered. Anything else is a bug and ends the loop loudly.
+      if (!isQueueError(err, "QUEUE_LOCK_LOST") && !isQueueError(err, "QUEUE_UNAVAILABLE")) throw err;
+      if (isQueueError(err, "QUEUE_UNAVAILABLE")) await sleep(500);
     }
     await receiver.close().catch(() => undefined);
   }

@@ -1,0 +1,61 @@
+/**
+ * Worker heartbeats: each worker process keeps one small blob, `workers/<id>.json`, rewritten
+ * every few seconds. Workers and the gateway share nothing but Service Bus and Blob Storage,
+ * so the blob store is where the gateway learns who is working (GET /v1/cluster); a gateway
+ * that restarts finds them all again, and no extra service is needed.
+ */
+
+import type { BlobStore } from "./ports/blob-store.js";
+
+export const HEARTBEAT_PREFIX = "workers/";
+/** How often a worker writes its heartbeat by default. */
+export const DEFAULT_HEARTBEAT_MS = 2_000;
+/** A worker is presumed dead after this many missed heartbeats. */
+export const MISSED_BEATS = 3;
+
+export interface WorkerHeartbeat {
+  id: string;
+  pid: number;
+  host: string;
+  threads: number;
+  /** Tiles this process finished since it started. */
+  tilesDone: number;
+  /** Whether a tile was running when the beat was written. */
+  busy: boolean;
+  startedAt: number;
+  /** When this beat was written (ms since the epoch). */
+  lastSeen: number;
+  /** The interval the worker promised; the gateway judges liveness by it. */
+  intervalMs: number;
+  /** Set by the last beat of a worker that stopped gracefully. */
+  stoppedAt?: number;
+  /** Resident memory and CPU time, for the cluster panel. */
+  rssBytes?: number;
+  cpuSeconds?: number;
+}
+
+/** A worker id made safe as one blob-name segment. */
+export function heartbeatName(id: string): string {
+  return `${HEARTBEAT_PREFIX}${id.replace(/[^A-Za-z0-9._-]/g, "_")}.json`;
+}
+
+export async function writeHeartbeat(blobs: BlobStore, beat: WorkerHeartbeat): Promise<void> {
+  await blobs.put(heartbeatName(beat.id), new TextEncoder().encode(JSON.stringify(beat)));
+}
+
+/** Every heartbeat on record; one that stays unreadable is skipped (it is rewritten within seconds). */
+export async function readHeartbeats(blobs: BlobStore): Promise<WorkerHeartbeat[]> {
+  const beats: WorkerHeartbeat[] = [];
+  const read = async (name: string) => JSON.parse(new TextDecoder().decode(await blobs.get(name))) as WorkerHeartbeat;
+  for (const blob of await blobs.list(HEARTBEAT_PREFIX)) {
+    // A beat being rewritten can be missing for a moment: look once more before skipping it.
+    const beat = await read(blob.name).catch(() => read(blob.name).catch(() => undefined));
+    if (beat !== undefined) beats.push(beat);
+  }
+  return beats.sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
+}
+
+/** Alive: beating on time, and not stopped. */
+export function isAlive(beat: WorkerHeartbeat, now: number): boolean {
+  return beat.stoppedAt === undefined && now - beat.lastSeen <= beat.intervalMs * MISSED_BEATS;
+}

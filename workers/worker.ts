@@ -1,0 +1,132 @@
+/**
+ * One worker: a kernel pool and the worker loops that feed it from the `tiles` queue, with a
+ * heartbeat in the blob store. `tessera worker` runs one per process against Azure (or the
+ * local stand-ins); the embedded runtime runs one beside its coordinator.
+ */
+
+import { availableParallelism, hostname } from "node:os";
+import { compileKernels } from "@tessera/kernels";
+import { DEFAULT_HEARTBEAT_MS, type WorkerHeartbeat, writeHeartbeat } from "../engine/heartbeats.js";
+import type { TileEvent } from "../engine/messages.js";
+import type { BlobStore } from "../engine/ports/blob-store.js";
+import type { Queue } from "../engine/ports/queue.js";
+import { KernelPool } from "./pool.js";
+import { runWorkerLoop, type TileRunner } from "./worker-loop.js";
+
+export interface WorkerOptions {
+  queue: Queue;
+  blobs: BlobStore;
+  /** Kernel threads; default the number of cores. */
+  threads?: number;
+  /** Worker loops; default two per thread, so one loop's blob I/O overlaps another's tile. */
+  loops?: number;
+  /** This worker's id in heartbeats and progress events; default `<host>-<pid>`. */
+  id?: string;
+  /** Names loop `i` in progress events; default `<id>/<i>`. */
+  loopId?: (i: number) => string;
+  /** Heartbeat interval; 0 turns heartbeats off (the embedded runtime has no one to tell). */
+  heartbeatMs?: number;
+  /** Wait for a free session per accept; default 2000 ms. */
+  acceptTimeoutMs?: number;
+  onTile?: (event: TileEvent) => void;
+  /** The compiled kernels, when the caller has them already. */
+  module?: WebAssembly.Module;
+  /** Wraps the pool the loops use (tests inject failures and delays here). */
+  wrapPool?: (pool: KernelPool) => TileRunner;
+}
+
+export interface Worker {
+  readonly id: string;
+  readonly pool: KernelPool;
+  readonly tilesDone: number;
+  /** Kills loop `i` as if its process died: its tile is aborted and nothing is settled or released. */
+  kill(i: number): void;
+  /**
+   * Graceful stop: every loop finishes the tile in hand and releases its session; then the
+   * last heartbeat says "stopped" and the pool closes. `beforeDrain` runs once the loops were
+   * told to stop (the embedded runtime closes its queue there to end pending accepts).
+   */
+  stop(beforeDrain?: () => Promise<void>): Promise<void>;
+  /** Resolves when every loop has ended (after stop, or when the queue was closed under them). */
+  readonly done: Promise<void>;
+}
+
+export async function startWorker(options: WorkerOptions): Promise<Worker> {
+  const threads = options.threads ?? availableParallelism();
+  const id = options.id ?? `${hostname()}-${process.pid}`;
+  const pool = await KernelPool.create({ threads, module: options.module ?? (await compileKernels()) });
+  const runner = options.wrapPool?.(pool) ?? pool;
+  const stop = new AbortController();
+  let tilesDone = 0;
+  let inHand = 0;
+
+  const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
+  const startedAt = Date.now();
+  const beat = (stoppedAt?: number): WorkerHeartbeat => ({
+    id,
+    pid: process.pid,
+    host: hostname(),
+    threads,
+    tilesDone,
+    busy: inHand > 0 || pool.queued > 0,
+    startedAt,
+    lastSeen: Date.now(),
+    intervalMs: heartbeatMs,
+    rssBytes: process.memoryUsage.rss(),
+    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    ...(stoppedAt !== undefined && { stoppedAt }),
+  });
+  // A missed beat is not fatal (the blob store may hiccup); the next one catches up.
+  const sendBeat = (stoppedAt?: number) => writeHeartbeat(options.blobs, beat(stoppedAt)).catch(() => undefined);
+  let timer: ReturnType<typeof setInterval> | undefined;
+  if (heartbeatMs > 0) {
+    await sendBeat();
+    timer = setInterval(() => void sendBeat(), heartbeatMs);
+  }
+
+  const counting: TileRunner = {
+    async run(task, signal) {
+      inHand++;
+      try {
+        return await runner.run(task, signal);
+      } finally {
+        inHand--;
+      }
+    },
+  };
+  const kills = Array.from({ length: options.loops ?? threads * 2 }, () => new AbortController());
+  const loops = kills.map((kill, i) =>
+    runWorkerLoop({
+      queue: options.queue,
+      blobs: options.blobs,
+      pool: counting,
+      workerId: options.loopId?.(i) ?? `${id}/${i}`,
+      stop: stop.signal,
+      kill: kill.signal,
+      acceptTimeoutMs: options.acceptTimeoutMs ?? 2000,
+      onTile: (event) => {
+        tilesDone++;
+        options.onTile?.(event);
+      },
+    }),
+  );
+  const done = Promise.allSettled(loops).then(() => undefined);
+
+  return {
+    id,
+    pool,
+    get tilesDone() {
+      return tilesDone;
+    },
+    kill: (i) => kills[i]?.abort(),
+    done,
+    async stop(beforeDrain) {
+      stop.abort();
+      await beforeDrain?.();
+      await done;
+      clearInterval(timer);
+      if (heartbeatMs > 0) await sendBeat(Date.now());
+      await pool.close();
+    },
+  };
+}
