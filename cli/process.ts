@@ -7,12 +7,12 @@
 import { constants } from "node:fs";
 import { access, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { parseArgs } from "node:util";
 import { parsePipeline } from "@tessera/kernels";
 import { formatFromExtension, OUTPUT_FORMATS } from "../engine/ports/codec.js";
 import { DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from "../engine/tiling.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
 import { startEmbedded } from "../workers/embedded.js";
+import { intArg, parseCommand } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";
 import { ProgressBar } from "./progress-bar.js";
 
@@ -39,45 +39,31 @@ interface ProcessArgs {
   profile: boolean;
 }
 
-function positiveInt(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined) return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min)
-    throw new CliError(EXIT.USAGE, `--${name} must be an integer of at least ${min}, got ${JSON.stringify(text)}`);
-  return n;
-}
-
 export function parseProcessArgs(argv: string[]): ProcessArgs | "help" {
-  let parsed: ReturnType<typeof parseArgs>;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        output: { type: "string", short: "o" },
-        pipeline: { type: "string", short: "p" },
-        tile: { type: "string" },
-        threads: { type: "string" },
-        profile: { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-    });
-  } catch (err) {
-    throw new CliError(EXIT.USAGE, `${(err as Error).message}; see \`tessera process --help\``);
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommand(
+    "process",
+    argv,
+    {
+      output: { type: "string", short: "o" },
+      pipeline: { type: "string", short: "p" },
+      tile: { type: "string" },
+      threads: { type: "string" },
+      profile: { type: "boolean" },
+    },
+    true,
+  );
   if (values.help) return "help";
   if (positionals.length !== 1)
     throw new CliError(EXIT.USAGE, `expected one input image, got ${positionals.length}; see \`tessera process --help\``);
   if (typeof values.output !== "string") throw new CliError(EXIT.USAGE, "missing -o OUT: where to write the result");
   if (typeof values.pipeline !== "string")
     throw new CliError(EXIT.USAGE, 'missing -p PIPELINE, e.g. -p "gaussian-blur(sigma=2) | sobel"');
-  const threads = positiveInt("threads", values.threads as string | undefined, 1);
+  const threads = intArg("--threads", values.threads, 1);
   return {
     input: positionals[0] as string,
     output: values.output,
     pipeline: values.pipeline,
-    tile: positiveInt("tile", values.tile as string | undefined, MIN_TILE_SIZE) ?? DEFAULT_TILE_SIZE,
+    tile: intArg("--tile", values.tile, MIN_TILE_SIZE) ?? DEFAULT_TILE_SIZE,
     profile: values.profile === true,
     ...(threads !== undefined && { threads }),
   };

@@ -5,9 +5,8 @@
  */
 
 import { resolve } from "node:path";
-import { parseArgs } from "node:util";
 import { startServer } from "../edge/serve.js";
-import { CliError, EXIT } from "./exit-codes.js";
+import { intArg, parseCommand, stringArg, untilSignal } from "./args.js";
 
 export const SERVE_HELP = `Usage: tessera serve [--port P] [--host H] [--threads N] [--data DIR]
 
@@ -23,50 +22,28 @@ Options:
 Set TESSERA_API_TOKEN to require "Authorization: Bearer <token>" on the API.
 `;
 
-function int(name: string, text: string | undefined, min: number): number | undefined {
-  if (text === undefined || text === "") return undefined;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min)
-    throw new CliError(EXIT.USAGE, `${name} must be an integer of at least ${min}, got ${JSON.stringify(text)}`);
-  return n;
-}
-
 export async function runServe(argv: string[]): Promise<void> {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        port: { type: "string" },
-        host: { type: "string" },
-        threads: { type: "string" },
-        data: { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    throw new CliError(EXIT.USAGE, `${(err as Error).message}; see \`tessera serve --help\``);
-  }
+  const { values } = parseCommand("serve", argv, {
+    port: { type: "string" },
+    host: { type: "string" },
+    threads: { type: "string" },
+    data: { type: "string" },
+  });
   if (values.help) {
     process.stdout.write(SERVE_HELP);
     return;
   }
-  const port = int("--port", (values.port as string | undefined) ?? process.env.PORT, 0) ?? 8080;
-  const threads = int("--threads", values.threads as string | undefined, 1);
+  const port = intArg("--port", stringArg(values.port, "PORT"), 0) ?? 8080;
+  const threads = intArg("--threads", values.threads, 1);
   const server = await startServer({
     port,
-    host: (values.host as string | undefined) ?? process.env.HOST ?? "127.0.0.1",
-    dataDir: resolve((values.data as string | undefined) ?? process.env.TESSERA_DATA_DIR ?? ".tessera-data"),
+    host: stringArg(values.host, "HOST") ?? "127.0.0.1",
+    dataDir: resolve(stringArg(values.data, "TESSERA_DATA_DIR") ?? ".tessera-data"),
     ...(threads !== undefined && { threads }),
     ...(process.env.TESSERA_API_TOKEN && { token: process.env.TESSERA_API_TOKEN }),
   });
   process.stdout.write(`Tessera is running at ${server.url.replace("127.0.0.1", "localhost")}  (Ctrl-C stops it)\n`);
-  await new Promise<void>((done) => {
-    const stop = () => {
-      process.stdout.write("stopping…\n");
-      void server.close().then(done);
-    };
-    process.once("SIGINT", stop);
-    process.once("SIGTERM", stop);
-  });
+  await untilSignal();
+  process.stdout.write("stopping…\n");
+  await server.close();
 }

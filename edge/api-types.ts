@@ -61,6 +61,10 @@ export interface ClusterView {
     lastSeen: string;
     alive: boolean;
     busy: boolean;
+    /** Resident memory of the worker process, from its last heartbeat. */
+    rssBytes?: number;
+    /** CPU time the worker process has used, from its last heartbeat. */
+    cpuSeconds?: number;
   }[];
   queues: Record<string, { active: number; deadLetter: number }>;
   /** Tiles finished per second over the last minute. */

@@ -4,11 +4,11 @@
  */
 
 import { hostname } from "node:os";
-import { TERMINAL } from "../engine/job.js";
+import type { WorkerHeartbeat } from "../engine/heartbeats.js";
 import { FsBlobStore } from "../infra/adapters/fs-blob-store.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
 import { type Embedded, startEmbedded } from "../workers/embedded.js";
-import type { ClusterView } from "./api-types.js";
+import { ClusterTracker } from "./cluster-view.js";
 import { type Limits, limitsFromEnv } from "./config.js";
 import type { Gateway } from "./gateway.js";
 import { Metrics } from "./metrics.js";
@@ -30,48 +30,34 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
   const limits = options.limits ?? limitsFromEnv();
   const codec = new SharpCodec({ maxPixels: limits.maxPixels });
   const metrics = new Metrics();
-  const recent: number[] = []; // finish times of tiles in the last minute, for throughput
   let tilesDone = 0;
+  const startedAt = Date.now();
   const embedded = await startEmbedded({
     codec,
     blobs: new FsBlobStore(options.dataDir),
     ...(options.threads !== undefined && { threads: options.threads }),
-    onTile: (event) => {
+    onTile: () => {
       tilesDone++;
-      recent.push(Date.now());
-      metrics.tiles.inc({ worker: event.worker });
     },
   });
   const { coordinator, queue, blobs, pool } = embedded;
-  coordinator.subscribeAll(({ job }) => {
-    if (!TERMINAL.has(job.status)) return;
-    metrics.jobs.inc({ status: job.status });
-    metrics.jobDuration.observe({ status: job.status }, (job.updatedAt - job.createdAt) / 1000);
-  });
+  const tracker = new ClusterTracker(coordinator, queue, metrics);
   await coordinator.resume();
 
-  const cluster = async (): Promise<ClusterView> => {
-    const now = Date.now();
-    while (recent.length > 0 && (recent[0] ?? 0) < now - 60_000) recent.shift();
-    const queues: ClusterView["queues"] = {};
-    for (const name of Object.keys(queue.config)) queues[name] = await queue.depth(name);
-    return {
-      workers: [
-        {
-          id: `${hostname()}/${process.pid}`,
-          pid: process.pid,
-          host: hostname(),
-          threads: pool.threads,
-          tilesDone,
-          lastSeen: new Date(now).toISOString(),
-          alive: true,
-          busy: pool.queued > 0 || pool.utilization > 0.05,
-        },
-      ],
-      queues,
-      throughput: recent.length / 60,
-    };
-  };
+  // The one worker is this process: its "heartbeat" is taken on demand.
+  const self = (): WorkerHeartbeat => ({
+    id: `${hostname()}/${process.pid}`,
+    pid: process.pid,
+    host: hostname(),
+    threads: pool.threads,
+    tilesDone,
+    busy: pool.queued > 0 || pool.utilization > 0.05,
+    startedAt,
+    lastSeen: Date.now(),
+    intervalMs: 1000,
+    rssBytes: process.memoryUsage.rss(),
+    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+  });
 
   return {
     coordinator,
@@ -80,7 +66,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     queue,
     limits,
     metrics,
-    cluster,
+    cluster: () => tracker.view([self()]),
     embedded,
     ...(options.token && { token: options.token }),
     stop: () => embedded.stop(),

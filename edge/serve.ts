@@ -1,5 +1,6 @@
 /**
- * `tessera serve`: the gateway, the web UI and in-process workers on one port.
+ * The HTTP server around a gateway: the API, the WebSocket and the built web UI on one port.
+ * `tessera serve` puts the embedded gateway behind it, `tessera gateway` the Azure one.
  */
 
 import { existsSync } from "node:fs";
@@ -10,6 +11,7 @@ import { createNodeWebSocket } from "@hono/node-ws";
 import { Hono } from "hono";
 import { createApp } from "./app.js";
 import { startEmbeddedGateway } from "./embedded-gateway.js";
+import type { Gateway } from "./gateway.js";
 
 /** The built UI, from the source tree (edge/serve.ts) or from the build (dist/edge/serve.js). */
 function webRoot(): string | undefined {
@@ -46,18 +48,30 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/** `tessera serve`: the embedded gateway on a port. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const gw = await startEmbeddedGateway({
     dataDir: options.dataDir,
     ...(options.threads !== undefined && { threads: options.threads }),
     ...(options.token && { token: options.token }),
   });
+  return listen(gw, options);
+}
+
+/** Serves a gateway's API, its WebSocket and the web UI; close() stops the server, then the gateway. */
+export async function listen(
+  gw: Gateway & { stop(): Promise<void> },
+  options: { port: number; host: string },
+): Promise<RunningServer> {
   const shell = new Hono();
   const { upgradeWebSocket, injectWebSocket } = createNodeWebSocket({ app: shell });
   shell.route("/", createApp(gw, { upgradeWebSocket, staticFiles: staticFiles() }));
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: shell.fetch, port: options.port, hostname: options.host }, () => resolve(s));
     s.once("error", reject);
+  }).catch(async (err: unknown) => {
+    await gw.stop();
+    throw err;
   });
   injectWebSocket(server);
   const address = server.address();
@@ -66,6 +80,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   return {
     url: `http://${host}:${port}`,
     async close() {
+      // Open event streams would hold server.close() forever: end them with the server.
+      if ("closeAllConnections" in server) server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await gw.stop();
     },

@@ -1,0 +1,61 @@
+/**
+ * What GET /v1/cluster reports, built the same way for every runtime: workers (from
+ * heartbeats, or the one in-process worker), queue depths from the Queue port, and throughput
+ * from the tile events the coordinator sees.
+ */
+
+import type { Coordinator } from "../engine/coordinator.js";
+import { isAlive, type WorkerHeartbeat } from "../engine/heartbeats.js";
+import { TERMINAL } from "../engine/job.js";
+import type { Queue } from "../engine/ports/queue.js";
+import type { ClusterView } from "./api-types.js";
+import type { Metrics } from "./metrics.js";
+
+const WINDOW_MS = 60_000;
+
+/** Follows the coordinator's jobs for metrics and throughput; builds cluster views. */
+export class ClusterTracker {
+  private readonly recent: number[] = [];
+
+  constructor(
+    coordinator: Coordinator,
+    private readonly queue: Queue,
+    private readonly metrics: Metrics,
+  ) {
+    coordinator.subscribeAll(({ job, event }) => {
+      if (event?.kind === "tile-done") {
+        this.recent.push(Date.now());
+        metrics.tiles.inc({ worker: event.worker });
+      }
+      if (event === undefined && TERMINAL.has(job.status)) {
+        metrics.jobs.inc({ status: job.status });
+        metrics.jobDuration.observe({ status: job.status }, (job.updatedAt - job.createdAt) / 1000);
+      }
+    });
+  }
+
+  async view(beats: readonly WorkerHeartbeat[]): Promise<ClusterView> {
+    const now = Date.now();
+    while (this.recent.length > 0 && (this.recent[0] ?? 0) < now - WINDOW_MS) this.recent.shift();
+    const queues: ClusterView["queues"] = {};
+    for (const name of Object.keys(this.queue.config)) {
+      const depth = await this.queue.depth(name);
+      queues[name] = depth;
+      this.metrics.queueDepth.set({ queue: name, state: "active" }, depth.active);
+      this.metrics.queueDepth.set({ queue: name, state: "dead-letter" }, depth.deadLetter);
+    }
+    const workers = beats.map((b) => ({
+      id: b.id,
+      pid: b.pid,
+      host: b.host,
+      threads: b.threads,
+      tilesDone: b.tilesDone,
+      lastSeen: new Date(b.lastSeen).toISOString(),
+      alive: isAlive(b, now),
+      busy: b.busy,
+      ...(b.rssBytes !== undefined && { rssBytes: b.rssBytes }),
+      ...(b.cpuSeconds !== undefined && { cpuSeconds: b.cpuSeconds }),
+    }));
+    return { workers, queues, throughput: this.recent.length / (WINDOW_MS / 1000) };
+  }
+}
