@@ -1,9 +1,12 @@
 /** The `tessera` command: dispatch to subcommands, and the one place errors become exit codes. */
 
 import { describeAllowed, ops } from "@tessera/kernels";
+import { runCluster } from "./cluster.js";
 import { CliError, EXIT, exitCodeOf } from "./exit-codes.js";
+import { runGateway } from "./gateway.js";
 import { runProcess } from "./process.js";
 import { runServe } from "./serve.js";
+import { runWorker } from "./worker.js";
 
 export const HELP = `tessera: distributed image processing on SIMD WebAssembly kernels
 
@@ -11,6 +14,13 @@ Usage:
   tessera process IN -o OUT -p PIPELINE [--tile N] [--threads N]
                            run a pipeline on one image (embedded engine, progress on stderr)
   tessera serve [--port P] gateway + web UI + in-process workers (http://localhost:8080)
+  tessera cluster --workers N [--port P]
+                           a local cluster: Service Bus emulator, Azurite, gateway and N
+                           worker processes
+  tessera gateway [--port P] [connections]
+                           the gateway alone, over Azure Service Bus and Blob Storage
+  tessera worker [--threads N] [connections]
+                           one worker process, over Azure Service Bus and Blob Storage
   tessera ops [--json]     list every op with its params, ranges and defaults
   tessera help             this text
 
@@ -42,6 +52,15 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.OK;
       case "serve":
         await runServe(rest);
+        return EXIT.OK;
+      case "gateway":
+        await runGateway(rest);
+        return EXIT.OK;
+      case "worker":
+        await runWorker(rest);
+        return EXIT.OK;
+      case "cluster":
+        await runCluster(rest);
         return EXIT.OK;
       case "ops":
         listOps(rest.includes("--json"));

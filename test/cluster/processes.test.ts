@@ -1,0 +1,166 @@
+// Tessera as a distributed system: the Service Bus emulator, Azurite, the gateway and the
+// workers each a real OS process on loopback, coordinated only by the queue and the blobs.
+// Workers and the gateway are killed with SIGKILL mid-job; every job must still come out
+// byte-identical to run() on the whole image.
+
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sourceLayer } from "../../engine/job.js";
+import { tileName } from "../../engine/tile-store.js";
+import { AzureBlobStore } from "../../infra/azure/blob-store.js";
+import { DEFAULT_CONTAINER } from "../../infra/azure/connect.js";
+import { type LocalCluster, startLocalCluster } from "../../infra/local/cluster.js";
+import {
+  expectIdenticalResult,
+  finished,
+  fraction,
+  getCluster,
+  getJob,
+  submitJob,
+  waitForJob,
+  workersOf,
+} from "../helpers/http-jobs.js";
+
+const HEARTBEAT_MS = 500;
+const LOCK_MS = 10_000;
+// One stage of local ops, so the tile map covers the whole job.
+const PIPELINE = "gaussian-blur(sigma=2) | sobel";
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function start(workers: number, maxDeliveries = 10): Promise<LocalCluster> {
+  return startLocalCluster({
+    workers,
+    lockMs: LOCK_MS,
+    maxDeliveries,
+    heartbeatMs: HEARTBEAT_MS,
+    threads: 1,
+    // TESSERA_TEST_VERBOSE=1 shows what every process prints.
+    ...(process.env.TESSERA_TEST_VERBOSE && { onLine: (line: string) => process.stderr.write(`${line}\n`) }),
+  });
+}
+
+describe("a cluster of real processes: 3 workers", () => {
+  let cluster: LocalCluster;
+  let pids: number[] = [];
+  beforeAll(async () => {
+    cluster = await start(3);
+    pids = [cluster.gateway.pid, ...cluster.workers.map((w) => w.pid)];
+  }, 90_000);
+  afterAll(async () => {
+    await cluster?.stop();
+    for (const pid of [...pids, cluster?.gateway.pid ?? 0]) expect(alive(pid), `pid ${pid} outlived the cluster`).toBe(false);
+  }, 60_000);
+
+  it("spreads a job over every worker process; the result is byte-identical to run()", async () => {
+    const job = await submitJob(cluster.url, "coffee.png", 512, PIPELINE, 32);
+    const done = await waitForJob(() => cluster.url, job.id, finished);
+    await expectIdenticalResult(cluster.url, job, done);
+    expect([...workersOf(done)].sort()).toEqual(["worker-0", "worker-1", "worker-2"]);
+    // Heartbeats are rewritten every HEARTBEAT_MS; a look may catch one mid-write.
+    await expect
+      .poll(async () => (await getCluster(cluster.url)).workers.map((w) => [w.id, w.alive]), { timeout: HEARTBEAT_MS * 10 })
+      .toEqual([
+        ["worker-0", true],
+        ["worker-1", true],
+        ["worker-2", true],
+      ]);
+    const view = await getCluster(cluster.url);
+    expect(view.workers.every((w) => w.pid > 0 && w.threads === 1 && typeof w.host === "string")).toBe(true);
+    expect(view.workers.reduce((n, w) => n + w.tilesDone, 0)).toBeGreaterThanOrEqual(done.progress.total);
+    expect(view.queues.tiles).toEqual({ active: 0, deadLetter: 0 });
+  }, 120_000);
+
+  it("survives SIGKILL of a worker mid-job: its tiles are redone elsewhere and it shows as dead", async () => {
+    const victim = cluster.workers[1];
+    if (!victim) throw new Error("no worker 1");
+    const job = await submitJob(cluster.url, "rocket.jpg", 768, PIPELINE, 32);
+    const midway = await waitForJob(
+      () => cluster.url,
+      job.id,
+      (j) => fraction(j) >= 0.1 && workersOf(j).has("worker-1"),
+    );
+    expect(fraction(midway)).toBeLessThanOrEqual(0.9);
+    const killedAt = Date.now();
+    victim.child.kill("SIGKILL");
+    await victim.exited;
+    const done = await waitForJob(() => cluster.url, job.id, finished);
+    await expectIdenticalResult(cluster.url, job, done);
+    console.log(
+      `worker SIGKILL at ${Math.round(fraction(midway) * 100)} %: job finished ${Date.now() - killedAt} ms later (lock ${LOCK_MS} ms)`,
+    );
+    // Three missed heartbeats and it is reported dead.
+    await expect
+      .poll(async () => (await getCluster(cluster.url)).workers.find((w) => w.id === "worker-1")?.alive, {
+        timeout: HEARTBEAT_MS * 10,
+        interval: HEARTBEAT_MS,
+      })
+      .toBe(false);
+  }, 120_000);
+
+  it("survives SIGKILL of the gateway mid-job: started again, it reloads the job and finishes it", async () => {
+    const job = await submitJob(cluster.url, "camera.png", 768, PIPELINE, 32);
+    await waitForJob(
+      () => cluster.url,
+      job.id,
+      (j) => fraction(j) >= 0.1,
+    );
+    const gateway = cluster.gateway;
+    gateway.child.kill("SIGKILL");
+    await gateway.exited;
+    await cluster.restartGateway();
+    expect(cluster.gateway.started.resumed).toBeGreaterThanOrEqual(0);
+    const done = await waitForJob(() => cluster.url, job.id, finished);
+    await expectIdenticalResult(cluster.url, job, done);
+  }, 120_000);
+});
+
+describe("a cluster of real processes: poison tiles and scaling out", () => {
+  let cluster: LocalCluster;
+  beforeAll(async () => {
+    cluster = await start(0, 3);
+  }, 90_000);
+  afterAll(async () => {
+    const pids = [cluster?.gateway.pid ?? 0, ...(cluster?.workers.map((w) => w.pid) ?? [])];
+    await cluster?.stop();
+    for (const pid of pids) expect(alive(pid), `pid ${pid} outlived the cluster`).toBe(false);
+  }, 60_000);
+
+  it("dead-letters a poison tile after maxDeliveryCount and fails only its job, with the reason", async () => {
+    // No workers yet: corrupt one source tile of the poison job before anyone can run it.
+    const poison = await submitJob(cluster.url, "coffee.png", 256, PIPELINE, 64);
+    const healthy = await submitJob(cluster.url, "camera.png", 256, PIPELINE, 64);
+    const blobs = AzureBlobStore.fromConnectionString(cluster.storageConnection, DEFAULT_CONTAINER);
+    await blobs.put(tileName(sourceLayer(poison.id), 5), new Uint8Array([1, 2, 3]));
+    await cluster.addWorker();
+    const failed = await waitForJob(() => cluster.url, poison.id, finished);
+    expect(failed.status).toBe("failed");
+    expect(failed.error?.message).toMatch(/tile 5 .*(dead-lettered|failed)/);
+    expect(failed.error?.message).toMatch(/bytes, expected/);
+    const ok = await waitForJob(() => cluster.url, healthy.id, finished);
+    await expectIdenticalResult(cluster.url, healthy, ok);
+  }, 120_000);
+
+  it("scales out: a worker started mid-job takes sessions and finishes tiles", async () => {
+    const job = await submitJob(cluster.url, "rocket.jpg", 1024, PIPELINE, 32);
+    await waitForJob(
+      () => cluster.url,
+      job.id,
+      (j) => fraction(j) >= 0.05,
+    );
+    const added = await cluster.addWorker();
+    const id = String(added.started.id);
+    const done = await waitForJob(() => cluster.url, job.id, finished);
+    await expectIdenticalResult(cluster.url, job, done);
+    expect(workersOf(done)).toContain(id);
+    const view = await getCluster(cluster.url);
+    expect(view.workers.find((w) => w.id === id)?.tilesDone).toBeGreaterThan(0);
+    expect((await getJob(cluster.url, job.id)).status).toBe("succeeded");
+  }, 120_000);
+});
