@@ -55,6 +55,7 @@ export async function runCluster(argv: string[]): Promise<void> {
       url: cluster.url,
       gateway: cluster.gateway.pid,
       workers: cluster.workers.map((w) => w.pid),
+      services: cluster.servicePids,
     })}\n`,
   );
   process.stdout.write(

@@ -7,7 +7,7 @@
 
 import { compileKernels, loadKernels } from "@tessera/kernels";
 import { Coordinator } from "../engine/coordinator.js";
-import { readHeartbeats } from "../engine/heartbeats.js";
+import { currentHeartbeats } from "../engine/heartbeats.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Queue } from "../engine/ports/queue.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
@@ -45,7 +45,7 @@ export async function startAzureGateway(options: AzureGatewayOptions): Promise<A
     limits,
     metrics,
     resumed: resumed.length,
-    cluster: async () => tracker.view(await readHeartbeats(blobs)),
+    cluster: async () => tracker.view(await currentHeartbeats(blobs)),
     ...(options.token && { token: options.token }),
     async stop() {
       await coordinator.close();

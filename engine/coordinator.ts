@@ -31,6 +31,9 @@ import { reduceStage } from "./reductions.js";
 import { stitchLayer, tileName, writeLayer } from "./tile-store.js";
 import { bands, DEFAULT_TILE_SIZE, defaultBandSize, type Grid, makeGrid, tileCount } from "./tiling.js";
 
+/** Quiet polls (no events) between looks at the tile blobs. */
+const RECONCILE_POLLS = 10;
+
 export interface CoordinatorOptions {
   queue: Queue;
   blobs: BlobStore;
@@ -218,7 +221,7 @@ export class Coordinator {
     const batches = bands(grid, job.bandSize).map((tiles, band) =>
       tiles
         .filter((tile) => !done.has(tileName(output, tile)))
-        .map((tile) => {
+        .map((tile, i, sent) => {
           const body: TileMessage = {
             kind: "tile",
             jobId: job.id,
@@ -231,6 +234,7 @@ export class Coordinator {
             output,
             steps,
             histogram: stage.reduction === "histogram",
+            last: i === sent.length - 1,
           };
           return {
             sessionId: sessionFor(job.id, stage.index, band),
@@ -245,8 +249,9 @@ export class Coordinator {
   /** Follows events until every tile of the stage is done; false if the job ended meanwhile. */
   private async collect(job: JobManifest, stage: Stage, output: string, events: EventSession): Promise<boolean> {
     const progress = job.stages[stage.index] as { done: number; total: number };
-    const done = new Set((await this.blobs.list(`${output}/t`)).map((b) => Number(b.name.slice(output.length + 2))));
+    const done = await this.doneTiles(output);
     progress.done = done.size;
+    let lastLook = this.clock.now();
     while (done.size < progress.total) {
       if (TERMINAL.has(job.status) || this.closed) return false;
       const received = await events.receive(64, this.pollMs);
@@ -267,9 +272,26 @@ export class Coordinator {
         job.updatedAt = this.clock.now();
         this.notify(job, event);
       }
-      if (received.length === 0) await this.checkDeadLetters();
+      if (received.length > 0) continue;
+      await this.checkDeadLetters();
+      // Events are hints: when they go quiet, the tile blobs say what is done. A tile whose
+      // event never came (its worker died between writing and telling) is counted here.
+      if (this.clock.now() - lastLook >= RECONCILE_POLLS * this.pollMs) {
+        lastLook = this.clock.now();
+        for (const tile of await this.doneTiles(output)) done.add(tile);
+        if (progress.done !== done.size) {
+          progress.done = done.size;
+          job.updatedAt = this.clock.now();
+          this.notify(job);
+        }
+      }
     }
     return !TERMINAL.has(job.status);
+  }
+
+  /** The tiles of a layer whose result blobs exist. */
+  private async doneTiles(output: string): Promise<Set<number>> {
+    return new Set((await this.blobs.list(`${output}/t`)).map((b) => Number(b.name.slice(output.length + 2))));
   }
 
   private async finalize(job: JobManifest, grid: Grid): Promise<void> {

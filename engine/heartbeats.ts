@@ -55,6 +55,23 @@ export async function readHeartbeats(blobs: BlobStore): Promise<WorkerHeartbeat[
   return beats.sort((a, b) => a.startedAt - b.startedAt || a.id.localeCompare(b.id));
 }
 
+/** How long a dead or stopped worker stays listed before its heartbeat is deleted. */
+export const FORGET_AFTER_MS = 10 * 60_000;
+
+/**
+ * The heartbeats worth showing: those of the last FORGET_AFTER_MS. Older ones (workers long
+ * gone, or scaled in) are deleted so the list does not grow with every worker ever started.
+ */
+export async function currentHeartbeats(blobs: BlobStore, now = Date.now()): Promise<WorkerHeartbeat[]> {
+  const beats = await readHeartbeats(blobs);
+  const current: WorkerHeartbeat[] = [];
+  for (const beat of beats) {
+    if (now - beat.lastSeen <= FORGET_AFTER_MS) current.push(beat);
+    else await blobs.delete(heartbeatName(beat.id)).catch(() => undefined);
+  }
+  return current;
+}
+
 /** Alive: beating on time, and not stopped. */
 export function isAlive(beat: WorkerHeartbeat, now: number): boolean {
   return beat.stoppedAt === undefined && now - beat.lastSeen <= beat.intervalMs * MISSED_BEATS;

@@ -28,6 +28,11 @@ export interface TileMessage {
   steps: Step[];
   /** Also write the core's luma histogram (stages that end in a histogram op). */
   histogram: boolean;
+  /**
+   * The last tile the coordinator sent to this session. A worker that finishes it releases
+   * the session at once instead of waiting on the broker to learn that it is empty.
+   */
+  last?: boolean;
 }
 
 /** On `events`, session `<jobId>`: a worker finished (or gave up on) a tile. */

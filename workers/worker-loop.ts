@@ -5,7 +5,7 @@
  * serves `tessera process` (embedded) and `tessera worker` (Azure).
  *
  * Per tile: read window → pool → write result (deterministic name: a redelivered tile
- * rewrites the same bytes) → complete → checkpoint in session state → progress event.
+ * rewrites the same bytes) → progress event → complete → checkpoint in session state.
  */
 
 import { stoppedMarker } from "../engine/job.js";
@@ -86,6 +86,7 @@ async function drainSession(receiver: SessionReceiver, options: WorkerLoopOption
     if (await runTile(receiver, message, options)) {
       done++;
       await receiver.setState({ tilesDone: done, lastMessage: message.messageId });
+      if ((message.body as Partial<TileMessage>).last === true) return;
     }
   }
 }
@@ -106,8 +107,8 @@ async function runTile(receiver: SessionReceiver, message: ReceivedMessage, opti
     // Done already: a duplicate (a coordinator that restarted re-sends tiles it cannot see in
     // the queue) or a redelivery after the result was written. Its private window may be gone,
     // so do not run it again; report it so the coordinator counts it.
-    await receiver.complete(message);
     await reportDone(tile, options, 0);
+    await receiver.complete(message);
     return true;
   }
   const renew = keepLocked(receiver, queue);
@@ -128,10 +129,13 @@ async function runTile(receiver: SessionReceiver, message: ReceivedMessage, opti
     if (result.histogram) await blobs.put(histogramName(tile.output, tile.tile), new Uint8Array(result.histogram.buffer));
     // The tile blob last: once it exists the tile counts as done (histogram included).
     await writeTile(blobs, tile.output, tile.tile, result.core);
-    await receiver.complete(message);
-    // A private window is spent once its tile is complete (not before: a redelivery needs it).
-    if (tile.inputWindows) await blobs.delete(tileName(tile.input, tile.tile));
+    // Tell the job before settling: a worker that dies after settling but before telling would
+    // leave the job one tile short forever, while one that dies before settling only gets its
+    // message redelivered, found done, and reported again (the coordinator counts it once).
     await reportDone(tile, options, Date.now() - started);
+    await receiver.complete(message);
+    // A private window is spent once its tile is complete (not before: a redelivery may run it).
+    if (tile.inputWindows) await blobs.delete(tileName(tile.input, tile.tile));
     return true;
   } catch (err) {
     if (options.kill?.aborted) throw new Killed();

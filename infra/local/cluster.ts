@@ -29,6 +29,8 @@ export interface LocalCluster {
   readonly url: string;
   readonly serviceBusConnection: string;
   readonly storageConnection: string;
+  /** The Service Bus emulator's and Azurite's process ids. */
+  readonly servicePids: readonly number[];
   readonly gateway: TesseraProcess;
   /** The workers started so far (dead ones included), in start order. */
   readonly workers: readonly TesseraProcess[];
@@ -99,6 +101,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       },
       serviceBusConnection: serviceBus.connectionString,
       storageConnection: azurite.connectionString,
+      servicePids: [serviceBus.pid, azurite.child.pid ?? 0],
       get gateway() {
         return gateway;
       },

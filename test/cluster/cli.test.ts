@@ -1,0 +1,59 @@
+// `tessera cluster` as a user runs it: one command starts the emulator, Azurite, the gateway
+// and the workers; SIGTERM (what Ctrl-C's SIGINT also does) stops every one of them and leaves
+// no temporary directory behind.
+
+import { spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { afterEach, expect, it } from "vitest";
+import { exited, isRunning, stopChild, waitForReady } from "../../infra/local/child-process.js";
+import { tesseraBin } from "../../infra/local/tessera-process.js";
+import { getCluster } from "../helpers/http-jobs.js";
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const azuriteDirs = () => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith("tessera-azurite-")));
+
+const started: ReturnType<typeof spawn>[] = [];
+afterEach(async () => {
+  for (const child of started.splice(0)) if (isRunning(child)) await stopChild(child, 20_000);
+});
+
+it("starts every part as its own process and stops them all on SIGTERM", async () => {
+  const before = azuriteDirs();
+  const child = spawn(process.execPath, [tesseraBin(), "cluster", "--workers", "2", "--port", "0"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  started.push(child);
+  const announced = await waitForReady(child, {
+    name: "tessera cluster",
+    timeoutMs: 60_000,
+    ready: (stdout) => {
+      const line = stdout.split("\n").find((l) => l.includes('"cluster-started"'));
+      return line === undefined
+        ? undefined
+        : (JSON.parse(line) as { url: string; gateway: number; workers: number[]; services: number[] });
+    },
+  });
+  const view = await getCluster(announced.url);
+  expect(view.workers.map((w) => w.pid).sort()).toEqual([...announced.workers].sort());
+  expect(view.workers.every((w) => w.alive)).toBe(true);
+  expect(Object.keys(view.queues).sort()).toEqual(["events", "tiles"]);
+  const pids = [announced.gateway, ...announced.workers, ...announced.services];
+  expect(announced.services).toHaveLength(2);
+  expect(pids.every(alive)).toBe(true);
+  const created = [...azuriteDirs()].filter((d) => !before.has(d));
+  expect(created).toHaveLength(1);
+
+  child.kill("SIGTERM");
+  await exited(child);
+  expect(child.exitCode).toBe(0);
+  expect(pids.filter(alive)).toEqual([]);
+  expect(azuriteDirs().has(created[0] as string)).toBe(false);
+}, 120_000);

@@ -1,0 +1,57 @@
+// Progress events are hints; the tile blobs are the truth. A worker that dies after writing a
+// tile's result but before its event is sent must not leave the job waiting forever.
+
+import { parsePipeline } from "@tessera/kernels";
+import { expect, it } from "vitest";
+import { Coordinator } from "../../engine/coordinator.js";
+import { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
+import { MemoryQueue } from "../../engine/embedded/memory-queue.js";
+import { EVENTS_QUEUE, TILES_QUEUE, type TileMessage } from "../../engine/messages.js";
+import { writeTile } from "../../engine/tile-store.js";
+import { makeGrid, tileRect } from "../../engine/tiling.js";
+import { codec } from "../helpers/cluster.js";
+import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
+import { kernels } from "../helpers/kernels.js";
+
+it("finishes a job whose tiles were all written but never reported, from the tile blobs", async () => {
+  const settings = { lockDurationMs: 10_000, maxDeliveryCount: 3 };
+  const queue = new MemoryQueue({ [TILES_QUEUE]: settings, [EVENTS_QUEUE]: settings });
+  const blobs = new MemoryBlobStore();
+  const k = await kernels();
+  const coordinator = new Coordinator({ queue, blobs, codec, kernels: k, pollMs: 10 });
+  const image = await loadPhoto("coffee.png", 96);
+  const steps = parsePipeline("invert | gaussian-blur(sigma=1)");
+  const want = k.run(image, steps);
+  const job = await coordinator.submit(image, steps, { format: "png", tileSize: 32 });
+  const grid = makeGrid(image.width, image.height, 32);
+
+  // A silent worker: writes each tile's correct result and settles its message, but never
+  // sends the progress event (as if it died in between, every time).
+  let written = 0;
+  while (written < grid.cols * grid.rows) {
+    const receiver = await queue.acceptSession(TILES_QUEUE, undefined, { timeoutMs: 1_000 });
+    if (!receiver) break;
+    for (const message of await receiver.receive(100, { timeoutMs: 0 })) {
+      const tile = message.body as unknown as TileMessage;
+      const rect = tileRect(grid, tile.tile);
+      const core = new Uint8ClampedArray(rect.width * rect.height * 4);
+      for (let y = 0; y < rect.height; y++) {
+        const from = ((rect.y + y) * image.width + rect.x) * 4;
+        core.set(want.data.subarray(from, from + rect.width * 4), y * rect.width * 4);
+      }
+      await writeTile(blobs, tile.output, tile.tile, { width: rect.width, height: rect.height, data: core });
+      await receiver.complete(message);
+      written++;
+    }
+    await receiver.close();
+  }
+  expect(written).toBe(grid.cols * grid.rows);
+  await expect(queue.depth(EVENTS_QUEUE)).resolves.toEqual({ active: 0, deadLetter: 0 });
+
+  const done = await coordinator.wait(job.id);
+  expect(done.status, done.error?.message).toBe("succeeded");
+  const result = await codec.decode(await blobs.get(done.result as string));
+  expect(describeDiff(compare(result.data, want.data, image.width))).toBe("max diff 0");
+  await coordinator.close();
+  await queue.close();
+});
