@@ -63,15 +63,18 @@ function bandOf(job, tile) {
   return bands(grid, size).findIndex((tiles) => tiles.includes(tile));
 }
 
-/** Bands where `worker` finished some tiles and others are not done yet: sessions it holds. */
+/**
+ * A band (session) `worker` is surely still in: it finished a tile of it, and at least four of
+ * its tiles are not done, so events still on their way cannot have finished it. A worker
+ * releases a session only after its last tile.
+ */
 function heldBands(job, worker) {
   const grid = makeGrid(job.width, job.height, job.grid.tileSize);
-  const all = bands(grid, defaultBandSize(grid));
   const done = job.tileWorkers;
   const held = new Set();
-  all.forEach((tiles, band) => {
+  bands(grid, defaultBandSize(grid)).forEach((tiles, band) => {
     const mine = tiles.some((t) => String(done[t] ?? "").startsWith(`${worker}/`));
-    if (mine && tiles.some((t) => done[t] === undefined)) held.add(band);
+    if (mine && tiles.filter((t) => done[t] === undefined).length >= 4) held.add(band);
   });
   return held;
 }

@@ -8,13 +8,17 @@ import { startLocalCluster } from "../infra/local/cluster.js";
 import { intArg, parseCommand, stringArg, untilSignal } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";
 
-export const CLUSTER_HELP = `Usage: tessera cluster --workers N [--port P] [--threads N] [--lock-ms MS]
+export const CLUSTER_HELP = `Usage: tessera cluster --workers N|MIN..MAX [--port P] [--threads N] [--lock-ms MS]
 
 Starts a local cluster, every part its own process: the Service Bus emulator, Azurite, the
 gateway (the web UI and API at http://localhost:P) and N workers. Ctrl-C stops them all.
 
 Options:
       --workers N      worker processes (default 2)
+      --workers MIN..MAX  autoscale between MIN and MAX: another worker when the tiles
+                       backlog per worker stays above --grow-above, one fewer (drained)
+                       after 10 s with an empty queue
+      --grow-above N   backlog per worker that grows the cluster (default 16)
       --port P         gateway port (env PORT, default 8080; 0 picks a free one)
       --threads N      kernel threads per worker (default 1)
       --lock-ms MS     session lock duration: how long a hung worker can hold tiles (default 30000)
@@ -22,6 +26,24 @@ Options:
       --verbose        print every process's output, prefixed with its name
   -h, --help           this text
 `;
+
+const MAX_WORKERS = 64;
+
+/** `N` or `MIN..MAX`. */
+function workerCount(text: string | boolean | undefined): number | { min: number; max: number } {
+  const range = typeof text === "string" ? /^(\d+)\.\.(\d+)$/.exec(text) : null;
+  if (range === null) {
+    const n = intArg("--workers", text, 1) ?? 2;
+    if (n > MAX_WORKERS) throw new CliError(EXIT.USAGE, `--workers must be at most ${MAX_WORKERS}, got ${n}`);
+    return n;
+  }
+  const min = Number(range[1]);
+  const max = Number(range[2]);
+  if (min < 1 || max < min || max > MAX_WORKERS) {
+    throw new CliError(EXIT.USAGE, `--workers MIN..MAX needs 1 <= MIN <= MAX <= ${MAX_WORKERS}, got ${JSON.stringify(text)}`);
+  }
+  return { min, max };
+}
 
 export async function runCluster(argv: string[]): Promise<void> {
   const { values } = parseCommand("cluster", argv, {
@@ -31,13 +53,14 @@ export async function runCluster(argv: string[]): Promise<void> {
     "lock-ms": { type: "string" },
     "max-deliveries": { type: "string" },
     verbose: { type: "boolean" },
+    "grow-above": { type: "string" },
   });
   if (values.help) {
     process.stdout.write(CLUSTER_HELP);
     return;
   }
-  const workers = intArg("--workers", values.workers, 1) ?? 2;
-  if (workers > 64) throw new CliError(EXIT.USAGE, `--workers must be at most 64, got ${workers}`);
+  const workers = workerCount(values.workers);
+  const growAbove = intArg("--grow-above", values["grow-above"], 1);
   const threads = intArg("--threads", values.threads, 1);
   const lockMs = intArg("--lock-ms", values["lock-ms"], 1000);
   const maxDeliveries = intArg("--max-deliveries", values["max-deliveries"], 1);
@@ -48,6 +71,8 @@ export async function runCluster(argv: string[]): Promise<void> {
     ...(lockMs !== undefined && { lockMs }),
     ...(maxDeliveries !== undefined && { maxDeliveries }),
     ...(values.verbose === true && { onLine: (line: string) => process.stderr.write(`${line}\n`) }),
+    ...(growAbove !== undefined && { autoscale: { growAbove } }),
+    onScale: (event) => process.stdout.write(`${JSON.stringify({ event: "cluster-scaled", ...event })}\n`),
   });
   process.stdout.write(
     `${JSON.stringify({

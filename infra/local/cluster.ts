@@ -5,12 +5,20 @@
  * it (kill a worker, kill the gateway, add a worker) through the same code.
  */
 
+import { type AutoscaleRule, DEFAULT_AUTOSCALE } from "../../engine/autoscale.js";
+import { EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
+import { AzureServiceBusQueue } from "../azure/service-bus-queue.js";
 import { type Azurite, startAzurite } from "./azurite.js";
+import { type ScaleEvent, startLocalAutoscaler } from "./local-autoscaler.js";
 import { startServiceBusEmulatorProcess } from "./service-bus-emulator/process.js";
 import { startTessera, type TesseraProcess } from "./tessera-process.js";
 
 export interface LocalClusterOptions {
-  workers: number;
+  /** Worker processes: a fixed number, or a range the autoscaler keeps the count within. */
+  workers: number | { min: number; max: number };
+  /** The autoscale rule's thresholds (with a `workers` range); defaults in engine/autoscale.ts. */
+  autoscale?: Partial<Omit<AutoscaleRule, "min" | "max">>;
+  onScale?: (event: ScaleEvent) => void;
   /** Gateway port; 0 (default) picks a free one. */
   port?: number;
   /** Kernel threads per worker; default 1, so N workers use N cores. */
@@ -93,7 +101,27 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
     stops.push(async () => {
       await Promise.all(workers.map((w) => w.stop()));
     });
-    for (let i = 0; i < options.workers; i++) await addWorker();
+    const range = typeof options.workers === "number" ? undefined : options.workers;
+    for (let i = 0; i < (range?.min ?? (options.workers as number)); i++) await addWorker();
+    if (range !== undefined) {
+      const settings = { lockDurationMs: lockMs, maxDeliveryCount: maxDeliveries };
+      const queue = new AzureServiceBusQueue({
+        connection: { connectionString: serviceBus.connectionString },
+        queues: { [TILES_QUEUE]: settings, [EVENTS_QUEUE]: settings },
+      });
+      const scaler = startLocalAutoscaler({
+        rule: { ...DEFAULT_AUTOSCALE, ...options.autoscale, ...range },
+        queue,
+        workers: () => workers,
+        addWorker,
+        ...(options.onScale && { onScale: options.onScale }),
+      });
+      // Stopped before the workers, so it does not replace the ones being stopped.
+      stops.push(async () => {
+        await scaler.stop();
+        await queue.close();
+      });
+    }
 
     return {
       get url() {
