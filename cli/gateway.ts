@@ -6,13 +6,15 @@
 
 import { startAzureGateway } from "../edge/azure-gateway.js";
 import { listen } from "../edge/serve.js";
+import { createLogger } from "../infra/adapters/pino-logger.js";
 import { connectAzure } from "../infra/azure/connect.js";
 import { intArg, parseCommand, stringArg, untilSignal } from "./args.js";
 import { AZURE_FLAGS, AZURE_HELP, azureSettings } from "./azure-options.js";
 
 export const GATEWAY_HELP = `Usage: tessera gateway [--port P] [--host H] [connections]
 
-Serves the HTTP API and the web UI; tiles go to workers over Service Bus.
+Serves the HTTP API and the web UI; tiles go to workers over Service Bus. Logs are JSON
+lines on stdout (pretty on a terminal); TESSERA_LOG_LEVEL sets the level (default info).
 
 Options:
       --port P      port (env PORT, default 8080; 0 picks a free one)
@@ -32,10 +34,12 @@ export async function runGateway(argv: string[]): Promise<void> {
   const settings = azureSettings("gateway", values);
   const port = intArg("--port", stringArg(values.port, "PORT"), 0) ?? 8080;
   const host = stringArg(values.host, "HOST") ?? "127.0.0.1";
+  const log = createLogger("gateway");
   const { queue, blobs } = await connectAzure(settings);
   const gateway = await startAzureGateway({
     queue,
     blobs,
+    log,
     ...(process.env.TESSERA_API_TOKEN && { token: process.env.TESSERA_API_TOKEN }),
   });
   const server = await listen(gateway, { port, host });

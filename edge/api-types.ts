@@ -69,6 +69,16 @@ export interface ClusterView {
   queues: Record<string, { active: number; deadLetter: number }>;
   /** Tiles finished per second over the last minute. */
   throughput: number;
+  /** The most recent tiles the cluster gave up on, newest first, with the reason. */
+  deadLetters: {
+    jobId: string | null;
+    stage: number | null;
+    tile: number | null;
+    reason: string;
+    description: string;
+    deliveries: number;
+    at: string;
+  }[];
 }
 
 /** GET /v1/ops: the op registry (see @tessera/kernels ops). */

@@ -32,11 +32,8 @@ export function createApp(gw: Gateway, options: AppOptions = {}): Hono {
 
   app.get("/healthz", (c) => c.json({ status: "ok" }));
   app.get("/metrics", async (c) => {
-    for (const [queue] of Object.entries(gw.queue.config)) {
-      const depth = await gw.queue.depth(queue);
-      gw.metrics.queueDepth.set({ queue, state: "active" }, depth.active);
-      gw.metrics.queueDepth.set({ queue, state: "dead-letter" }, depth.deadLetter);
-    }
+    // Looking at the cluster refreshes the gauges a scrape should see: queue depths, workers alive.
+    await gw.cluster();
     return c.text(await gw.metrics.registry.metrics(), 200, { "Content-Type": gw.metrics.registry.contentType });
   });
 

@@ -9,6 +9,7 @@ import { compileKernels, loadKernels } from "@tessera/kernels";
 import { Coordinator } from "../engine/coordinator.js";
 import { currentHeartbeats } from "../engine/heartbeats.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
+import type { Logger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
 import { ClusterTracker } from "./cluster-view.js";
@@ -21,6 +22,7 @@ export interface AzureGatewayOptions {
   blobs: BlobStore;
   limits?: Limits;
   token?: string;
+  log?: Logger;
 }
 
 export interface AzureGateway extends Gateway {
@@ -34,7 +36,13 @@ export async function startAzureGateway(options: AzureGatewayOptions): Promise<A
   const codec = new SharpCodec({ maxPixels: limits.maxPixels });
   const metrics = new Metrics();
   const { queue, blobs } = options;
-  const coordinator = new Coordinator({ queue, blobs, codec, kernels: await loadKernels(await compileKernels()) });
+  const coordinator = new Coordinator({
+    queue,
+    blobs,
+    codec,
+    kernels: await loadKernels(await compileKernels()),
+    ...(options.log && { log: options.log }),
+  });
   const tracker = new ClusterTracker(coordinator, queue, metrics);
   const resumed = await coordinator.resume();
   return {

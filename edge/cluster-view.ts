@@ -18,7 +18,7 @@ export class ClusterTracker {
   private readonly recent: number[] = [];
 
   constructor(
-    coordinator: Coordinator,
+    private readonly coordinator: Coordinator,
     private readonly queue: Queue,
     private readonly metrics: Metrics,
   ) {
@@ -56,6 +56,12 @@ export class ClusterTracker {
       ...(b.rssBytes !== undefined && { rssBytes: b.rssBytes }),
       ...(b.cpuSeconds !== undefined && { cpuSeconds: b.cpuSeconds }),
     }));
-    return { workers, queues, throughput: this.recent.length / (WINDOW_MS / 1000) };
+    this.metrics.workersAlive.set(workers.filter((w) => w.alive).length);
+    return {
+      workers,
+      queues,
+      throughput: this.recent.length / (WINDOW_MS / 1000),
+      deadLetters: this.coordinator.deadLetters().map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
+    };
   }
 }

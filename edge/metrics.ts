@@ -37,6 +37,11 @@ export class Metrics {
     labelNames: ["queue", "state"],
     registers: [this.registry],
   });
+  readonly workersAlive = new Gauge({
+    name: "tessera_workers_alive",
+    help: "Worker processes whose heartbeats arrive on time.",
+    registers: [this.registry],
+  });
   readonly requests = new Counter({
     name: "tessera_http_requests_total",
     help: "HTTP requests by route and status.",

@@ -145,7 +145,14 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
         },
       },
       "/v1/ops": { get: { summary: "The op registry", responses: { 200: { description: "OK" } } } },
-      "/v1/cluster": { get: { summary: "Workers and queues", responses: { 200: { description: "OK" } } } },
+      "/v1/cluster": {
+        get: {
+          summary: "Workers and queues",
+          description:
+            "Workers from their heartbeats (id, pid, host, threads, tilesDone, lastSeen, alive, busy, rssBytes, cpuSeconds), queue depths (active and dead-lettered), tiles finished per second over the last minute, and the most recent dead-lettered tiles with their reasons.",
+          responses: { 200: { description: "OK" } },
+        },
+      },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { 200: { description: "text/plain" } } } },
       "/healthz": { get: { summary: "Liveness", responses: { 200: { description: "OK" } } } },
     },

@@ -7,6 +7,7 @@
 
 import type { Kernels, Pipeline, RgbaImage } from "@tessera/kernels";
 import { formatPipeline } from "@tessera/kernels";
+import { type DeadLetteredTile, RecentDeadLetters } from "./dead-letters.js";
 import { EventSession } from "./event-session.js";
 import {
   type JobError,
@@ -26,6 +27,7 @@ import { planPipeline, type Stage, tileSteps } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { type Clock, systemClock } from "./ports/clock.js";
 import type { Codec, OutputFormat } from "./ports/codec.js";
+import { type Logger, silentLogger } from "./ports/logger.js";
 import type { Queue } from "./ports/queue.js";
 import { reduceStage } from "./reductions.js";
 import { stitchLayer, tileName, writeLayer } from "./tile-store.js";
@@ -43,6 +45,8 @@ export interface CoordinatorOptions {
   clock?: Clock;
   /** How long one wait for progress events lasts before dead letters are checked. Default 500 ms. */
   pollMs?: number;
+  /** Job-level logs (each line with jobId); silent by default. */
+  log?: Logger;
 }
 
 export interface SubmitOptions {
@@ -61,6 +65,8 @@ export class Coordinator {
   private readonly kernels: Kernels;
   private readonly clock: Clock;
   private readonly pollMs: number;
+  private readonly log: Logger;
+  private readonly deadLettered = new RecentDeadLetters();
   private readonly jobs = new Map<string, JobManifest>();
   private readonly listeners = new JobListeners();
   private readonly drivers = new Map<string, Promise<void>>();
@@ -73,6 +79,7 @@ export class Coordinator {
     this.kernels = options.kernels;
     this.clock = options.clock ?? systemClock;
     this.pollMs = options.pollMs ?? 500;
+    this.log = options.log ?? silentLogger;
   }
 
   /** Stores the source as tiles, writes the manifest and starts the job. Resolves once queued. */
@@ -105,6 +112,17 @@ export class Coordinator {
     await writeLayer(this.blobs, job.input, grid, image, plan.stages[0]?.halo ?? 0);
     this.time(job, "split", this.clock.now() - splitStart);
     await this.persist(job);
+    this.log.info(
+      {
+        jobId: id,
+        width: job.width,
+        height: job.height,
+        pipeline: job.pipeline,
+        tiles: tileCount(grid),
+        stages: plan.stages.length,
+      },
+      "job submitted",
+    );
     this.start(job);
     return structuredClone(job);
   }
@@ -165,6 +183,11 @@ export class Coordinator {
       }
     }
     return resumed;
+  }
+
+  /** The most recent tiles found dead-lettered, newest first, with their reasons. */
+  deadLetters(): DeadLetteredTile[] {
+    return this.deadLettered.list();
   }
 
   /** Stops following jobs (they stay persisted and can be resumed). */
@@ -315,6 +338,8 @@ export class Coordinator {
   /** Fails the jobs whose tiles were dead-lettered (a worker gave up, or one died too often). */
   private async checkDeadLetters(): Promise<void> {
     for (const letter of await this.queue.receiveDeadLetters(TILES_QUEUE, 32)) {
+      const record = this.deadLettered.add(letter, this.clock.now());
+      this.log.warn({ ...record }, "tile dead-lettered");
       const body = letter.body as Partial<TileMessage> | null;
       const job = body?.jobId ? this.jobs.get(body.jobId) : undefined;
       if (!job || TERMINAL.has(job.status)) continue;
@@ -337,6 +362,9 @@ export class Coordinator {
   /** Ends a job and drops its intermediate tiles (the manifest, result and cancel marker stay). */
   private async finish(job: JobManifest, status: "succeeded" | "failed" | "canceled"): Promise<void> {
     job.status = status;
+    const fields = { jobId: job.id, status, seconds: (this.clock.now() - job.createdAt) / 1000 };
+    if (status === "failed") this.log.warn({ ...fields, error: job.error }, "job failed");
+    else this.log.info(fields, `job ${status}`);
     if (status !== "succeeded") await this.blobs.put(stoppedMarker(job.id), new Uint8Array(0));
     await this.persist(job);
     const keep = new Set([manifestName(job.id), job.result, stoppedMarker(job.id)]);

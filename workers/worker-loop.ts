@@ -11,6 +11,7 @@
 import { stoppedMarker } from "../engine/job.js";
 import { asBody, EVENTS_QUEUE, isTileMessage, TILES_QUEUE, type TileEvent, type TileMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
+import { type Logger, silentLogger } from "../engine/ports/logger.js";
 import type { Queue, ReceivedMessage, SessionReceiver } from "../engine/ports/queue.js";
 import { histogramName, readTile, readWindow, tileName, writeTile } from "../engine/tile-store.js";
 import { coreInWindow } from "../engine/tile-work.js";
@@ -43,8 +44,10 @@ export interface WorkerLoopOptions {
    * would only idle the loop (at 100 ms a 24 MP job lost ~40% of its time here).
    */
   receiveTimeoutMs?: number;
-  /** Called after every finished tile. */
-  onTile?: (event: TileEvent) => void;
+  /** Called after every finished tile, with the message it ran (for per-op metrics). */
+  onTile?: (event: TileEvent, tile: TileMessage) => void;
+  /** Tile-level logs (each line with jobId and tile); silent by default. */
+  log?: Logger;
 }
 
 class Killed extends Error {}
@@ -71,6 +74,10 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
       // A lost lock or a broker hiccup ends this session, not the loop: what was not settled
       // is redelivered. Anything else is a bug and ends the loop loudly.
       if (!isQueueError(err, "QUEUE_LOCK_LOST") && !isQueueError(err, "QUEUE_UNAVAILABLE")) throw err;
+      (options.log ?? silentLogger).warn(
+        { session: receiver.sessionId, code: (err as { code?: string }).code, err: (err as Error).message },
+        "session ended early; its unsettled tiles will be redelivered",
+      );
       if (isQueueError(err, "QUEUE_UNAVAILABLE")) await sleep(500);
     }
     await receiver.close().catch(() => undefined);
@@ -149,6 +156,10 @@ async function runTile(receiver: SessionReceiver, message: ReceivedMessage, opti
 }
 
 async function reportDone(tile: TileMessage, options: WorkerLoopOptions, ms: number): Promise<void> {
+  (options.log ?? silentLogger).debug(
+    { jobId: tile.jobId, stage: tile.stage, tile: tile.tile, ms, duplicate: ms === 0 },
+    "tile done",
+  );
   const event: TileEvent = {
     kind: "tile-done",
     jobId: tile.jobId,
@@ -158,7 +169,7 @@ async function reportDone(tile: TileMessage, options: WorkerLoopOptions, ms: num
     ms,
   };
   await options.queue.send(EVENTS_QUEUE, [{ sessionId: tile.jobId, body: asBody(event) }]);
-  options.onTile?.(event);
+  options.onTile?.(event, tile);
 }
 
 /**
@@ -173,10 +184,16 @@ async function giveBack(
   options: WorkerLoopOptions,
 ): Promise<void> {
   const max = options.queue.config[TILES_QUEUE]?.maxDeliveryCount ?? 10;
+  const log = (options.log ?? silentLogger).child({ jobId: tile.jobId, stage: tile.stage, tile: tile.tile });
   if (message.deliveryCount < max) {
+    log.warn(
+      { err: err.message, delivery: message.deliveryCount, maxDeliveries: max },
+      "tile failed; it goes back for another try",
+    );
     await receiver.abandon(message);
     return;
   }
+  log.error({ err: err.message, delivery: message.deliveryCount }, "tile failed on its last delivery; dead-lettered");
   await receiver.deadLetter(message, "TileFailed", err.message);
   const event: TileEvent = {
     kind: "tile-failed",

@@ -7,8 +7,9 @@
 import { availableParallelism, hostname } from "node:os";
 import { compileKernels } from "@tessera/kernels";
 import { DEFAULT_HEARTBEAT_MS, type WorkerHeartbeat, writeHeartbeat } from "../engine/heartbeats.js";
-import type { TileEvent } from "../engine/messages.js";
+import type { TileEvent, TileMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
+import type { Logger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
 import { KernelPool } from "./pool.js";
 import { runWorkerLoop, type TileRunner } from "./worker-loop.js";
@@ -28,9 +29,11 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Wait for a free session per accept; default 2000 ms. */
   acceptTimeoutMs?: number;
-  onTile?: (event: TileEvent) => void;
+  onTile?: (event: TileEvent, tile: TileMessage) => void;
   /** The compiled kernels, when the caller has them already. */
   module?: WebAssembly.Module;
+  /** Where the worker logs; silent by default. */
+  log?: Logger;
   /** Wraps the pool the loops use (tests inject failures and delays here). */
   wrapPool?: (pool: KernelPool) => TileRunner;
 }
@@ -39,6 +42,8 @@ export interface Worker {
   readonly id: string;
   readonly pool: KernelPool;
   readonly tilesDone: number;
+  /** Whether a tile is in hand right now. */
+  readonly busy: boolean;
   /** Kills loop `i` as if its process died: its tile is aborted and nothing is settled or released. */
   kill(i: number): void;
   /**
@@ -47,7 +52,10 @@ export interface Worker {
    * told to stop (the embedded runtime closes its queue there to end pending accepts).
    */
   stop(beforeDrain?: () => Promise<void>): Promise<void>;
-  /** Resolves when every loop has ended (after stop, or when the queue was closed under them). */
+  /**
+   * Resolves when every loop has ended (after stop, or when the queue was closed under them);
+   * rejects with the error of a loop that failed.
+   */
   readonly done: Promise<void>;
 }
 
@@ -104,13 +112,20 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       stop: stop.signal,
       kill: kill.signal,
       acceptTimeoutMs: options.acceptTimeoutMs ?? 2000,
-      onTile: (event) => {
+      ...(options.log && { log: options.log.child({ loop: i }) }),
+      onTile: (event, tile) => {
         tilesDone++;
-        options.onTile?.(event);
+        options.onTile?.(event, tile);
       },
     }),
   );
-  const done = Promise.allSettled(loops).then(() => undefined);
+  const settled = Promise.allSettled(loops);
+  // A loop ends by itself only on a bug: that must not look like a clean stop.
+  const done = settled.then((results) => {
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
+  });
+  done.catch(() => undefined); // observed by whoever awaits `done`; never unhandled
 
   return {
     id,
@@ -118,12 +133,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     get tilesDone() {
       return tilesDone;
     },
+    get busy() {
+      return inHand > 0;
+    },
     kill: (i) => kills[i]?.abort(),
     done,
     async stop(beforeDrain) {
       stop.abort();
       await beforeDrain?.();
-      await done;
+      await settled;
       clearInterval(timer);
       if (heartbeatMs > 0) await sendBeat(Date.now());
       await pool.close();

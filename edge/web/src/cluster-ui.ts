@@ -1,4 +1,5 @@
-// The cluster panel: workers (alive, threads, tiles done), queue depth and throughput.
+// The cluster panel: workers (alive, threads, tiles done, memory, CPU), queue depth,
+// throughput, and the tiles the cluster gave up on with the reason.
 
 import type { ClusterView } from "../../api-types.ts";
 import { byId, h } from "./dom.ts";
@@ -24,9 +25,24 @@ export function renderCluster(view: ClusterView): void {
         h("td", { class: "mono", text: `${w.host}:${w.pid}` }),
         h("td", { text: String(w.threads) }),
         h("td", { text: String(w.tilesDone) }),
+        h("td", { text: w.rssBytes === undefined ? "—" : `${Math.round(w.rssBytes / 2 ** 20)} MB` }),
+        h("td", { text: w.cpuSeconds === undefined ? "—" : `${w.cpuSeconds.toFixed(1)} s` }),
         h("td", {}, h("span", { class: `state ${state}`, text: state })),
       );
     }),
+  );
+  const letters = view.deadLetters ?? [];
+  byId("cluster-dead").hidden = letters.length === 0;
+  byId("cluster-dead-count").textContent = String(letters.length);
+  byId("cluster-dead-list").replaceChildren(
+    ...letters.map((d) =>
+      h(
+        "li",
+        {},
+        h("span", { class: "mono", text: `job ${d.jobId?.slice(0, 8) ?? "?"} · tile ${d.tile ?? "?"}` }),
+        h("span", { text: ` ${d.reason}${d.description ? `: ${d.description}` : ""} (${d.deliveries} deliveries)` }),
+      ),
+    ),
   );
   byId("cluster-updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
 }

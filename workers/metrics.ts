@@ -1,0 +1,81 @@
+/**
+ * A worker process's Prometheus metrics (`tessera worker --metrics-port P`, GET /metrics):
+ * tiles by worker, tile kernel time by op chain, pool utilisation and whether a tile is in
+ * hand, plus prom-client's process metrics (CPU seconds, resident memory, event-loop lag),
+ * all prefixed `tessera_`.
+ */
+
+import { createServer } from "node:http";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { TileEvent, TileMessage } from "../engine/messages.js";
+
+export class WorkerMetrics {
+  readonly registry = new Registry();
+  readonly tiles = new Counter({
+    name: "tessera_worker_tiles_processed_total",
+    help: "Tiles this worker process finished (duplicates that were already done included).",
+    labelNames: ["worker"],
+    registers: [this.registry],
+  });
+  readonly tileSeconds = new Histogram({
+    name: "tessera_tile_duration_seconds",
+    help: "Kernel time of one tile, by the chain of ops it ran (e.g. gaussian-blur|sobel).",
+    labelNames: ["ops"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  constructor(worker: string, pool: { readonly utilization: number }, busy: () => boolean) {
+    collectDefaultMetrics({ register: this.registry, prefix: "tessera_worker_" });
+    new Gauge({
+      name: "tessera_worker_pool_utilization",
+      help: "Share of the kernel threads' time spent running tiles (0..1).",
+      registers: [this.registry],
+      collect() {
+        this.set(pool.utilization);
+      },
+    });
+    new Gauge({
+      name: "tessera_worker_busy",
+      help: "1 while a tile is in hand.",
+      registers: [this.registry],
+      collect() {
+        this.set(busy() ? 1 : 0);
+      },
+    });
+    this.tiles.inc({ worker }, 0);
+  }
+
+  record(event: TileEvent, tile: TileMessage): void {
+    this.tiles.inc({ worker: event.worker.split("/")[0] ?? event.worker });
+    // A duplicate (found done) ran no kernels: it counts as a tile, not as a duration.
+    if (event.ms > 0) this.tileSeconds.observe({ ops: tile.steps.map((s) => s.op).join("|") }, event.ms / 1000);
+  }
+}
+
+/** Serves GET /metrics on `port` (0 picks one); resolves with the port and a closer. */
+export async function serveMetrics(
+  registry: Registry,
+  port: number,
+  host: string,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    if (req.method !== "GET" || req.url?.split("?")[0] !== "/metrics") {
+      res.writeHead(404, { "content-type": "text/plain" }).end("only GET /metrics is served here\n");
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { "content-type": registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500, { "content-type": "text/plain" }).end(`${err.message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === "object" && address ? address.port : port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
