@@ -61,7 +61,7 @@ export class ClusterTracker {
       workers,
       queues,
       throughput: this.recent.length / (WINDOW_MS / 1000),
-      deadLetters: this.coordinator.deadLetters().map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
+      deadLetters: (await this.coordinator.deadLetters()).map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
     };
   }
 }

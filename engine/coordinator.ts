@@ -185,8 +185,13 @@ export class Coordinator {
     return resumed;
   }
 
-  /** The most recent tiles found dead-lettered, newest first, with their reasons. */
-  deadLetters(): DeadLetteredTile[] {
+  /**
+   * The most recent tiles found dead-lettered, newest first, with their reasons. Reads the
+   * dead-letter queue first: running jobs look at it only while their events are quiet, and
+   * with no job running nobody else would.
+   */
+  async deadLetters(): Promise<DeadLetteredTile[]> {
+    if (!this.closed) await this.checkDeadLetters();
     return this.deadLettered.list();
   }
 

@@ -34,15 +34,21 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Every line the cluster's processes printed, for the log assertions. */
+const lines: string[] = [];
+
 async function start(workers: number, maxDeliveries = 10): Promise<LocalCluster> {
   return startLocalCluster({
     workers,
+    onLine: (line) => {
+      lines.push(line);
+      // TESSERA_TEST_VERBOSE=1 shows what every process prints.
+      if (process.env.TESSERA_TEST_VERBOSE) process.stderr.write(`${line}\n`);
+    },
     lockMs: LOCK_MS,
     maxDeliveries,
     heartbeatMs: HEARTBEAT_MS,
     threads: 1,
-    // TESSERA_TEST_VERBOSE=1 shows what every process prints.
-    ...(process.env.TESSERA_TEST_VERBOSE && { onLine: (line: string) => process.stderr.write(`${line}\n`) }),
   });
 }
 
@@ -145,6 +151,16 @@ describe("a cluster of real processes: poison tiles and scaling out", () => {
     expect(failed.error?.message).toMatch(/bytes, expected/);
     const ok = await waitForJob(() => cluster.url, healthy.id, finished);
     await expectIdenticalResult(cluster.url, healthy, ok);
+    // The worker's log line says which job and tile, as JSON.
+    const logged = lines
+      .filter((l) => l.startsWith("[worker-0] {"))
+      .map((l) => JSON.parse(l.slice("[worker-0] ".length)) as Record<string, unknown>)
+      .find((entry) => entry.msg === "tile failed on its last delivery; dead-lettered");
+    expect(logged).toMatchObject({ jobId: poison.id, tile: 5, worker: "worker-0", level: 50 });
+    // The cluster view keeps the dead letter, with its reason.
+    await expect
+      .poll(async () => (await getCluster(cluster.url)).deadLetters.find((d) => d.jobId === poison.id), { timeout: 10_000 })
+      .toMatchObject({ tile: 5, reason: "TileFailed", description: expect.stringMatching(/bytes, expected/) });
   }, 120_000);
 
   it("scales out: a worker started mid-job takes sessions and finishes tiles", async () => {
