@@ -6,6 +6,7 @@
 
 import { resolve } from "node:path";
 import { startServer } from "../edge/serve.js";
+import { createLogger } from "../infra/adapters/pino-logger.js";
 import { intArg, parseCommand, stringArg, untilSignal } from "./args.js";
 
 export const SERVE_HELP = `Usage: tessera serve [--port P] [--host H] [--threads N] [--data DIR]
@@ -19,7 +20,8 @@ Options:
       --data DIR    where jobs and results are kept (env TESSERA_DATA_DIR, default .tessera-data)
   -h, --help        this text
 
-Set TESSERA_API_TOKEN to require "Authorization: Bearer <token>" on the API.
+Set TESSERA_API_TOKEN to require "Authorization: Bearer <token>" on the API. Job logs are
+JSON lines on stdout (pretty on a terminal) at TESSERA_LOG_LEVEL (default info).
 `;
 
 export async function runServe(argv: string[]): Promise<void> {
@@ -41,6 +43,7 @@ export async function runServe(argv: string[]): Promise<void> {
     dataDir: resolve(stringArg(values.data, "TESSERA_DATA_DIR") ?? ".tessera-data"),
     ...(threads !== undefined && { threads }),
     ...(process.env.TESSERA_API_TOKEN && { token: process.env.TESSERA_API_TOKEN }),
+    log: createLogger("serve"),
   });
   process.stdout.write(`Tessera is running at ${server.url.replace("127.0.0.1", "localhost")}  (Ctrl-C stops it)\n`);
   await untilSignal();

@@ -5,6 +5,7 @@
 
 import { hostname } from "node:os";
 import type { WorkerHeartbeat } from "../engine/heartbeats.js";
+import type { Logger } from "../engine/ports/logger.js";
 import { FsBlobStore } from "../infra/adapters/fs-blob-store.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
 import { type Embedded, startEmbedded } from "../workers/embedded.js";
@@ -19,6 +20,7 @@ export interface EmbeddedGatewayOptions {
   threads?: number;
   limits?: Limits;
   token?: string;
+  log?: Logger;
 }
 
 export interface EmbeddedGateway extends Gateway {
@@ -35,6 +37,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
   const embedded = await startEmbedded({
     codec,
     blobs: new FsBlobStore(options.dataDir),
+    ...(options.log && { log: options.log }),
     ...(options.threads !== undefined && { threads: options.threads }),
     onTile: () => {
       tilesDone++;

@@ -9,6 +9,7 @@ import { serve } from "@hono/node-server";
 import { serveStatic } from "@hono/node-server/serve-static";
 import { createNodeWebSocket } from "@hono/node-ws";
 import { Hono } from "hono";
+import type { Logger } from "../engine/ports/logger.js";
 import { createApp } from "./app.js";
 import { startEmbeddedGateway } from "./embedded-gateway.js";
 import type { Gateway } from "./gateway.js";
@@ -41,6 +42,7 @@ export interface ServeOptions {
   dataDir: string;
   threads?: number;
   token?: string;
+  log?: Logger;
 }
 
 export interface RunningServer {
@@ -54,6 +56,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     dataDir: options.dataDir,
     ...(options.threads !== undefined && { threads: options.threads }),
     ...(options.token && { token: options.token }),
+    ...(options.log && { log: options.log }),
   });
   return listen(gw, options);
 }

@@ -12,6 +12,7 @@ import { MemoryQueue } from "../engine/embedded/memory-queue.js";
 import { EVENTS_QUEUE, TILES_QUEUE, type TileEvent } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
+import type { Logger } from "../engine/ports/logger.js";
 import type { QueueConfig } from "../engine/ports/queue.js";
 import type { KernelPool } from "./pool.js";
 import { startWorker } from "./worker.js";
@@ -35,6 +36,8 @@ export interface EmbeddedOptions {
   wrapPool?: (pool: KernelPool) => TileRunner;
   /** The coordinator's wait for progress events; default 500 ms. */
   pollMs?: number;
+  /** Job and tile logs; silent by default. */
+  log?: Logger;
 }
 
 export interface Embedded {
@@ -65,6 +68,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ...(options.workerId && { loopId: options.workerId }),
     ...(options.wrapPool && { wrapPool: options.wrapPool }),
     ...(options.onTile && { onTile: options.onTile }),
+    ...(options.log && { log: options.log }),
   });
   const coordinator = new Coordinator({
     queue,
@@ -72,6 +76,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     codec: options.codec,
     kernels: await loadKernels(module),
     ...(options.pollMs !== undefined && { pollMs: options.pollMs }),
+    ...(options.log && { log: options.log }),
   });
   return {
     coordinator,
