@@ -61,6 +61,9 @@ export async function runCluster(argv: string[]): Promise<void> {
   }
   const workers = workerCount(values.workers);
   const growAbove = intArg("--grow-above", values["grow-above"], 1);
+  if (growAbove !== undefined && typeof workers === "number") {
+    throw new CliError(EXIT.USAGE, "--grow-above needs a range of workers to scale within, e.g. --workers 1..4");
+  }
   const threads = intArg("--threads", values.threads, 1);
   const lockMs = intArg("--lock-ms", values["lock-ms"], 1000);
   const maxDeliveries = intArg("--max-deliveries", values["max-deliveries"], 1);
@@ -83,8 +86,9 @@ export async function runCluster(argv: string[]): Promise<void> {
       services: cluster.servicePids,
     })}\n`,
   );
+  const count = typeof workers === "number" ? `${workers}` : `${workers.min} to ${workers.max} (autoscaled)`;
   process.stdout.write(
-    `Tessera cluster is running at ${cluster.url.replace("127.0.0.1", "localhost")} with ${workers} worker(s)  (Ctrl-C stops it)\n`,
+    `Tessera cluster is running at ${cluster.url.replace("127.0.0.1", "localhost")} with ${count} worker(s)  (Ctrl-C stops it)\n`,
   );
   await untilSignal();
   process.stdout.write("stopping…\n");

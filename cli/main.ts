@@ -28,6 +28,12 @@ Pipelines are written "gaussian-blur(sigma=2) | sobel" or as JSON
 [{"op":"gaussian-blur","sigma":2},{"op":"sobel"}].
 `;
 
+const OPS_HELP = `Usage: tessera ops [--json]
+
+Lists every op with its params, ranges and defaults, from the op registry (docs/ops.md is
+generated from the same registry). --json prints it as JSON.
+`;
+
 function listOps(json: boolean): void {
   if (json) {
     const table = [...ops.values()].map(({ radius: _radius, check: _check, ...op }) => op);
@@ -63,7 +69,8 @@ export async function main(argv: string[]): Promise<number> {
         await runCluster(rest);
         return EXIT.OK;
       case "ops":
-        listOps(rest.includes("--json"));
+        if (rest.includes("--help") || rest.includes("-h")) process.stdout.write(OPS_HELP);
+        else listOps(rest.includes("--json"));
         return EXIT.OK;
       case "help":
       case "--help":
