@@ -16,6 +16,8 @@ const WINDOW_MS = 60_000;
 /** Follows the coordinator's jobs for metrics and throughput; builds cluster views. */
 export class ClusterTracker {
   private readonly recent: number[] = [];
+  /** Dead letters already added to the counter, by reason. */
+  private readonly counted = new Map<string, number>();
 
   constructor(
     private readonly coordinator: Coordinator,
@@ -57,11 +59,18 @@ export class ClusterTracker {
       ...(b.cpuSeconds !== undefined && { cpuSeconds: b.cpuSeconds }),
     }));
     this.metrics.workersAlive.set(workers.filter((w) => w.alive).length);
+    // The gateway drains the dead-letter queue into its record, so the queue's own count
+    // stays near 0: the counter is what to alert on.
+    const { recent: letters, totals } = await this.coordinator.deadLetters();
+    for (const [reason, total] of totals) {
+      this.metrics.deadLettered.inc({ reason }, total - (this.counted.get(reason) ?? 0));
+      this.counted.set(reason, total);
+    }
     return {
       workers,
       queues,
       throughput: this.recent.length / (WINDOW_MS / 1000),
-      deadLetters: (await this.coordinator.deadLetters()).map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
+      deadLetters: letters.map((d) => ({ ...d, at: new Date(d.at).toISOString() })),
     };
   }
 }

@@ -37,6 +37,12 @@ export class Metrics {
     labelNames: ["queue", "state"],
     registers: [this.registry],
   });
+  readonly deadLettered = new Counter({
+    name: "tessera_tiles_dead_lettered_total",
+    help: "Tiles the cluster gave up on, by reason (TileFailed, MaxDeliveryCountExceeded).",
+    labelNames: ["reason"],
+    registers: [this.registry],
+  });
   readonly workersAlive = new Gauge({
     name: "tessera_workers_alive",
     help: "Worker processes whose heartbeats arrive on time.",

@@ -186,13 +186,14 @@ export class Coordinator {
   }
 
   /**
-   * The most recent tiles found dead-lettered, newest first, with their reasons. Reads the
+   * The most recent tiles found dead-lettered, newest first, with their reasons, and how many
+   * were found since this coordinator started, by reason. Reads the
    * dead-letter queue first: running jobs look at it only while their events are quiet, and
    * with no job running nobody else would.
    */
-  async deadLetters(): Promise<DeadLetteredTile[]> {
+  async deadLetters(): Promise<{ recent: DeadLetteredTile[]; totals: Map<string, number> }> {
     if (!this.closed) await this.checkDeadLetters();
-    return this.deadLettered.list();
+    return { recent: this.deadLettered.list(), totals: new Map(this.deadLettered.totals) };
   }
 
   /** Stops following jobs (they stay persisted and can be resumed). */

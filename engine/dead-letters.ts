@@ -21,6 +21,8 @@ export interface DeadLetteredTile {
 
 export class RecentDeadLetters {
   private readonly letters: DeadLetteredTile[] = [];
+  /** Every letter ever read, by reason (for a Prometheus counter). */
+  readonly totals = new Map<string, number>();
   constructor(private readonly keep = 50) {}
 
   add(letter: DeadLetter, at: number): DeadLetteredTile {
@@ -35,6 +37,7 @@ export class RecentDeadLetters {
       at,
     };
     this.letters.push(record);
+    this.totals.set(record.reason, (this.totals.get(record.reason) ?? 0) + 1);
     if (this.letters.length > this.keep) this.letters.shift();
     return record;
   }

@@ -161,6 +161,8 @@ describe("a cluster of real processes: poison tiles and scaling out", () => {
     await expect
       .poll(async () => (await getCluster(cluster.url)).deadLetters.find((d) => d.jobId === poison.id), { timeout: 10_000 })
       .toMatchObject({ tile: 5, reason: "TileFailed", description: expect.stringMatching(/bytes, expected/) });
+    const metrics = await (await fetch(`${cluster.url}/metrics`)).text();
+    expect(metrics).toContain('tessera_tiles_dead_lettered_total{reason="TileFailed"} 1');
   }, 120_000);
 
   it("scales out: a worker started mid-job takes sessions and finishes tiles", async () => {
