@@ -3,6 +3,8 @@
  * (edge/web): change a shape here and both sides see it.
  */
 
+import type { DeadLetteredTile } from "../engine/dead-letters.js";
+
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
 
 export interface ApiError {
@@ -70,15 +72,7 @@ export interface ClusterView {
   /** Tiles finished per second over the last minute. */
   throughput: number;
   /** The most recent tiles the cluster gave up on, newest first, with the reason. */
-  deadLetters: {
-    jobId: string | null;
-    stage: number | null;
-    tile: number | null;
-    reason: string;
-    description: string;
-    deliveries: number;
-    at: string;
-  }[];
+  deadLetters: (Omit<DeadLetteredTile, "at"> & { at: string })[];
 }
 
 /** GET /v1/ops: the op registry (see @tessera/kernels ops). */

@@ -9,6 +9,7 @@ import type { Logger } from "../engine/ports/logger.js";
 import { FsBlobStore } from "../infra/adapters/fs-blob-store.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
 import { type Embedded, startEmbedded } from "../workers/embedded.js";
+import { processUsage } from "../workers/worker.js";
 import { ClusterTracker } from "./cluster-view.js";
 import { type Limits, limitsFromEnv } from "./config.js";
 import type { Gateway } from "./gateway.js";
@@ -58,8 +59,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     startedAt,
     lastSeen: Date.now(),
     intervalMs: 1000,
-    rssBytes: process.memoryUsage.rss(),
-    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    ...processUsage(),
   });
 
   return {

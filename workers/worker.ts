@@ -59,6 +59,12 @@ export interface Worker {
   readonly done: Promise<void>;
 }
 
+/** This process's resident memory and CPU time, for heartbeats and the cluster panel. */
+export function processUsage(): { rssBytes: number; cpuSeconds: number } {
+  const cpu = process.cpuUsage();
+  return { rssBytes: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+}
+
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const threads = options.threads ?? availableParallelism();
   const id = options.id ?? `${hostname()}-${process.pid}`;
@@ -80,8 +86,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     startedAt,
     lastSeen: Date.now(),
     intervalMs: heartbeatMs,
-    rssBytes: process.memoryUsage.rss(),
-    cpuSeconds: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    ...processUsage(),
     ...(stoppedAt !== undefined && { stoppedAt }),
   });
   // A missed beat is not fatal (the blob store may hiccup); the next one catches up.

@@ -10,6 +10,16 @@ export function isRunning(child: ChildProcess): boolean {
   return child.exitCode === null && child.signalCode === null;
 }
 
+/** Whether any process with this id exists (signal 0 only checks). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves once the child is gone (at once if it already is). */
 export function exited(child: ChildProcess): Promise<void> {
   if (!isRunning(child)) return Promise.resolve();

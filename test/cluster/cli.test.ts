@@ -6,18 +6,10 @@ import { spawn } from "node:child_process";
 import { readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { afterEach, expect, it } from "vitest";
-import { exited, isRunning, stopChild, waitForReady } from "../../infra/local/child-process.js";
+import { exited, isRunning, pidAlive, stopChild, waitForReady } from "../../infra/local/child-process.js";
 import { tesseraBin } from "../../infra/local/tessera-process.js";
 import { getCluster } from "../helpers/http-jobs.js";
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const azuriteDirs = () => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith("tessera-azurite-")));
 
 const started: ReturnType<typeof spawn>[] = [];
@@ -47,13 +39,13 @@ it("starts every part as its own process and stops them all on SIGTERM", async (
   expect(Object.keys(view.queues).sort()).toEqual(["events", "tiles"]);
   const pids = [announced.gateway, ...announced.workers, ...announced.services];
   expect(announced.services).toHaveLength(2);
-  expect(pids.every(alive)).toBe(true);
+  expect(pids.every(pidAlive)).toBe(true);
   const created = [...azuriteDirs()].filter((d) => !before.has(d));
   expect(created).toHaveLength(1);
 
   child.kill("SIGTERM");
   await exited(child);
   expect(child.exitCode).toBe(0);
-  expect(pids.filter(alive)).toEqual([]);
+  expect(pids.filter(pidAlive)).toEqual([]);
   expect(azuriteDirs().has(created[0] as string)).toBe(false);
 }, 120_000);

@@ -8,6 +8,7 @@ import { sourceLayer } from "../../engine/job.js";
 import { tileName } from "../../engine/tile-store.js";
 import { AzureBlobStore } from "../../infra/azure/blob-store.js";
 import { DEFAULT_CONTAINER } from "../../infra/azure/connect.js";
+import { pidAlive } from "../../infra/local/child-process.js";
 import { type LocalCluster, startLocalCluster } from "../../infra/local/cluster.js";
 import {
   expectIdenticalResult,
@@ -24,15 +25,6 @@ const HEARTBEAT_MS = 500;
 const LOCK_MS = 10_000;
 // One stage of local ops, so the tile map covers the whole job.
 const PIPELINE = "gaussian-blur(sigma=2) | sobel";
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Every line the cluster's processes printed, for the log assertions. */
 const lines: string[] = [];
@@ -61,7 +53,7 @@ describe("a cluster of real processes: 3 workers", () => {
   }, 90_000);
   afterAll(async () => {
     await cluster?.stop();
-    for (const pid of [...pids, cluster?.gateway.pid ?? 0]) expect(alive(pid), `pid ${pid} outlived the cluster`).toBe(false);
+    for (const pid of [...pids, cluster?.gateway.pid ?? 0]) expect(pidAlive(pid), `pid ${pid} outlived the cluster`).toBe(false);
   }, 60_000);
 
   it("spreads a job over every worker process; the result is byte-identical to run()", async () => {
@@ -135,7 +127,7 @@ describe("a cluster of real processes: poison tiles and scaling out", () => {
   afterAll(async () => {
     const pids = [cluster?.gateway.pid ?? 0, ...(cluster?.workers.map((w) => w.pid) ?? [])];
     await cluster?.stop();
-    for (const pid of pids) expect(alive(pid), `pid ${pid} outlived the cluster`).toBe(false);
+    for (const pid of pids) expect(pidAlive(pid), `pid ${pid} outlived the cluster`).toBe(false);
   }, 60_000);
 
   it("dead-letters a poison tile after maxDeliveryCount and fails only its job, with the reason", async () => {

@@ -1,26 +1,17 @@
 import { spawn } from "node:child_process";
 import { ServiceBusClient } from "@azure/service-bus";
 import { describe, expect, it } from "vitest";
-import { exited } from "../../infra/local/child-process.js";
+import { exited, pidAlive } from "../../infra/local/child-process.js";
 import { emulatorMainScript, startServiceBusEmulatorProcess } from "../../infra/local/service-bus-emulator/process.js";
 
 // The emulator as a real OS process, from the build (`npm run build` first; CI runs the tests after it).
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe("the Service Bus emulator process", () => {
   it("serves the SDK from its own process and is gone after stop()", async () => {
     const emulator = await startServiceBusEmulatorProcess({ lockMs: 5_000, maxDeliveryCount: 3 });
     try {
       expect(emulator.pid).not.toBe(process.pid);
-      expect(isAlive(emulator.pid)).toBe(true);
+      expect(pidAlive(emulator.pid)).toBe(true);
       expect(emulator.connectionString).toContain(`sb://localhost:${emulator.port};`);
       const client = new ServiceBusClient(emulator.connectionString, { retryOptions: { maxRetries: 0, timeoutInMs: 5_000 } });
       try {
@@ -45,7 +36,7 @@ describe("the Service Bus emulator process", () => {
     } finally {
       await emulator.stop();
     }
-    expect(isAlive(emulator.pid)).toBe(false);
+    expect(pidAlive(emulator.pid)).toBe(false);
   });
 
   it("prints exactly one JSON line and exits 0 on SIGINT and on SIGTERM", async () => {
