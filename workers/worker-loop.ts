@@ -55,14 +55,20 @@ class Killed extends Error {}
 export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const { queue, stop, kill } = options;
   const halted = (): boolean => Boolean(stop?.aborted || kill?.aborted);
+  const log = options.log ?? silentLogger;
+  let backoffMs = 0;
   while (!halted()) {
     let receiver: SessionReceiver | null;
     try {
       receiver = await queue.acceptSession(TILES_QUEUE, undefined, { timeoutMs: options.acceptTimeoutMs ?? 2000 });
+      backoffMs = 0;
     } catch (err) {
-      // Another loop won the session, or the broker hiccuped: back off briefly and try again.
+      // Another loop won the session, or the broker is unreachable: back off (doubling up to
+      // 5 s, so an outage is not hammered by every loop) and try again.
       if (isQueueError(err, "QUEUE_CLOSED")) return;
-      await sleep(100);
+      backoffMs = Math.min(5_000, backoffMs === 0 ? 100 : backoffMs * 2);
+      if (backoffMs >= 1_600) log.warn({ err: (err as Error).message, retryInMs: backoffMs }, "cannot accept sessions");
+      await sleep(backoffMs);
       continue;
     }
     if (!receiver) continue;
@@ -74,7 +80,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
       // A lost lock or a broker hiccup ends this session, not the loop: what was not settled
       // is redelivered. Anything else is a bug and ends the loop loudly.
       if (!isQueueError(err, "QUEUE_LOCK_LOST") && !isQueueError(err, "QUEUE_UNAVAILABLE")) throw err;
-      (options.log ?? silentLogger).warn(
+      log.warn(
         { session: receiver.sessionId, code: (err as { code?: string }).code, err: (err as Error).message },
         "session ended early; its unsettled tiles will be redelivered",
       );

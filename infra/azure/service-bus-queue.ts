@@ -28,13 +28,14 @@ import {
   idProblem,
   validateQueueConfig,
 } from "../../engine/embedded/queue-validation.js";
-import type {
-  AcceptOptions,
-  DeadLetter,
-  OutgoingMessage,
-  Queue,
-  QueueConfig,
-  SessionReceiver,
+import {
+  type AcceptOptions,
+  type DeadLetter,
+  type OutgoingMessage,
+  type Queue,
+  type QueueConfig,
+  QueueError,
+  type SessionReceiver,
 } from "../../engine/ports/queue.js";
 import { sdkCode, translate } from "./service-bus-errors.js";
 import { AzureSessionReceiver, MIN_RECEIVE_WAIT_MS, toReceived } from "./service-bus-session.js";
@@ -97,15 +98,22 @@ export class AzureServiceBusQueue implements Queue {
       contentType: "application/json",
       applicationProperties: { ...m.properties },
     }));
-    // One batch is one transfer: the broker takes it whole or not at all, in order.
+    // As few batches as fit. Each batch is one transfer that the broker takes whole or not at
+    // all, in order; a send that needs several is not atomic across them. The coordinator's
+    // sends (one band of tile messages, a few KB) always fit in one.
+    const tooLarge = (index: number, limit: number) =>
+      new QueueError(
+        "QUEUE_MESSAGE_TOO_LARGE",
+        `messages[${index}] does not fit in one Service Bus message (${limit} bytes with its AMQP headers); store the data in the BlobStore and send its name`,
+      );
     await this.call(`send ${encoded.length} message(s) to "${queue}"`, async () => {
       let batch = await sender.createMessageBatch();
-      for (const message of outgoing) {
+      for (const [index, message] of outgoing.entries()) {
         if (batch.tryAddMessage(message)) continue;
-        if (batch.count === 0) throw queueErrors.messageTooLarge(`message ${message.messageId ?? ""}`, batch.maxSizeInBytes);
+        if (batch.count === 0) throw tooLarge(index, batch.maxSizeInBytes);
         await sender.sendMessages(batch);
         batch = await sender.createMessageBatch();
-        if (!batch.tryAddMessage(message)) throw queueErrors.messageTooLarge("a message", batch.maxSizeInBytes);
+        if (!batch.tryAddMessage(message)) throw tooLarge(index, batch.maxSizeInBytes);
       }
       if (batch.count > 0) await sender.sendMessages(batch);
     });
