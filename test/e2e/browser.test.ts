@@ -111,4 +111,34 @@ describe("the web UI in Chromium", () => {
     await page.screenshot({ path: `${ARTIFACTS}ui-narrow.png`, fullPage: true });
     expect(consoleErrors).toEqual([]);
   });
+
+  it("shows each worker's memory and CPU, and the dead-lettered tiles with their reasons", async () => {
+    await page.setViewportSize({ width: 1400, height: 1000 });
+    // The real server's worker first: its heartbeat fields reach the table.
+    await page.waitForFunction(() => /\d+ MB/.test(document.querySelector("#cluster-rows")?.textContent ?? ""), undefined, {
+      timeout: 10_000,
+    });
+    expect(await page.textContent("#cluster-rows")).toMatch(/\d+\.\d s/);
+    expect(await page.isHidden("#cluster-dead")).toBe(true);
+    // Then a cluster that gave up on a tile: the panel polls GET /v1/cluster and lists it.
+    const real = (await (await fetch(`${server.url}/v1/cluster`)).json()) as Record<string, unknown>;
+    const letter = {
+      jobId: "0b7e3c1e-1111-4a2b-9c3d-222233334444",
+      stage: 0,
+      tile: 12,
+      reason: "TileFailed",
+      description: "tile jobs/…/src/t12 has 3 bytes, expected 1048576",
+      deliveries: 10,
+      at: new Date().toISOString(),
+    };
+    await page.route("**/v1/cluster", (route) => route.fulfill({ json: { ...real, deadLetters: [letter] } }));
+    await page.waitForSelector("#cluster-dead:not([hidden])", { timeout: 10_000 });
+    expect(await page.textContent("#cluster-dead-count")).toBe("1");
+    await page.click("#cluster-dead summary");
+    const text = await page.textContent("#cluster-dead-list");
+    expect(text).toContain("job 0b7e3c1e · tile 12");
+    expect(text).toContain("TileFailed: tile jobs/…/src/t12 has 3 bytes, expected 1048576 (10 deliveries)");
+    await page.unroute("**/v1/cluster");
+    expect(consoleErrors).toEqual([]);
+  });
 });
