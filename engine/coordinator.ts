@@ -7,7 +7,8 @@
 
 import type { Kernels, Pipeline, RgbaImage } from "@tessera/kernels";
 import { formatPipeline } from "@tessera/kernels";
-import { type DeadLetteredTile, RecentDeadLetters } from "./dead-letters.js";
+import { type DeadLetteredTile, DeadLetterWatch } from "./dead-letters.js";
+import { stageBatches } from "./dispatch.js";
 import { EventSession } from "./event-session.js";
 import {
   type JobError,
@@ -22,16 +23,16 @@ import {
   TERMINAL,
 } from "./job.js";
 import { JobListeners, type Listener } from "./job-listeners.js";
-import { asBody, sessionFor, TILES_QUEUE, type TileEvent, type TileMessage } from "./messages.js";
-import { planPipeline, type Stage, tileSteps } from "./plan.js";
+import { TILES_QUEUE, type TileEvent } from "./messages.js";
+import { planPipeline, type Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { type Clock, systemClock } from "./ports/clock.js";
 import type { Codec, OutputFormat } from "./ports/codec.js";
 import { type Logger, silentLogger } from "./ports/logger.js";
 import type { Queue } from "./ports/queue.js";
 import { reduceStage } from "./reductions.js";
-import { stitchLayer, tileName, writeLayer } from "./tile-store.js";
-import { bands, DEFAULT_TILE_SIZE, defaultBandSize, type Grid, makeGrid, tileCount } from "./tiling.js";
+import { stitchLayer, writeLayer } from "./tile-store.js";
+import { DEFAULT_TILE_SIZE, defaultBandSize, type Grid, makeGrid, tileCount } from "./tiling.js";
 
 /** Quiet polls (no events) between looks at the tile blobs. */
 const RECONCILE_POLLS = 10;
@@ -66,7 +67,7 @@ export class Coordinator {
   private readonly clock: Clock;
   private readonly pollMs: number;
   private readonly log: Logger;
-  private readonly deadLettered = new RecentDeadLetters();
+  private readonly deadLetterWatch: DeadLetterWatch;
   private readonly jobs = new Map<string, JobManifest>();
   private readonly listeners = new JobListeners();
   private readonly drivers = new Map<string, Promise<void>>();
@@ -80,6 +81,10 @@ export class Coordinator {
     this.clock = options.clock ?? systemClock;
     this.pollMs = options.pollMs ?? 500;
     this.log = options.log ?? silentLogger;
+    this.deadLetterWatch = new DeadLetterWatch(this.queue, this.clock, this.log, async (jobId, error) => {
+      const job = this.jobs.get(jobId);
+      if (job) await this.fail(job, error);
+    });
   }
 
   /** Stores the source as tiles, writes the manifest and starts the job. Resolves once queued. */
@@ -192,8 +197,8 @@ export class Coordinator {
    * with no job running nobody else would.
    */
   async deadLetters(): Promise<{ recent: DeadLetteredTile[]; totals: Map<string, number> }> {
-    if (!this.closed) await this.checkDeadLetters();
-    return { recent: this.deadLettered.list(), totals: new Map(this.deadLettered.totals) };
+    if (!this.closed) await this.deadLetterWatch.look();
+    return this.deadLetterWatch.snapshot();
   }
 
   /** Stops following jobs (they stay persisted and can be resumed). */
@@ -243,36 +248,9 @@ export class Coordinator {
 
   /** Sends the stage's tiles that are not done yet, one session per band. */
   private async dispatch(job: JobManifest, stage: Stage, grid: Grid, output: string): Promise<void> {
-    const done = new Set((await this.blobs.list(`${output}/t`)).map((b) => b.name));
-    const steps = tileSteps(stage, job.carried);
-    const progress = job.stages[stage.index] as { done: number; total: number };
-    progress.done = done.size;
-    const batches = bands(grid, job.bandSize).map((tiles, band) =>
-      tiles
-        .filter((tile) => !done.has(tileName(output, tile)))
-        .map((tile, i, sent) => {
-          const body: TileMessage = {
-            kind: "tile",
-            jobId: job.id,
-            stage: stage.index,
-            tile,
-            grid: { width: grid.width, height: grid.height, tileSize: grid.tileSize },
-            halo: stage.halo,
-            input: job.input,
-            inputWindows: job.inputWindows,
-            output,
-            steps,
-            histogram: stage.reduction === "histogram",
-            last: i === sent.length - 1,
-          };
-          return {
-            sessionId: sessionFor(job.id, stage.index, band),
-            body: asBody(body),
-            properties: { jobId: job.id, tile: String(tile) },
-          };
-        }),
-    );
-    for (const batch of batches) if (batch.length > 0) await this.queue.send(TILES_QUEUE, batch);
+    const done = await this.doneTiles(output);
+    (job.stages[stage.index] as { done: number }).done = done.size;
+    for (const batch of stageBatches(job, stage, grid, output, done)) await this.queue.send(TILES_QUEUE, batch);
   }
 
   /** Follows events until every tile of the stage is done; false if the job ended meanwhile. */
@@ -302,7 +280,7 @@ export class Coordinator {
         this.notify(job, event);
       }
       if (received.length > 0) continue;
-      await this.checkDeadLetters();
+      await this.deadLetterWatch.look();
       // Events are hints: when they go quiet, the tile blobs say what is done. A tile whose
       // event never came (its worker died between writing and telling) is counted here.
       if (this.clock.now() - lastLook >= RECONCILE_POLLS * this.pollMs) {
@@ -339,24 +317,6 @@ export class Coordinator {
     job.result = resultName(job.id, job.format);
     await this.blobs.put(job.result, encoded);
     await this.finish(job, "succeeded");
-  }
-
-  /** Fails the jobs whose tiles were dead-lettered (a worker gave up, or one died too often). */
-  private async checkDeadLetters(): Promise<void> {
-    for (const letter of await this.queue.receiveDeadLetters(TILES_QUEUE, 32)) {
-      const record = this.deadLettered.add(letter, this.clock.now());
-      this.log.warn({ ...record }, "tile dead-lettered");
-      const body = letter.body as Partial<TileMessage> | null;
-      const job = body?.jobId ? this.jobs.get(body.jobId) : undefined;
-      if (!job || TERMINAL.has(job.status)) continue;
-      const why = letter.deadLetterDescription
-        ? `${letter.deadLetterReason}: ${letter.deadLetterDescription}`
-        : letter.deadLetterReason;
-      await this.fail(job, {
-        code: "TILE_DEAD_LETTERED",
-        message: `tile ${body?.tile} of stage ${body?.stage} was dead-lettered after ${letter.deliveryCount} deliveries (${why})`,
-      });
-    }
   }
 
   private async fail(job: JobManifest, error: JobError): Promise<void> {

@@ -1,11 +1,15 @@
 /**
- * The tiles the cluster gave up on, as the coordinator found them in the dead-letter queue:
- * kept (the most recent ones) so GET /v1/cluster and the UI can show what failed and why,
- * after the letters themselves are gone from the queue.
+ * The coordinator's watch on the `tiles` dead-letter queue: each letter fails the job it
+ * belongs to, with the reason, and is kept (the most recent ones, and a count per reason) so
+ * GET /v1/cluster, the UI and Prometheus can show what failed and why after the letter itself
+ * is gone from the queue.
  */
 
-import type { TileMessage } from "./messages.js";
-import type { DeadLetter } from "./ports/queue.js";
+import type { JobError } from "./job.js";
+import { TILES_QUEUE, type TileMessage } from "./messages.js";
+import type { Clock } from "./ports/clock.js";
+import type { Logger } from "./ports/logger.js";
+import type { DeadLetter, Queue } from "./ports/queue.js";
 
 export interface DeadLetteredTile {
   jobId: string | null;
@@ -19,13 +23,43 @@ export interface DeadLetteredTile {
   at: number;
 }
 
-export class RecentDeadLetters {
+/** Letters read per look. */
+const BATCH = 32;
+
+export class DeadLetterWatch {
   private readonly letters: DeadLetteredTile[] = [];
   /** Every letter ever read, by reason (for a Prometheus counter). */
-  readonly totals = new Map<string, number>();
-  constructor(private readonly keep = 50) {}
+  private readonly totals = new Map<string, number>();
 
-  add(letter: DeadLetter, at: number): DeadLetteredTile {
+  constructor(
+    private readonly queue: Queue,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    /** Fails a job that is still running; a no-op for one that ended. */
+    private readonly failJob: (jobId: string, error: JobError) => Promise<void>,
+    private readonly keep = 50,
+  ) {}
+
+  /** Reads what arrived, records it, and fails the jobs the letters belong to. */
+  async look(): Promise<void> {
+    for (const letter of await this.queue.receiveDeadLetters(TILES_QUEUE, BATCH)) {
+      const record = this.record(letter);
+      this.log.warn({ ...record }, "tile dead-lettered");
+      if (record.jobId === null) continue;
+      const why = record.description ? `${record.reason}: ${record.description}` : record.reason;
+      await this.failJob(record.jobId, {
+        code: "TILE_DEAD_LETTERED",
+        message: `tile ${record.tile} of stage ${record.stage} was dead-lettered after ${record.deliveries} deliveries (${why})`,
+      });
+    }
+  }
+
+  /** The most recent letters, newest first, and the count per reason since start. */
+  snapshot(): { recent: DeadLetteredTile[]; totals: Map<string, number> } {
+    return { recent: this.letters.map((l) => ({ ...l })).reverse(), totals: new Map(this.totals) };
+  }
+
+  private record(letter: DeadLetter): DeadLetteredTile {
     const body = letter.body as Partial<TileMessage> | null;
     const record: DeadLetteredTile = {
       jobId: typeof body?.jobId === "string" ? body.jobId : null,
@@ -34,16 +68,11 @@ export class RecentDeadLetters {
       reason: letter.deadLetterReason,
       description: letter.deadLetterDescription,
       deliveries: letter.deliveryCount,
-      at,
+      at: this.clock.now(),
     };
     this.letters.push(record);
-    this.totals.set(record.reason, (this.totals.get(record.reason) ?? 0) + 1);
     if (this.letters.length > this.keep) this.letters.shift();
+    this.totals.set(record.reason, (this.totals.get(record.reason) ?? 0) + 1);
     return record;
-  }
-
-  /** Newest first. */
-  list(): DeadLetteredTile[] {
-    return this.letters.map((l) => ({ ...l })).reverse();
   }
 }
