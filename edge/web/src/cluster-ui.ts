@@ -2,7 +2,8 @@
 // throughput, and the tiles the cluster gave up on with the reason.
 
 import type { ClusterView } from "../../api-types.ts";
-import { byId, h } from "./dom.ts";
+import { type Api, errorMessage } from "./api.ts";
+import { byId, h, showError } from "./dom.ts";
 import { swatch } from "./job-ui.ts";
 
 export function renderCluster(view: ClusterView): void {
@@ -45,4 +46,13 @@ export function renderCluster(view: ClusterView): void {
     ),
   );
   byId("cluster-updated").textContent = `updated ${new Date().toLocaleTimeString()}`;
+}
+
+export async function refreshCluster(api: Api): Promise<void> {
+  try {
+    renderCluster(await api.get<ClusterView>("/v1/cluster"));
+    showError("cluster-error", null);
+  } catch (err) {
+    showError("cluster-error", errorMessage(err));
+  }
 }

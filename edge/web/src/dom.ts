@@ -38,3 +38,10 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 
 let idCounter = 0;
 export const uid = (prefix: string): string => `${prefix}-${++idCounter}`;
+
+/** Error paragraphs stay hidden while empty, so they take no room and screen readers skip them. */
+export function showError(id: string, message: string | null): void {
+  const el = byId(id);
+  el.hidden = message === null;
+  el.textContent = message ?? "";
+}

@@ -1,4 +1,4 @@
-// Several preview workers behind the one-worker interface main.ts uses. A pipeline of point and
+// Several preview workers behind the one-worker interface preview-ui.ts uses. A pipeline of point and
 // local ops is cut into horizontal bands, one per worker, each read with the halo its steps need
 // (runRegion makes the bands byte-identical to a whole-image run); pipelines with a global op
 // run whole on the first worker. The result message carries the wall time of the whole run.
