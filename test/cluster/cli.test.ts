@@ -3,24 +3,30 @@
 // no temporary directory behind.
 
 import { spawn } from "node:child_process";
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { afterEach, expect, it } from "vitest";
+import { join } from "node:path";
+import { afterAll, afterEach, expect, it } from "vitest";
 import { exited, isRunning, pidAlive, stopChild, waitForReady } from "../../infra/local/child-process.js";
 import { tesseraBin } from "../../infra/local/tessera-process.js";
 import { getCluster } from "../helpers/http-jobs.js";
 
-const azuriteDirs = () => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith("tessera-azurite-")));
+// The cluster gets a temporary folder of its own (TMPDIR), so tests running beside it, which
+// start Azurites of their own, cannot be mistaken for it.
+const privateTmp = mkdtempSync(join(tmpdir(), "tessera-cli-test-"));
+const azuriteDirs = () => readdirSync(privateTmp).filter((d) => d.startsWith("tessera-azurite-"));
 
 const started: ReturnType<typeof spawn>[] = [];
 afterEach(async () => {
   for (const child of started.splice(0)) if (isRunning(child)) await stopChild(child, 20_000);
 });
+afterAll(() => rmSync(privateTmp, { recursive: true, force: true }));
 
 it("starts every part as its own process and stops them all on SIGTERM", async () => {
-  const before = azuriteDirs();
+  expect(azuriteDirs()).toEqual([]);
   const child = spawn(process.execPath, [tesseraBin(), "cluster", "--workers", "2", "--port", "0"], {
     stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, TMPDIR: privateTmp },
   });
   started.push(child);
   const announced = await waitForReady(child, {
@@ -40,12 +46,11 @@ it("starts every part as its own process and stops them all on SIGTERM", async (
   const pids = [announced.gateway, ...announced.workers, ...announced.services];
   expect(announced.services).toHaveLength(2);
   expect(pids.every(pidAlive)).toBe(true);
-  const created = [...azuriteDirs()].filter((d) => !before.has(d));
-  expect(created).toHaveLength(1);
+  expect(azuriteDirs()).toHaveLength(1);
 
   child.kill("SIGTERM");
   await exited(child);
   expect(child.exitCode).toBe(0);
   expect(pids.filter(pidAlive)).toEqual([]);
-  expect(azuriteDirs().has(created[0] as string)).toBe(false);
+  expect(azuriteDirs()).toEqual([]);
 }, 120_000);
