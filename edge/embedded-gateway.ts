@@ -3,13 +3,10 @@
  * loops in this process. `tessera serve` runs this; tests build it on a temporary directory.
  */
 
-import { hostname } from "node:os";
-import type { WorkerHeartbeat } from "../engine/heartbeats.js";
 import type { Logger } from "../engine/ports/logger.js";
 import { FsBlobStore } from "../infra/adapters/fs-blob-store.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
 import { type Embedded, startEmbedded } from "../workers/embedded.js";
-import { processUsage } from "../workers/worker.js";
 import { ClusterTracker } from "./cluster-view.js";
 import { type Limits, limitsFromEnv } from "./config.js";
 import type { Gateway } from "./gateway.js";
@@ -33,34 +30,15 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
   const limits = options.limits ?? limitsFromEnv();
   const codec = new SharpCodec({ maxPixels: limits.maxPixels });
   const metrics = new Metrics();
-  let tilesDone = 0;
-  const startedAt = Date.now();
   const embedded = await startEmbedded({
     codec,
     blobs: new FsBlobStore(options.dataDir),
     ...(options.log && { log: options.log }),
     ...(options.threads !== undefined && { threads: options.threads }),
-    onTile: () => {
-      tilesDone++;
-    },
   });
-  const { coordinator, queue, blobs, pool } = embedded;
+  const { coordinator, queue, blobs } = embedded;
   const tracker = new ClusterTracker(coordinator, queue, metrics);
   await coordinator.resume();
-
-  // The one worker is this process: its "heartbeat" is taken on demand.
-  const self = (): WorkerHeartbeat => ({
-    id: `${hostname()}/${process.pid}`,
-    pid: process.pid,
-    host: hostname(),
-    threads: pool.threads,
-    tilesDone,
-    busy: pool.queued > 0 || pool.utilization > 0.05,
-    startedAt,
-    lastSeen: Date.now(),
-    intervalMs: 1000,
-    ...processUsage(),
-  });
 
   return {
     coordinator,
@@ -69,7 +47,8 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
     queue,
     limits,
     metrics,
-    cluster: () => tracker.view([self()]),
+    // The one worker is this process: its heartbeat is taken on demand.
+    cluster: () => tracker.view(() => [embedded.heartbeat()]),
     embedded,
     ...(options.token && { token: options.token }),
     stop: () => embedded.stop(),

@@ -9,6 +9,7 @@ import { compileKernels, loadKernels } from "@tessera/kernels";
 import { Coordinator } from "../engine/coordinator.js";
 import { MemoryBlobStore } from "../engine/embedded/memory-blob-store.js";
 import { MemoryQueue } from "../engine/embedded/memory-queue.js";
+import type { WorkerHeartbeat } from "../engine/heartbeats.js";
 import { EVENTS_QUEUE, TILES_QUEUE, type TileEvent } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
@@ -45,6 +46,8 @@ export interface Embedded {
   readonly queue: MemoryQueue;
   readonly blobs: BlobStore;
   readonly pool: KernelPool;
+  /** The in-process worker's heartbeat as of now, for the cluster view. */
+  heartbeat(): WorkerHeartbeat;
   /** Kills loop `i` as if its process died: its tile is aborted and nothing is settled or released. */
   kill(i: number): void;
   /** Stops the loops after their tiles in hand, then the pool and the queue. */
@@ -84,6 +87,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     blobs,
     pool: worker.pool,
     kill: (i) => worker.kill(i),
+    heartbeat: () => worker.heartbeat(),
     async stop() {
       await worker.stop(async () => {
         await coordinator.close();

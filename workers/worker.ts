@@ -44,6 +44,8 @@ export interface Worker {
   readonly tilesDone: number;
   /** Whether a tile is in hand right now. */
   readonly busy: boolean;
+  /** This worker's heartbeat as of now (what it writes to the blob store every interval). */
+  heartbeat(): WorkerHeartbeat;
   /** Kills loop `i` as if its process died: its tile is aborted and nothing is settled or released. */
   kill(i: number): void;
   /**
@@ -60,7 +62,7 @@ export interface Worker {
 }
 
 /** This process's resident memory and CPU time, for heartbeats and the cluster panel. */
-export function processUsage(): { rssBytes: number; cpuSeconds: number } {
+function processUsage(): { rssBytes: number; cpuSeconds: number } {
   const cpu = process.cpuUsage();
   return { rssBytes: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
@@ -85,7 +87,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     busy: inHand > 0 || pool.queued > 0,
     startedAt,
     lastSeen: Date.now(),
-    intervalMs: heartbeatMs,
+    // A beat taken on demand (heartbeats off) is fresh whenever it is read.
+    intervalMs: heartbeatMs > 0 ? heartbeatMs : DEFAULT_HEARTBEAT_MS,
     ...processUsage(),
     ...(stoppedAt !== undefined && { stoppedAt }),
   });
@@ -141,6 +144,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     get busy() {
       return inHand > 0;
     },
+    heartbeat: () => beat(),
     kill: (i) => kills[i]?.abort(),
     done,
     async stop(beforeDrain) {
