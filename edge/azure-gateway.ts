@@ -53,7 +53,7 @@ export async function startAzureGateway(options: AzureGatewayOptions): Promise<A
     limits,
     metrics,
     resumed: resumed.length,
-    cluster: async () => tracker.view(await currentHeartbeats(blobs)),
+    cluster: () => tracker.view(() => currentHeartbeats(blobs)),
     ...(options.token && { token: options.token }),
     async stop() {
       await coordinator.close();

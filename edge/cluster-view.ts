@@ -12,10 +12,14 @@ import type { ClusterView } from "./api-types.js";
 import type { Metrics } from "./metrics.js";
 
 const WINDOW_MS = 60_000;
+/** How long one look at the cluster serves every caller. */
+const FRESH_MS = 1_000;
 
 /** Follows the coordinator's jobs for metrics and throughput; builds cluster views. */
 export class ClusterTracker {
   private readonly recent: number[] = [];
+  /** The last look, shared while in flight and for FRESH_MS after. */
+  private last: { view: Promise<ClusterView>; at: number | undefined } | undefined;
   /** Dead letters already added to the counter, by reason. */
   private readonly counted = new Map<string, number>();
 
@@ -36,7 +40,29 @@ export class ClusterTracker {
     });
   }
 
-  async view(beats: readonly WorkerHeartbeat[]): Promise<ClusterView> {
+  /**
+   * The cluster as of at most FRESH_MS ago. Counting a queue peeks every message in it and the
+   * heartbeats are one read per worker, so every open UI tab (polling every 2 s) and every
+   * scrape share one look instead of each paying for its own.
+   */
+  view(beats: () => Promise<readonly WorkerHeartbeat[]> | readonly WorkerHeartbeat[]): Promise<ClusterView> {
+    const cached = this.last;
+    if (cached && (cached.at === undefined || Date.now() - cached.at < FRESH_MS)) return cached.view;
+    const look = { view: this.look(beats), at: undefined as number | undefined };
+    this.last = look;
+    look.view.then(
+      () => {
+        look.at = Date.now();
+      },
+      () => {
+        if (this.last === look) this.last = undefined; // a failed look is not cached
+      },
+    );
+    return look.view;
+  }
+
+  private async look(beats: () => Promise<readonly WorkerHeartbeat[]> | readonly WorkerHeartbeat[]): Promise<ClusterView> {
+    const workerBeats = await beats();
     const now = Date.now();
     while (this.recent.length > 0 && (this.recent[0] ?? 0) < now - WINDOW_MS) this.recent.shift();
     const queues: ClusterView["queues"] = {};
@@ -46,7 +72,7 @@ export class ClusterTracker {
       this.metrics.queueDepth.set({ queue: name, state: "active" }, depth.active);
       this.metrics.queueDepth.set({ queue: name, state: "dead-letter" }, depth.deadLetter);
     }
-    const workers = beats.map((b) => ({
+    const workers = workerBeats.map((b) => ({
       id: b.id,
       pid: b.pid,
       host: b.host,
