@@ -228,8 +228,8 @@ export class Coordinator {
         const output = stageLayer(job.id, stage.index);
         const stageStart = this.clock.now();
         if (stage.index > 0) job.tileWorkers = {}; // the map shows the stage running now (the last one, at the end)
-        await this.dispatch(job, stage, grid, output);
-        if (!(await this.collect(job, stage, output, events))) return;
+        const done = await this.dispatch(job, stage, grid, output);
+        if (!(await this.collect(job, stage, output, events, done))) return;
         const reduceStart = this.clock.now();
         const consumed = job.input;
         await reduceStage(this.blobs, this.kernels, job, stage, grid, output, plan.stages[job.stage + 1]?.halo ?? 0);
@@ -246,17 +246,25 @@ export class Coordinator {
     }
   }
 
-  /** Sends the stage's tiles that are not done yet, one session per band. */
-  private async dispatch(job: JobManifest, stage: Stage, grid: Grid, output: string): Promise<void> {
+  /** Sends the stage's tiles that are not done yet, one session per band; returns the done ones. */
+  private async dispatch(job: JobManifest, stage: Stage, grid: Grid, output: string): Promise<Set<number>> {
     const done = await this.doneTiles(output);
-    (job.stages[stage.index] as { done: number }).done = done.size;
     for (const batch of stageBatches(job, stage, grid, output, done)) await this.queue.send(TILES_QUEUE, batch);
+    return done;
   }
 
-  /** Follows events until every tile of the stage is done; false if the job ended meanwhile. */
-  private async collect(job: JobManifest, stage: Stage, output: string, events: EventSession): Promise<boolean> {
+  /**
+   * Follows events until every tile of the stage is done, starting from the tiles found done at
+   * dispatch (a tile finished since then reports itself); false if the job ended meanwhile.
+   */
+  private async collect(
+    job: JobManifest,
+    stage: Stage,
+    output: string,
+    events: EventSession,
+    done: Set<number>,
+  ): Promise<boolean> {
     const progress = job.stages[stage.index] as { done: number; total: number };
-    const done = await this.doneTiles(output);
     progress.done = done.size;
     let lastLook = this.clock.now();
     while (done.size < progress.total) {
