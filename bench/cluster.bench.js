@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
 const LOCK_MS = Number(args["lock-ms"]);
 const TILE = Number(args.tile);
 const PIPELINE = "gaussian-blur(sigma=2) | sobel";
-const photo = fileURLToPath(new URL("../../shared/images/hubble_deep_field.jpg", import.meta.url));
+const photo = fileURLToPath(new URL("../test/fixtures/images/hubble_deep_field.jpg", import.meta.url));
 const side = Number(args.side);
 const input = await sharp(photo).resize(side, side, { fit: "fill" }).png().toBuffer();
 

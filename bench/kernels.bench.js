@@ -25,7 +25,7 @@ const { values: args } = parseArgs({
   },
 });
 const RUNS = Math.max(5, Number(args.runs));
-const photoPath = fileURLToPath(new URL(`../../shared/images/${args.photo}`, import.meta.url));
+const photoPath = fileURLToPath(new URL(`../test/fixtures/images/${args.photo}`, import.meta.url));
 
 sharp.concurrency(1);
 sharp.cache(false);

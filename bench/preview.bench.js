@@ -15,7 +15,7 @@ import { startServe } from "../test/helpers/server.js";
 
 const dir = mkdtempSync(join(tmpdir(), "tessera-preview-"));
 const image = join(dir, "1mp.png");
-await sharp(fileURLToPath(new URL("../../shared/images/astronaut.png", import.meta.url)))
+await sharp(fileURLToPath(new URL("../test/fixtures/images/astronaut.png", import.meta.url)))
   .resize(1000, 1000)
   .png()
   .toFile(image);

@@ -16,7 +16,7 @@ const { values: args } = parseArgs({
 const RUNS = Math.max(1, Number(args.runs));
 const run = promisify(execFile);
 const cache = fileURLToPath(new URL("./.cache/", import.meta.url));
-const photo = fileURLToPath(new URL("../../shared/images/hubble_deep_field.jpg", import.meta.url));
+const photo = fileURLToPath(new URL("../test/fixtures/images/hubble_deep_field.jpg", import.meta.url));
 const bin = fileURLToPath(new URL("../bin/tessera.js", import.meta.url));
 const PIPELINE = "gaussian-blur(sigma=2) | sobel";
 mkdirSync(cache, { recursive: true });

@@ -1,4 +1,5 @@
-// Test images: the real photographs in ../shared/images decoded to RGBA8 by sharp, plus the
+// Test images: the real photographs in test/fixtures/images (sources and licences in its
+// SOURCES.md) decoded to RGBA8 by sharp, plus the
 // awkward synthetic shapes every kernel must survive.
 
 import { existsSync, readdirSync } from "node:fs";
@@ -11,12 +12,12 @@ export interface TestImage extends RgbaImage {
   readonly data: Uint8ClampedArray;
 }
 
-export const PHOTO_DIR = fileURLToPath(new URL("../../../shared/images/", import.meta.url));
+export const PHOTO_DIR = fileURLToPath(new URL("../fixtures/images/", import.meta.url));
 
-/** Every photograph in shared/images (png and jpg). Fails loudly if the folder is missing. */
+/** Every photograph in test/fixtures/images (png and jpg). Fails loudly if the folder is missing. */
 export function photoNames(): string[] {
   if (!existsSync(PHOTO_DIR)) {
-    throw new Error(`test photographs not found at ${PHOTO_DIR}; the repository expects ../shared/images beside it`);
+    throw new Error(`test photographs not found at ${PHOTO_DIR}; the repository ships them in test/fixtures/images; restore that folder from git (git checkout -- test/fixtures/images)`);
   }
   return readdirSync(PHOTO_DIR)
     .filter((f) => /\.(png|jpe?g)$/i.test(f))

@@ -1,5 +1,5 @@
 // Correctness contract §1: every kernel agrees with a plain float64 implementation of its
-// definition (reference.ts), on every photograph in shared/images and on the synthetic edge
+// definition (reference.ts), on every photograph in test/fixtures/images and on the synthetic edge
 // cases. Float ops within ±1; integer ops (exact arithmetic in the definition) byte for byte.
 // Median and canny have their own suites.
 //

@@ -1,5 +1,5 @@
 // Correctness contract §1, second half: the kernels against sharp/libvips where the two
-// definitions coincide, on every photograph in shared/images.
+// definitions coincide, on every photograph in test/fixtures/images.
 //
 // What libvips does, measured with sharp 0.35.5 / libvips 8.18.7 (and what the tests below
 // therefore assert):
