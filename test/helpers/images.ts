@@ -17,7 +17,9 @@ export const PHOTO_DIR = fileURLToPath(new URL("../fixtures/images/", import.met
 /** Every photograph in test/fixtures/images (png and jpg). Fails loudly if the folder is missing. */
 export function photoNames(): string[] {
   if (!existsSync(PHOTO_DIR)) {
-    throw new Error(`test photographs not found at ${PHOTO_DIR}; the repository ships them in test/fixtures/images; restore that folder from git (git checkout -- test/fixtures/images)`);
+    throw new Error(
+      `test photographs not found at ${PHOTO_DIR}; the repository ships them in test/fixtures/images; restore that folder from git (git checkout -- test/fixtures/images)`,
+    );
   }
   return readdirSync(PHOTO_DIR)
     .filter((f) => /\.(png|jpe?g)$/i.test(f))

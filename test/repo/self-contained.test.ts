@@ -9,16 +9,7 @@ import { describe, expect, it } from "vitest";
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Build outputs, installs and run-time data: not ours to check. */
-const SKIP_DIRS = new Set([
-  ".git",
-  "node_modules",
-  "dist",
-  "coverage",
-  "test-artifacts",
-  ".cache",
-  ".device",
-  ".tessera-data",
-]);
+const SKIP_DIRS = new Set([".git", "node_modules", "dist", "coverage", "test-artifacts", ".cache", ".device", ".tessera-data"]);
 /** Files whose relative paths are resolved and must stay inside the checkout. */
 const CODE = new Set([".ts", ".js", ".mjs", ".cjs", ".json", ".html"]);
 /** Files only checked for names of the outside folders. */
