@@ -1,5 +1,11 @@
 #!/usr/bin/env node
 // Entry point of the `tessera` command; the commands live in cli/ (built to dist/cli/).
-import { main } from "../dist/cli/main.js";
+import { availableParallelism } from "node:os";
 
+// sharp decodes and encodes bands on libuv's thread pool, 4 threads unless told otherwise:
+// with one band in flight per core that would serialise them. libuv reads the size when the
+// pool first starts, which has not happened yet here (checked: a size set at this point holds).
+process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
+
+const { main } = await import("../dist/cli/main.js");
 process.exitCode = await main(process.argv.slice(2));

@@ -1,12 +1,10 @@
 /** The `tessera` command: dispatch to subcommands, and the one place errors become exit codes. */
 
-import { describeAllowed, ops } from "@tessera/kernels";
-import { runCluster } from "./cluster.js";
 import { CliError, EXIT, exitCodeOf } from "./exit-codes.js";
-import { runGateway } from "./gateway.js";
-import { runProcess } from "./process.js";
-import { runServe } from "./serve.js";
-import { runWorker } from "./worker.js";
+
+// Each command is imported when it runs: the roles pull in very different dependencies (the
+// Azure SDKs, Hono, sharp, piscina), and `tessera --help` or `tessera process` should not pay
+// for the ones they never use (start-up is measured in bench:scale).
 
 export const HELP = `tessera: distributed image processing on SIMD WebAssembly kernels
 
@@ -34,7 +32,8 @@ Lists every op with its params, ranges and defaults, from the op registry (docs/
 generated from the same registry). --json prints it as JSON.
 `;
 
-function listOps(json: boolean): void {
+async function listOps(json: boolean): Promise<void> {
+  const { describeAllowed, ops } = await import("@tessera/kernels");
   if (json) {
     const table = [...ops.values()].map(({ radius: _radius, check: _check, ...op }) => op);
     process.stdout.write(`${JSON.stringify(table, null, 2)}\n`);
@@ -54,23 +53,23 @@ export async function main(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case "process":
-        await runProcess(rest);
+        await (await import("./process.js")).runProcess(rest);
         return EXIT.OK;
       case "serve":
-        await runServe(rest);
+        await (await import("./serve.js")).runServe(rest);
         return EXIT.OK;
       case "gateway":
-        await runGateway(rest);
+        await (await import("./gateway.js")).runGateway(rest);
         return EXIT.OK;
       case "worker":
-        await runWorker(rest);
+        await (await import("./worker.js")).runWorker(rest);
         return EXIT.OK;
       case "cluster":
-        await runCluster(rest);
+        await (await import("./cluster.js")).runCluster(rest);
         return EXIT.OK;
       case "ops":
         if (rest.includes("--help") || rest.includes("-h")) process.stdout.write(OPS_HELP);
-        else listOps(rest.includes("--json"));
+        else await listOps(rest.includes("--json"));
         return EXIT.OK;
       case "help":
       case "--help":
