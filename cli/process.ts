@@ -6,12 +6,13 @@
 
 import { constants } from "node:fs";
 import { access, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { parsePipeline } from "@tessera/kernels";
-import { formatFromExtension, OUTPUT_FORMATS } from "../engine/ports/codec.js";
+import { type Codec, formatFromExtension, OUTPUT_FORMATS } from "../engine/ports/codec.js";
 import { DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from "../engine/tiling.js";
-import { SharpCodec } from "../infra/adapters/sharp-codec.js";
 import { startEmbedded } from "../workers/embedded.js";
+import { KernelPool } from "../workers/pool.js";
 import { intArg, parseCommand } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";
 import { ProgressBar } from "./progress-bar.js";
@@ -70,7 +71,7 @@ export function parseProcessArgs(argv: string[]): ProcessArgs | "help" {
 }
 
 /** Checks everything that can be checked before any pixel is decoded. */
-async function preflight(args: ProcessArgs, codec: SharpCodec) {
+async function preflight(args: ProcessArgs, codec: Codec) {
   const format = formatFromExtension(args.output);
   if (!format)
     throw new CliError(
@@ -102,33 +103,28 @@ async function preflight(args: ProcessArgs, codec: SharpCodec) {
   return { format, steps, bytes };
 }
 
-async function decode(codec: SharpCodec, args: ProcessArgs, bytes: Uint8Array) {
-  const started = Date.now();
-  const image = await codec.decode(bytes).catch((err: Error) => {
-    throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
-  });
-  return { image, decodeMs: Date.now() - started };
-}
-
 export async function runProcess(argv: string[]): Promise<void> {
   const args = parseProcessArgs(argv);
   if (args === "help") {
     process.stdout.write(PROCESS_HELP);
     return;
   }
-  const codec = new SharpCodec();
-  const { format, steps, bytes } = await preflight(args, codec);
-  // Threads start (and load the kernels) while the image decodes.
-  const starting = startEmbedded({ codec, ...(args.threads !== undefined && { threads: args.threads }) });
-  let decoded: Awaited<ReturnType<typeof decode>> | undefined;
+  // The kernel threads boot (a V8 isolate each, the kernels compiled once and instantiated in
+  // each) while this thread loads sharp and reads the input: start-up overlapped, not summed.
+  const starting = KernelPool.create(args.threads !== undefined ? { threads: args.threads } : {});
+  let preflighted: Awaited<ReturnType<typeof preflight>>;
+  let codec: Codec;
   try {
-    decoded = await decode(codec, args, bytes);
+    const { SharpCodec } = await import("../infra/adapters/sharp-codec.js");
+    // As many decodes and encodes at once as kernel threads: --threads N computes on N threads.
+    codec = new SharpCodec({ concurrency: args.threads ?? availableParallelism() });
+    preflighted = await preflight(args, codec);
   } catch (err) {
-    await (await starting).stop();
+    await (await starting).close();
     throw err;
   }
-  const { decodeMs } = decoded;
-  const embedded = await starting;
+  const { format, steps, bytes } = preflighted;
+  const embedded = await startEmbedded({ codec, pool: await starting });
   const bar = new ProgressBar(process.stderr);
   const temp = join(dirname(args.output), `.${basename(args.output)}.${process.pid}.tmp`);
   // Ctrl-C: stop cleanly and leave no partial file.
@@ -136,9 +132,13 @@ export async function runProcess(argv: string[]): Promise<void> {
     process.once("SIGINT", () => reject(new CliError(EXIT.FAILED, "interrupted"))),
   );
   try {
-    const job = await embedded.coordinator.submit(decoded.image, steps, { format, tileSize: args.tile });
-    // The source now lives as tiles in the blob store: let the decoded copy go (400 MB at 100 MP).
-    decoded = undefined;
+    // The encoded file goes in as it is: a baseline JPEG is cut into bands without decoding,
+    // and each band is decoded on its way to the kernels, in parallel.
+    const submitted = Date.now();
+    const job = await embedded.coordinator.submit(bytes, steps, { format, tileSize: args.tile }).catch((err: Error) => {
+      throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
+    });
+    const submitMs = Date.now() - submitted;
     embedded.coordinator.subscribe(job.id, ({ job: j }) => bar.update(j));
     const final = await Promise.race([embedded.coordinator.wait(job.id), interrupted]);
     bar.done();
@@ -148,7 +148,7 @@ export async function runProcess(argv: string[]): Promise<void> {
     await rename(temp, args.output);
     if (args.profile) {
       const profile = {
-        decode: decodeMs,
+        submit: submitMs,
         ...final.timings,
         maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
         threads: embedded.pool.threads,

@@ -5,8 +5,9 @@
  * its sessions come back to other workers when their locks expire or its connection drops.
  */
 
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { createLogger } from "../infra/adapters/pino-logger.js";
+import { SharpCodec } from "../infra/adapters/sharp-codec.js";
 import { connectAzure } from "../infra/azure/connect.js";
 import { serveMetrics, WorkerMetrics } from "../workers/metrics.js";
 import { startWorker } from "../workers/worker.js";
@@ -58,7 +59,9 @@ export async function runWorker(argv: string[]): Promise<void> {
     blobs,
     id,
     log,
-    onTile: (event, tile) => metrics?.record(event, tile),
+    // Decodes and encodes share the worker's threads with the kernels: as many at once as threads.
+    codec: new SharpCodec({ concurrency: threads ?? availableParallelism() }),
+    onBand: (event, band) => metrics?.record(event, band),
     ...(threads !== undefined && { threads }),
     ...(loops !== undefined && { loops }),
     ...(heartbeatMs !== undefined && { heartbeatMs }),

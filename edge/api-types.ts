@@ -3,7 +3,7 @@
  * (edge/web): change a shape here and both sides see it.
  */
 
-import type { DeadLetteredTile } from "../engine/dead-letters.js";
+import type { DeadLetteredBand } from "../engine/dead-letters.js";
 
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
 
@@ -72,7 +72,7 @@ export interface ClusterView {
   /** Tiles finished per second over the last minute. */
   throughput: number;
   /** The most recent tiles the cluster gave up on, newest first, with the reason. */
-  deadLetters: (Omit<DeadLetteredTile, "at"> & { at: string })[];
+  deadLetters: (Omit<DeadLetteredBand, "at"> & { at: string })[];
 }
 
 /** GET /v1/ops: the op registry (see @tessera/kernels ops). */

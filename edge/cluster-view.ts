@@ -29,9 +29,9 @@ export class ClusterTracker {
     private readonly metrics: Metrics,
   ) {
     coordinator.subscribeAll(({ job, event }) => {
-      if (event?.kind === "tile-done") {
-        this.recent.push(Date.now());
-        metrics.tiles.inc({ worker: event.worker });
+      if (event?.kind === "band-done") {
+        for (const _ of event.tiles) this.recent.push(Date.now());
+        metrics.tiles.inc({ worker: event.worker }, event.tiles.length);
       }
       if (event === undefined && TERMINAL.has(job.status)) {
         metrics.jobs.inc({ status: job.status });

@@ -6,16 +6,16 @@
  */
 
 import type { JobError } from "./job.js";
-import { TILES_QUEUE, type TileMessage } from "./messages.js";
+import { type BandMessage, TILES_QUEUE } from "./messages.js";
 import type { Clock } from "./ports/clock.js";
 import type { Logger } from "./ports/logger.js";
 import type { DeadLetter, Queue } from "./ports/queue.js";
 
-export interface DeadLetteredTile {
+export interface DeadLetteredBand {
   jobId: string | null;
   stage: number | null;
-  tile: number | null;
-  /** `TileFailed` (a worker's last try failed) or `MaxDeliveryCountExceeded` (workers kept dying on it). */
+  band: number | null;
+  /** `BandFailed` (a worker's last try failed) or `MaxDeliveryCountExceeded` (workers kept dying on it). */
   reason: string;
   description: string;
   deliveries: number;
@@ -27,7 +27,7 @@ export interface DeadLetteredTile {
 const BATCH = 32;
 
 export class DeadLetterWatch {
-  private readonly letters: DeadLetteredTile[] = [];
+  private readonly letters: DeadLetteredBand[] = [];
   /** Every letter ever read, by reason (for a Prometheus counter). */
   private readonly totals = new Map<string, number>();
 
@@ -44,27 +44,27 @@ export class DeadLetterWatch {
   async look(): Promise<void> {
     for (const letter of await this.queue.receiveDeadLetters(TILES_QUEUE, BATCH)) {
       const record = this.record(letter);
-      this.log.warn({ ...record }, "tile dead-lettered");
+      this.log.warn({ ...record }, "band dead-lettered");
       if (record.jobId === null) continue;
       const why = record.description ? `${record.reason}: ${record.description}` : record.reason;
       await this.failJob(record.jobId, {
         code: "TILE_DEAD_LETTERED",
-        message: `tile ${record.tile} of stage ${record.stage} was dead-lettered after ${record.deliveries} deliveries (${why})`,
+        message: `band ${record.band} of stage ${record.stage} was dead-lettered after ${record.deliveries} deliveries (${why})`,
       });
     }
   }
 
   /** The most recent letters, newest first, and the count per reason since start. */
-  snapshot(): { recent: DeadLetteredTile[]; totals: Map<string, number> } {
+  snapshot(): { recent: DeadLetteredBand[]; totals: Map<string, number> } {
     return { recent: this.letters.map((l) => ({ ...l })).reverse(), totals: new Map(this.totals) };
   }
 
-  private record(letter: DeadLetter): DeadLetteredTile {
-    const body = letter.body as Partial<TileMessage> | null;
-    const record: DeadLetteredTile = {
+  private record(letter: DeadLetter): DeadLetteredBand {
+    const body = letter.body as Partial<BandMessage> | null;
+    const record: DeadLetteredBand = {
       jobId: typeof body?.jobId === "string" ? body.jobId : null,
       stage: typeof body?.stage === "number" ? body.stage : null,
-      tile: typeof body?.tile === "number" ? body.tile : null,
+      band: typeof body?.band === "number" ? body.band : null,
       reason: letter.deadLetterReason,
       description: letter.deadLetterDescription,
       deliveries: letter.deliveryCount,

@@ -1,48 +1,49 @@
 /**
- * What the coordinator sends for one stage: a tile message per tile not done yet, one batch
- * per band. A band is one session, so its tiles go to one worker in order, and its last
- * message says so, letting that worker release the session at once.
+ * What the coordinator sends for one stage: one message per band, each band its own session
+ * (`<job>.<stage>.<band>`), so the bands of one job spread over every worker and sessions of
+ * many jobs interleave on the queue. The message is the session's last, so the worker that
+ * finishes it releases the session at once.
  */
 
-import type { JobManifest } from "./job.js";
-import { asBody, sessionFor, type TileMessage } from "./messages.js";
+import { bandName } from "./band-store.js";
+import type { JobManifest, StageInput } from "./job.js";
+import { asBody, type BandInput, type BandMessage, sessionFor } from "./messages.js";
 import { type Stage, tileSteps } from "./plan.js";
+import type { OutputFormat } from "./ports/codec.js";
 import type { OutgoingMessage } from "./ports/queue.js";
-import { bands, type Grid } from "./tiling.js";
+import type { Grid } from "./tiling.js";
 
-export function stageBatches(
+/** A band's input in a stage that reads a window layer or the previous stage's bands. */
+export function bandInput(input: Exclude<StageInput, { kind: "source" }>, band: number): BandInput {
+  return input.kind === "windows" ? { kind: "window", name: bandName(input.prefix, band) } : input;
+}
+
+export function bandMessage(
   job: JobManifest,
   stage: Stage,
   grid: Grid,
   output: string,
-  done: ReadonlySet<number>,
-): OutgoingMessage[][] {
-  const steps = tileSteps(stage, job.carried);
-  return bands(grid, job.bandSize)
-    .map((tiles, band) =>
-      tiles
-        .filter((tile) => !done.has(tile))
-        .map((tile, i, sent) => {
-          const body: TileMessage = {
-            kind: "tile",
-            jobId: job.id,
-            stage: stage.index,
-            tile,
-            grid: { width: grid.width, height: grid.height, tileSize: grid.tileSize },
-            halo: stage.halo,
-            input: job.input,
-            inputWindows: job.inputWindows,
-            output,
-            steps,
-            histogram: stage.reduction === "histogram",
-            last: i === sent.length - 1,
-          };
-          return {
-            sessionId: sessionFor(job.id, stage.index, band),
-            body: asBody(body),
-            properties: { jobId: job.id, tile: String(tile) },
-          };
-        }),
-    )
-    .filter((batch) => batch.length > 0);
+  band: number,
+  input: BandInput,
+  encode?: { format: OutputFormat; grey: boolean },
+): OutgoingMessage {
+  const body: BandMessage = {
+    kind: "band",
+    jobId: job.id,
+    stage: stage.index,
+    band,
+    grid: { width: grid.width, height: grid.height, tileSize: grid.tileSize },
+    halo: stage.halo,
+    input,
+    output,
+    steps: tileSteps(stage, job.carried),
+    histogram: stage.reduction === "histogram",
+    ...(encode && { encode }),
+    last: true,
+  };
+  return {
+    sessionId: sessionFor(job.id, stage.index, band),
+    body: asBody(body),
+    properties: { jobId: job.id, band: String(band) },
+  };
 }

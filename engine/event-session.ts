@@ -1,9 +1,9 @@
-import { EVENTS_QUEUE, isTileEvent, type TileEvent } from "./messages.js";
+import { type BandEvent, EVENTS_QUEUE, isBandEvent } from "./messages.js";
 import type { Queue, SessionReceiver } from "./ports/queue.js";
 
 /**
  * The job's session on the `events` queue, re-accepted if its lock is lost. Events are
- * completed as soon as they are read: the coordinator's progress is rebuilt from the tile
+ * completed as soon as they are read: the coordinator's progress is rebuilt from the band
  * blobs after a restart, so an event is only ever a hint.
  */
 export class EventSession {
@@ -13,15 +13,15 @@ export class EventSession {
     private readonly jobId: string,
   ) {}
 
-  async receive(max: number, timeoutMs: number): Promise<TileEvent[]> {
+  async receive(max: number, timeoutMs: number): Promise<BandEvent[]> {
     try {
       this.receiver ??= await this.queue.acceptSession(EVENTS_QUEUE, this.jobId, { timeoutMs });
       if (!this.receiver) return [];
       const messages = await this.receiver.receive(max, { timeoutMs });
-      const events: TileEvent[] = [];
+      const events: BandEvent[] = [];
       for (const m of messages) {
         await this.receiver.complete(m);
-        if (isTileEvent(m.body)) events.push(m.body);
+        if (isBandEvent(m.body)) events.push(m.body);
       }
       if (messages.length === 0) await this.receiver.renewLock();
       return events;

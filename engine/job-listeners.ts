@@ -1,12 +1,12 @@
 /** Who hears about job changes: listeners of one job, and listeners of every job. */
 
 import type { JobManifest } from "./job.js";
-import type { TileEvent } from "./messages.js";
+import type { BandEvent } from "./messages.js";
 
-/** What subscribers hear: the job after every change, with the tile event that caused it. */
+/** What subscribers hear: the job after every change, with the band event that caused it. */
 export interface JobUpdate {
   job: JobManifest;
-  event?: TileEvent;
+  event?: BandEvent;
 }
 
 export type Listener = (update: JobUpdate) => void;
@@ -31,7 +31,7 @@ export class JobListeners {
   }
 
   /** Sends a snapshot (listeners cannot change the coordinator's copy). */
-  notify(job: JobManifest, event?: TileEvent): void {
+  notify(job: JobManifest, event?: BandEvent): void {
     const set = this.byJob.get(job.id);
     if (!set && this.everyJob.size === 0) return;
     const snapshot = structuredClone(job);

@@ -35,7 +35,6 @@ export interface JobManifest {
   width: number;
   height: number;
   tileSize: number;
-  bandSize: number;
   format: OutputFormat;
   /** The stage running now (index into the plan); equals the stage count once all are done. */
   stage: number;
@@ -43,22 +42,32 @@ export interface JobManifest {
   stages: Progress[];
   /** The resolved step the current stage's tiles run first (after a histogram reduction). */
   carried?: Step;
-  /** Blob prefix of the tile layer the current stage reads. */
-  input: string;
-  /** Whether that layer holds each tile's whole window (see writeLayer) rather than cores. */
-  inputWindows: boolean;
+  /** What the current stage's bands read (see StageInput). */
+  input: StageInput;
   /** Blob name of the encoded result once succeeded. */
   result?: string;
   error?: JobError;
   /**
-   * Milliseconds spent per phase: cutting the source into tiles, stages (dispatch to last
-   * tile), kernels (summed over tiles, so above wall time with several threads), reductions,
-   * stitching and encoding.
+   * Milliseconds spent per phase: preparing the source's bands (cutting or decoding it, and
+   * writing them; overlapped with the first stage), stages (dispatch to last band), the
+   * workers' reads (blob reads and piece decoding), kernels and writes (piece encoding and
+   * blob writes), each summed over bands, so above wall time when bands run side by side,
+   * reductions, joining or stitching the result, and encoding it when it was not encoded
+   * band by band.
    */
-  timings?: Partial<Record<"split" | "stages" | "kernels" | "reduce" | "stitch" | "encode", number>>;
+  timings?: Partial<Record<"split" | "stages" | "read" | "kernels" | "write" | "reduce" | "stitch" | "encode", number>>;
   /** Who ran each finished tile of the current stage: tile → worker id (for the UI's tile map). */
   tileWorkers?: Record<number, string>;
 }
+
+/**
+ * Where the current stage's bands read their input:
+ * - `source`: the job's encoded image (`source` blob); the first stage cuts it into pieces
+ *   (a baseline JPEG, without decoding) or decodes it into windows as it dispatches;
+ * - `windows`: a window layer, one raw blob per band holding the band's rows and halo;
+ * - `layer`: the previous stage's output bands, each window read by range from them.
+ */
+export type StageInput = { kind: "source" } | { kind: "windows"; prefix: string } | { kind: "layer"; prefix: string };
 
 export function overallProgress(m: JobManifest): Progress {
   return m.stages.reduce((acc, s) => ({ done: acc.done + s.done, total: acc.total + s.total }), { done: 0, total: 0 });
@@ -66,6 +75,9 @@ export function overallProgress(m: JobManifest): Progress {
 
 export const jobPrefix = (id: string): string => `jobs/${id}`;
 export const manifestName = (id: string): string => `${jobPrefix(id)}/manifest.json`;
+/** The image as it was uploaded (encoded): what a restarted coordinator cuts again. */
+export const sourceName = (id: string): string => `${jobPrefix(id)}/source`;
+/** The first stage's inputs: pieces cut from the source, or windows of the decoded source. */
 export const sourceLayer = (id: string): string => `${jobPrefix(id)}/src`;
 export const stageLayer = (id: string, stage: number): string => `${jobPrefix(id)}/s${stage}`;
 export const edgesLayer = (id: string, stage: number): string => `${jobPrefix(id)}/s${stage}e`;

@@ -1,65 +1,89 @@
 /**
  * What travels on the queues. Messages carry blob names, never pixels (Service Bus Standard
- * caps a message at 256 KB; a 512×512 RGBA tile is 1 MB).
+ * caps a message at 256 KB; one band of a 24 MP image is 12 MB).
  */
 
 import type { Step } from "@tessera/kernels";
+import type { OutputFormat } from "./ports/codec.js";
 import type { MessageBody } from "./ports/queue.js";
 
 export const TILES_QUEUE = "tiles";
 export const EVENTS_QUEUE = "events";
 
-/** On `tiles`, session `<jobId>.<stage>.<band>`: run one tile of one stage. */
-export interface TileMessage {
-  kind: "tile";
+/**
+ * Where a band's input window (its rows grown by the stage's halo) comes from:
+ * - `window`: one blob holding exactly the window, raw RGBA; private to this band;
+ * - `piece`: one blob holding an encoded piece of the source image (a JPEG cut without
+ *   decoding) that decodes to rows [top, …) of the image, the window among them; private;
+ * - `layer`: the previous stage's output bands (raw RGBA, one blob per band), read by range:
+ *   the window's rows from each band they cross. Shared with the neighbouring bands.
+ */
+export type BandInput =
+  | { kind: "window"; name: string }
+  | { kind: "piece"; name: string; top: number }
+  | { kind: "layer"; prefix: string };
+
+/** On `tiles`, session `<jobId>.<stage>.<band>`: run every tile of one band of one stage. */
+export interface BandMessage {
+  kind: "band";
   jobId: string;
   stage: number;
-  tile: number;
+  band: number;
   grid: { width: number; height: number; tileSize: number };
   halo: number;
-  /** Blob prefix of the tile layer to read the window from, and of the layer to write. */
-  input: string;
-  /**
-   * The input is a window layer: blob `t<tile>` is this tile's whole window, read in one get
-   * and deleted once the tile is complete (nothing else reads it).
-   */
-  inputWindows: boolean;
+  input: BandInput;
+  /** Blob prefix of the layer the band's result goes to. */
   output: string;
   steps: Step[];
-  /** Also write the core's luma histogram (stages that end in a histogram op). */
+  /** Also write the band's luma histogram (stages that end in a histogram op). */
   histogram: boolean;
   /**
-   * The last tile the coordinator sent to this session. A worker that finishes it releases
+   * Write the band's result encoded in this format, as a piece that joins with the other
+   * bands' into the final file, instead of raw pixels (the last stage, when the codec can join).
+   */
+  encode?: { format: OutputFormat; grey: boolean };
+  /**
+   * The last message the coordinator sent to this session. A worker that finishes it releases
    * the session at once instead of waiting on the broker to learn that it is empty.
    */
   last?: boolean;
 }
 
-/** On `events`, session `<jobId>`: a worker finished (or gave up on) a tile. */
-export interface TileEvent {
-  kind: "tile-done" | "tile-failed";
+/** On `events`, session `<jobId>`: a worker finished (or gave up on) a band. */
+export interface BandEvent {
+  kind: "band-done" | "band-failed";
   jobId: string;
   stage: number;
-  tile: number;
+  band: number;
+  /** The band's tiles: the unit of progress the UI shows. */
+  tiles: number[];
   worker: string;
-  /** Milliseconds the kernels spent on the tile. */
+  /** Milliseconds the worker spent on the band (read, decode, kernels, encode, write). */
   ms: number;
+  /** Milliseconds of that in the kernels, summed over the band's tiles (on several threads). */
+  kernelMs?: number;
+  /** Milliseconds reading the input (blob reads, and decoding a source piece). */
+  readMs?: number;
+  /** Milliseconds writing the output (encoding a result piece, and blob writes). */
+  writeMs?: number;
+  /** band-failed: the tile that failed, and why. */
+  tile?: number;
   error?: string;
 }
 
 export const sessionFor = (jobId: string, stage: number, band: number): string => `${jobId}.${stage}.${band}`;
 
-export const asBody = (m: TileMessage | TileEvent): MessageBody => m as unknown as MessageBody;
+export const asBody = (m: BandMessage | BandEvent): MessageBody => m as unknown as MessageBody;
 
-export function isTileMessage(body: MessageBody): body is MessageBody & TileMessage {
-  return typeof body === "object" && body !== null && !Array.isArray(body) && body.kind === "tile";
+export function isBandMessage(body: MessageBody): body is MessageBody & BandMessage {
+  return typeof body === "object" && body !== null && !Array.isArray(body) && body.kind === "band";
 }
 
-export function isTileEvent(body: MessageBody): body is MessageBody & TileEvent {
+export function isBandEvent(body: MessageBody): body is MessageBody & BandEvent {
   return (
     typeof body === "object" &&
     body !== null &&
     !Array.isArray(body) &&
-    (body.kind === "tile-done" || body.kind === "tile-failed")
+    (body.kind === "band-done" || body.kind === "band-failed")
   );
 }

@@ -67,3 +67,25 @@ export function tileSteps(stage: Stage, previous?: Step): Step[] {
   if (stage.reduction === "hysteresis" && stage.global) steps.push({ ...stage.global, resolution: { kind: "canny-classify" } });
   return steps;
 }
+
+/** Ops whose output has R = G = B whatever their input. */
+const GREY_OUTPUT = new Set(["grayscale", "sobel", "prewitt", "scharr", "laplacian", "canny", "threshold", "otsu-threshold"]);
+/**
+ * Ops that can turn grey into colour (a colour matrix); every other op treats R, G and B
+ * alike, so a grey image stays grey through it.
+ */
+const COLOURING = new Set(["sepia", "hue-rotate", "saturation"]);
+
+/**
+ * Whether the pipeline's result is grey (R = G = B) for any input: some step makes it grey
+ * and no later step can colour it. Such a result is encoded with one channel: a third of the
+ * work for the encoder, and no chroma subsampling to blur it.
+ */
+export function resultIsGrey(pipeline: Pipeline): boolean {
+  let grey = false;
+  for (const step of pipeline) {
+    if (GREY_OUTPUT.has(step.op)) grey = true;
+    else if (COLOURING.has(step.op)) grey = false;
+  }
+  return grey;
+}

@@ -1,50 +1,54 @@
 /**
- * What the coordinator does between two stages: turn the finished tiles of a stage into the
- * input of the next one.
+ * What the coordinator does between two stages: turn the finished bands of a stage into the
+ * input of the next one. It returns what changes; the caller applies it to the manifest.
  *
- * - histogram: sum the tiles' histograms; the global step becomes a resolved point step that
- *   the next stage's tiles run first (`job.carried`);
- * - hysteresis: stitch canny's class map, run the hysteresis once, and write the edge map as
+ * - histogram: sum the bands' histograms; the global step becomes a resolved point step that
+ *   the next stage's tiles run first (`carried`);
+ * - hysteresis: read canny's class map, run the hysteresis once, and write the edge map as
  *   the next stage's windows;
- * - none: the stage's output tiles are the next input as they are.
+ * - none: the stage's output bands are the next input as they are.
  */
 
-import type { Kernels } from "@tessera/kernels";
-import { edgesLayer, type JobManifest } from "./job.js";
+import type { Kernels, Step } from "@tessera/kernels";
+import { histogramName, readLayer, writeBandWindow } from "./band-store.js";
+import { edgesLayer, type StageInput } from "./job.js";
 import type { Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
-import { histogramName, readLayer, writeLayer } from "./tile-store.js";
 import { resolveAfterHistogram, sumHistograms } from "./tile-work.js";
-import { type Grid, tileCount } from "./tiling.js";
+import { bandCount, type Grid } from "./tiling.js";
+
+export interface Reduced {
+  input: StageInput;
+  carried?: Step;
+}
 
 export async function reduceStage(
   blobs: BlobStore,
   kernels: Kernels,
-  job: JobManifest,
+  jobId: string,
   stage: Stage,
   grid: Grid,
   output: string,
   nextHalo: number,
-): Promise<void> {
-  job.carried = undefined;
-  job.input = output;
-  job.inputWindows = false;
+): Promise<Reduced> {
   try {
     if (stage.reduction === "histogram") {
       const parts = await Promise.all(
-        Array.from({ length: tileCount(grid) }, async (_, i) => {
-          const bytes = await blobs.get(histogramName(output, i));
+        Array.from({ length: bandCount(grid) }, async (_, band) => {
+          const bytes = await blobs.get(histogramName(output, band));
           return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
         }),
       );
-      job.carried = resolveAfterHistogram(stage, sumHistograms(parts));
-    } else if (stage.reduction === "hysteresis") {
-      const edges = kernels.hysteresis(await readLayer(blobs, output, grid));
-      // The whole edge map is in hand: write it as the next stage's windows.
-      job.input = edgesLayer(job.id, stage.index);
-      job.inputWindows = true;
-      await writeLayer(blobs, job.input, grid, edges, nextHalo);
+      return { input: { kind: "layer", prefix: output }, carried: resolveAfterHistogram(stage, sumHistograms(parts)) };
     }
+    if (stage.reduction === "hysteresis") {
+      const edges = kernels.hysteresis(await readLayer(blobs, output, grid));
+      // The whole edge map is in hand: write it as the next stage's windows, one read per band.
+      const prefix = edgesLayer(jobId, stage.index);
+      for (let band = 0; band < bandCount(grid); band++) await writeBandWindow(blobs, prefix, grid, edges, band, nextHalo);
+      return { input: { kind: "windows", prefix } };
+    }
+    return { input: { kind: "layer", prefix: output } };
   } catch (err) {
     throw new Error(`reducing stage ${stage.index} (${stage.global?.op}) failed: ${(err as Error).message}`);
   }

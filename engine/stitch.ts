@@ -52,20 +52,28 @@ export async function assembleWindow(
   return out;
 }
 
-/** Cuts `rect` out of a whole image. */
-export function cutRect(image: RgbaImage, rect: Rect): { width: number; height: number; data: Uint8ClampedArray } {
-  const out = { width: rect.width, height: rect.height, data: new Uint8ClampedArray(rect.width * rect.height * 4) };
+/** Cuts `rect` out of a whole image, into `into` when given (its length must fit the rect). */
+export function cutRect(
+  image: RgbaImage,
+  rect: Rect,
+  into: Uint8ClampedArray = new Uint8ClampedArray(rect.width * rect.height * 4),
+): { width: number; height: number; data: Uint8ClampedArray } {
+  const out = { width: rect.width, height: rect.height, data: into };
   blit(image, { x: 0, y: 0, width: image.width, height: image.height }, out, rect, rect);
   return out;
 }
 
-/** Writes tile `index`'s core pixels into the whole image `into`. */
+/**
+ * Writes tile `index`'s core pixels into `into`: the whole image, or with `top` the image's
+ * rows from `top` down (a band).
+ */
 export function placeTile(
   g: Grid,
   index: number,
   tile: RgbaImage,
   into: { width: number; data: Uint8Array | Uint8ClampedArray },
+  top = 0,
 ): void {
   const rect = tileRect(g, index);
-  blit(tile, rect, into, { x: 0, y: 0, width: g.width, height: g.height }, rect);
+  blit(tile, rect, into, { x: 0, y: top, width: g.width, height: g.height - top }, rect);
 }

@@ -61,19 +61,29 @@ export function tilesOverlapping(g: Grid, rect: Rect): number[] {
 }
 
 /**
- * Groups tiles into bands of up to `perBand` consecutive tiles (row-major). A band is one
- * session: a worker that accepts it runs its tiles back to back (their windows overlap, so
- * reads stay warm), while other workers take other bands of the same job. Small bands spread
- * one job over every worker; sessions of many jobs interleave on the queue.
+ * Bands are the rows of the grid: band b holds tiles b·cols … b·cols + cols − 1 and the
+ * image rows [b·tileSize, (b+1)·tileSize). A band is the unit of work on the queue and in
+ * storage. Being full-width, its pixels (and its window: the rows grown by a halo) are one
+ * contiguous run of an RGBA image, so cutting, stitching and range reads are plain slices,
+ * and an encoder can write it as one piece of a file that joins with the others.
  */
-export function bands(g: Grid, perBand: number): number[][] {
-  const out: number[][] = [];
-  const n = tileCount(g);
-  for (let i = 0; i < n; i += perBand) out.push(Array.from({ length: Math.min(perBand, n - i) }, (_, k) => i + k));
-  return out;
+export const bandCount = (g: Grid): number => g.rows;
+
+/** The rows [y0, y1) of band `band`. */
+export function bandRows(g: Grid, band: number): { y0: number; y1: number } {
+  const y0 = band * g.tileSize;
+  return { y0, y1: Math.min(g.height, y0 + g.tileSize) };
 }
 
-/** Tiles per band: about one band per worker thread in flight, at least 1, at most 8. */
-export function defaultBandSize(g: Grid): number {
-  return Math.max(1, Math.min(8, Math.ceil(tileCount(g) / 32)));
+/** The band's rows grown by `halo` on both sides and clamped to the image. */
+export function bandWindowRows(g: Grid, band: number, halo: number): { y0: number; y1: number } {
+  const { y0, y1 } = bandRows(g, band);
+  return { y0: Math.max(0, y0 - halo), y1: Math.min(g.height, y1 + halo) };
 }
+
+/** The tiles of band `band`, left to right. */
+export function bandTiles(g: Grid, band: number): number[] {
+  return Array.from({ length: g.cols }, (_, c) => band * g.cols + c);
+}
+
+export const bandOfTile = (g: Grid, tile: number): number => Math.floor(tile / g.cols);

@@ -1,7 +1,7 @@
 /**
  * Everything on one machine in one process: the in-memory queue with Service Bus semantics,
  * a blob store, the coordinator, and worker loops over one kernel pool. The code path is the
- * cluster's: tiles still go through the queue as messages and through blobs as bytes.
+ * cluster's: bands still go through the queue as messages and through blobs as bytes.
  */
 
 import { hostname } from "node:os";
@@ -10,7 +10,7 @@ import { Coordinator } from "../engine/coordinator.js";
 import { MemoryBlobStore } from "../engine/embedded/memory-blob-store.js";
 import { MemoryQueue } from "../engine/embedded/memory-queue.js";
 import type { WorkerHeartbeat } from "../engine/heartbeats.js";
-import { EVENTS_QUEUE, TILES_QUEUE, type TileEvent } from "../engine/messages.js";
+import { type BandEvent, EVENTS_QUEUE, TILES_QUEUE } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
 import type { Logger } from "../engine/ports/logger.js";
@@ -27,9 +27,9 @@ export interface EmbeddedOptions {
   blobs?: BlobStore;
   /** Queue settings for both queues; defaults: 30 s locks, 3 deliveries. */
   queue?: Partial<QueueConfig>;
-  /** Called after every tile a loop finishes. */
-  onTile?: (event: TileEvent) => void;
-  /** Worker loops; default two per thread. */
+  /** Called after every band a loop finishes. */
+  onBand?: (event: BandEvent) => void;
+  /** Worker loops; default defaultLoops(threads). */
   loops?: number;
   /** Names loop `i` in progress events; default `<host>/<pid>/<i>`. */
   workerId?: (i: number) => string;
@@ -39,6 +39,8 @@ export interface EmbeddedOptions {
   pollMs?: number;
   /** Job and tile logs; silent by default. */
   log?: Logger;
+  /** A kernel pool started already (see startPool): its threads boot while the caller loads the rest. */
+  pool?: KernelPool;
 }
 
 export interface Embedded {
@@ -58,11 +60,13 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
   const config: QueueConfig = { lockDurationMs: 30_000, maxDeliveryCount: 3, ...options.queue };
   const queue = new MemoryQueue({ [TILES_QUEUE]: config, [EVENTS_QUEUE]: config });
   const blobs = options.blobs ?? new MemoryBlobStore();
-  const module = await compileKernels();
+  const module = options.pool?.module ?? (await compileKernels());
   const worker = await startWorker({
     module,
+    ...(options.pool && { pool: options.pool }),
     queue,
     blobs,
+    codec: options.codec,
     heartbeatMs: 0,
     acceptTimeoutMs: 200,
     id: `${hostname()}/${process.pid}`,
@@ -70,7 +74,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     ...(options.loops !== undefined && { loops: options.loops }),
     ...(options.workerId && { loopId: options.workerId }),
     ...(options.wrapPool && { wrapPool: options.wrapPool }),
-    ...(options.onTile && { onTile: options.onTile }),
+    ...(options.onBand && { onBand: options.onBand }),
     ...(options.log && { log: options.log }),
   });
   const coordinator = new Coordinator({

@@ -3,7 +3,7 @@
 // and from the build; its message types are in pool-messages.ts.
 
 import { workerData } from "node:worker_threads";
-import { crop, loadKernels } from "@tessera/kernels";
+import { loadKernels } from "@tessera/kernels";
 import { move, transferableSymbol, valueSymbol } from "piscina";
 
 /** @type {import("./pool-messages.js").ThreadData} */
@@ -15,11 +15,35 @@ const kernels = await loadKernels(data.module);
  * @returns {import("./pool-messages.js").TileTaskResult}
  */
 export default function runTile(task) {
-  // A stage can have no tile steps (a pipeline that starts with a histogram op): the tile
-  // then only reports its core and histogram.
-  const core = task.steps.length > 0 ? kernels.runRegion(task.window, task.core, task.steps) : crop(task.window, task.core);
-  const result = task.histogram ? { core, histogram: kernels.histogram(core) } : { core };
-  // Hand both buffers back without copying: piscina transfers what a movable lists.
-  const buffers = result.histogram ? [core.data.buffer, result.histogram.buffer] : [core.data.buffer];
+  const started = performance.now();
+  const { window, core } = task;
+  // The core goes back in the window's own buffer: the kernels copy the window into wasm
+  // memory first, so it may be overwritten. A stage can have no tile steps (a pipeline that
+  // starts with a histogram op): the core is then copied as it is, and its histogram counted.
+  const out = {
+    width: core.width,
+    height: core.height,
+    // (Never longer than the window, so that a malformed task fails in the kernels' checks.)
+    data: new Uint8ClampedArray(
+      window.data.buffer,
+      window.data.byteOffset,
+      Math.min(window.data.length, core.width * core.height * 4),
+    ),
+  };
+  const whole = { x: 0, y: 0, width: window.width, height: window.height };
+  const histogram = kernels.runWindow(
+    window,
+    whole,
+    core,
+    task.steps,
+    out,
+    { x: 0, y: 0 },
+    {
+      histogram: task.histogram,
+    },
+  );
+  const result = { core: out, ms: performance.now() - started, ...(histogram && { histogram }) };
+  // Hand the buffer back without copying: the main thread gives it to the next tile.
+  const buffers = histogram ? [window.data.buffer, histogram.buffer] : [window.data.buffer];
   return move({ [transferableSymbol]: buffers, [valueSymbol]: result });
 }

@@ -1,13 +1,13 @@
 /**
  * A worker process's Prometheus metrics (`tessera worker --metrics-port P`, GET /metrics):
- * tiles by worker, tile kernel time by op chain, pool utilisation and whether a tile is in
- * hand, plus prom-client's process metrics (CPU seconds, resident memory, event-loop lag),
+ * tiles by worker, tile kernel time by op chain, band time (read to write), pool utilisation
+ * and whether a band is in hand, plus prom-client's process metrics (CPU seconds, resident memory, event-loop lag),
  * all prefixed `tessera_`.
  */
 
 import { createServer } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
-import type { TileEvent, TileMessage } from "../engine/messages.js";
+import type { BandEvent, BandMessage } from "../engine/messages.js";
 
 export class WorkerMetrics {
   readonly registry = new Registry();
@@ -24,6 +24,12 @@ export class WorkerMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
+  readonly bandSeconds = new Histogram({
+    name: "tessera_band_duration_seconds",
+    help: "One band from reading its input to writing its output (decoding, kernels, encoding, blob I/O).",
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
 
   constructor(worker: string, pool: { readonly utilization: number }, busy: () => boolean) {
     collectDefaultMetrics({ register: this.registry, prefix: "tessera_worker_" });
@@ -37,7 +43,7 @@ export class WorkerMetrics {
     });
     new Gauge({
       name: "tessera_worker_busy",
-      help: "1 while a tile is in hand.",
+      help: "1 while a band is in hand.",
       registers: [this.registry],
       collect() {
         this.set(busy() ? 1 : 0);
@@ -46,10 +52,14 @@ export class WorkerMetrics {
     this.tiles.inc({ worker }, 0);
   }
 
-  record(event: TileEvent, tile: TileMessage): void {
-    this.tiles.inc({ worker: event.worker.split("/")[0] ?? event.worker });
-    // A duplicate (found done) ran no kernels: it counts as a tile, not as a duration.
-    if (event.ms > 0) this.tileSeconds.observe({ ops: tile.steps.map((s) => s.op).join("|") }, event.ms / 1000);
+  record(event: BandEvent, band: BandMessage): void {
+    this.tiles.inc({ worker: event.worker.split("/")[0] ?? event.worker }, event.tiles.length);
+    // A duplicate (found done) ran no kernels: its tiles count, not as durations.
+    if (event.ms === 0) return;
+    this.bandSeconds.observe(event.ms / 1000);
+    const ops = band.steps.map((s) => s.op).join("|");
+    const perTile = (event.kernelMs ?? 0) / 1000 / event.tiles.length;
+    for (const _ of event.tiles) this.tileSeconds.observe({ ops }, perTile);
   }
 }
 

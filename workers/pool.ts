@@ -1,7 +1,7 @@
 /**
  * The kernel pool: piscina threads, each with its own instance of the kernels. The module is
  * compiled once here and handed to every thread (compiling is the slow part; instantiating
- * is cheap). Pixels move in and out by transfer, not copy.
+ * is cheap). Pixels move in and out by transfer, in buffers the caller recycles.
  */
 
 import { availableParallelism } from "node:os";
@@ -18,11 +18,14 @@ export interface PoolOptions {
 
 export class KernelPool {
   readonly threads: number;
+  /** The compiled kernels every thread instantiates (the main thread can use it too). */
+  readonly module: WebAssembly.Module;
   private readonly piscina: Piscina;
 
-  private constructor(piscina: Piscina, threads: number) {
+  private constructor(piscina: Piscina, threads: number, module: WebAssembly.Module) {
     this.piscina = piscina;
     this.threads = threads;
+    this.module = module;
   }
 
   static async create(options: PoolOptions = {}): Promise<KernelPool> {
@@ -41,10 +44,13 @@ export class KernelPool {
       // best: a thread never holds a second tile another idle thread could have started.
       concurrentTasksPerWorker: 1,
     });
-    return new KernelPool(piscina, threads);
+    return new KernelPool(piscina, threads, module);
   }
 
-  /** Runs a tile on some thread. The window's buffer is transferred: do not use it afterwards. */
+  /**
+   * Runs a tile on some thread. The window's buffer is transferred there and comes back as
+   * the result's core buffer: do not use the window afterwards.
+   */
   run(task: TileTask, signal?: AbortSignal): Promise<TileTaskResult> {
     return this.piscina.run(task, { transferList: [task.window.data.buffer as ArrayBuffer], ...(signal && { signal }) });
   }

@@ -1,38 +1,50 @@
 /**
- * A worker loop: take the next free session of the `tiles` queue, run its tiles one after
- * another, and repeat. Several loops run per process so the pool's threads stay busy while
- * a loop waits on I/O. Everything goes through the Queue and BlobStore ports: the same loop
- * serves `tessera process` (embedded) and `tessera worker` (Azure).
+ * A worker loop: take the next free session of the `tiles` queue, run its bands one after
+ * another, and repeat. Several loops run per process so that one loop's blob I/O, decoding
+ * and encoding overlap the kernels of another's band on the pool. Everything goes through
+ * the Queue, BlobStore and Codec ports: the same loop serves `tessera process` (embedded)
+ * and `tessera worker` (Azure).
  *
- * Per tile: read window → pool → write result (deterministic name: a redelivered tile
- * rewrites the same bytes) → progress event → complete → checkpoint in session state.
+ * Per band: read input → the band's tiles on the pool → write output (a deterministic name:
+ * a redelivered band rewrites the same bytes) → progress event → complete.
  */
 
+import { setMaxListeners } from "node:events";
 import { stoppedMarker } from "../engine/job.js";
-import { asBody, EVENTS_QUEUE, isTileMessage, TILES_QUEUE, type TileEvent, type TileMessage } from "../engine/messages.js";
+import { asBody, type BandEvent, type BandMessage, EVENTS_QUEUE, isBandMessage, TILES_QUEUE } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
+import type { Codec } from "../engine/ports/codec.js";
 import { type Logger, silentLogger } from "../engine/ports/logger.js";
 import type { Queue, ReceivedMessage, SessionReceiver } from "../engine/ports/queue.js";
-import { histogramName, readTile, readWindow, tileName, writeTile } from "../engine/tile-store.js";
-import { coreInWindow } from "../engine/tile-work.js";
-import { makeGrid, windowRect } from "../engine/tiling.js";
-import type { TileTask, TileTaskResult } from "./pool-messages.js";
+import { bandTiles } from "../engine/tiling.js";
+import {
+  BandBuffer,
+  gridOf,
+  outputOf,
+  privateInputOf,
+  runBand,
+  type TileBuffers,
+  TileFailure,
+  type TileRunner,
+  writeBandResult,
+} from "./band-runner.js";
 
-/** What the loop needs from a pool (KernelPool, or a stand-in in tests). */
-export interface TileRunner {
-  run(task: TileTask, signal?: AbortSignal): Promise<TileTaskResult>;
-}
+export type { TileRunner } from "./band-runner.js";
 
 export interface WorkerLoopOptions {
   queue: Queue;
   blobs: BlobStore;
+  /** Decodes source pieces and encodes result pieces. */
+  codec: Codec;
   pool: TileRunner;
-  /** Reported with every tile, for the UI's tile map and /v1/cluster. */
+  /** The worker's tile window buffers, shared by its loops. */
+  tileBuffers: TileBuffers;
+  /** Reported with every band, for the UI's tile map and /v1/cluster. */
   workerId: string;
-  /** Stops the loop after the tile in hand (graceful: SIGTERM). */
+  /** Stops the loop after the band in hand (graceful: SIGTERM). */
   stop?: AbortSignal;
   /**
-   * Kills the loop at once, as if its process died: the tile in hand is aborted and nothing
+   * Kills the loop at once, as if its process died: the band in hand is aborted and nothing
    * is settled or released, so its session comes back only when the lock expires.
    */
   kill?: AbortSignal;
@@ -40,13 +52,13 @@ export interface WorkerLoopOptions {
   acceptTimeoutMs?: number;
   /**
    * Wait for the next message of a session before releasing it. Default 0: the coordinator
-   * sends a band's tiles in one batch, so an empty session is a finished one, and waiting
-   * would only idle the loop (at 100 ms a 24 MP job lost ~40% of its time here).
+   * sends a session's messages in one batch, so an empty session is a finished one, and
+   * waiting would only idle the loop (at 100 ms a 24 MP job lost ~40% of its time here).
    */
   receiveTimeoutMs?: number;
-  /** Called after every finished tile, with the message it ran (for per-op metrics). */
-  onTile?: (event: TileEvent, tile: TileMessage) => void;
-  /** Tile-level logs (each line with jobId and tile); silent by default. */
+  /** Called after every finished band, with the message it ran (for per-op metrics). */
+  onBand?: (event: BandEvent, band: BandMessage) => void;
+  /** Band-level logs (each line with jobId, stage and band); silent by default. */
   log?: Logger;
 }
 
@@ -57,6 +69,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const halted = (): boolean => Boolean(stop?.aborted || kill?.aborted);
   const log = options.log ?? silentLogger;
   let backoffMs = 0;
+  const buffers = new BandBuffer();
   while (!halted()) {
     let receiver: SessionReceiver | null;
     try {
@@ -73,7 +86,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     }
     if (!receiver) continue;
     try {
-      await drainSession(receiver, options);
+      await drainSession(receiver, options, buffers);
     } catch (err) {
       if (err instanceof Killed) return; // a dead process settles nothing and releases nothing
       if (isQueueError(err, "QUEUE_CLOSED")) return;
@@ -82,7 +95,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
       if (!isQueueError(err, "QUEUE_LOCK_LOST") && !isQueueError(err, "QUEUE_UNAVAILABLE")) throw err;
       log.warn(
         { session: receiver.sessionId, code: (err as { code?: string }).code, err: (err as Error).message },
-        "session ended early; its unsettled tiles will be redelivered",
+        "session ended early; its unsettled bands will be redelivered",
       );
       if (isQueueError(err, "QUEUE_UNAVAILABLE")) await sleep(500);
     }
@@ -90,70 +103,71 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   }
 }
 
-async function drainSession(receiver: SessionReceiver, options: WorkerLoopOptions): Promise<void> {
-  let done = 0;
+async function drainSession(receiver: SessionReceiver, options: WorkerLoopOptions, buffers: BandBuffer): Promise<void> {
   while (!options.stop?.aborted) {
     if (options.kill?.aborted) throw new Killed();
     const [message] = await receiver.receive(1, { timeoutMs: options.receiveTimeoutMs ?? 0 });
     if (!message) return;
-    if (await runTile(receiver, message, options)) {
-      done++;
-      await receiver.setState({ tilesDone: done, lastMessage: message.messageId });
-      if ((message.body as Partial<TileMessage>).last === true) return;
-    }
+    if ((await runMessage(receiver, message, options, buffers)) && (message.body as Partial<BandMessage>).last === true) return;
   }
 }
 
-/** Runs one tile message; true when it was processed and completed. */
-async function runTile(receiver: SessionReceiver, message: ReceivedMessage, options: WorkerLoopOptions): Promise<boolean> {
+/** Runs one band message; true when it was processed and completed. */
+async function runMessage(
+  receiver: SessionReceiver,
+  message: ReceivedMessage,
+  options: WorkerLoopOptions,
+  buffers: BandBuffer,
+): Promise<boolean> {
   const { blobs, queue } = options;
-  if (!isTileMessage(message.body)) {
-    await receiver.deadLetter(message, "InvalidMessage", "not a tile message");
+  if (!isBandMessage(message.body)) {
+    await receiver.deadLetter(message, "InvalidMessage", "not a band message");
     return false;
   }
-  const tile = message.body as TileMessage;
-  if (await blobs.exists(stoppedMarker(tile.jobId))) {
-    await receiver.complete(message); // canceled or failed job: drop the tile
+  const band = message.body as BandMessage;
+  const stopped = () => blobs.exists(stoppedMarker(band.jobId));
+  if (await stopped()) {
+    await receiver.complete(message); // canceled or failed job: drop the band
     return false;
   }
-  if (await blobs.exists(tileName(tile.output, tile.tile))) {
-    // Done already: a duplicate (a coordinator that restarted re-sends tiles it cannot see in
-    // the queue) or a redelivery after the result was written. Its private window may be gone,
+  if (await blobs.exists(outputOf(band))) {
+    // Done already: a duplicate (a coordinator that restarted re-sends bands it cannot see in
+    // the queue) or a redelivery after the result was written. Its private input may be gone,
     // so do not run it again; report it so the coordinator counts it.
-    await reportDone(tile, options, 0);
+    await report(band, options, { ms: 0 });
     await receiver.complete(message);
     return true;
   }
   const renew = keepLocked(receiver, queue);
   const abort = new AbortController();
+  // Every tile of the band listens on it while it waits for a thread.
+  setMaxListeners(0, abort.signal);
   const onKill = (): void => abort.abort();
   options.kill?.addEventListener("abort", onKill);
+  const started = performance.now();
   try {
-    const grid = makeGrid(tile.grid.width, tile.grid.height, tile.grid.tileSize);
-    const window = tile.inputWindows
-      ? await readTile(blobs, tile.input, grid, tile.tile, tile.halo)
-      : await readWindow(blobs, tile.input, grid, windowRect(grid, tile.tile, tile.halo));
-    const started = Date.now();
-    const result = await options.pool.run(
-      { window, core: coreInWindow(grid, tile.tile, tile.halo), steps: tile.steps, histogram: tile.histogram },
-      abort.signal,
-    );
+    const result = await runBand(band, options, buffers, abort.signal);
     if (options.kill?.aborted) throw new Killed();
-    if (result.histogram) await blobs.put(histogramName(tile.output, tile.tile), new Uint8Array(result.histogram.buffer));
-    // The tile blob last: once it exists the tile counts as done (histogram included).
-    await writeTile(blobs, tile.output, tile.tile, result.core);
+    // The job may have ended while the kernels ran: then write nothing it would leave behind.
+    if (await stopped()) {
+      await receiver.complete(message);
+      return false;
+    }
+    const writeMs = await writeBandResult(band, result, options);
+    const { kernelMs, readMs } = result;
     // Tell the job before settling: a worker that dies after settling but before telling would
-    // leave the job one tile short forever, while one that dies before settling only gets its
+    // leave the job one band short forever, while one that dies before settling only gets its
     // message redelivered, found done, and reported again (the coordinator counts it once).
-    await reportDone(tile, options, Date.now() - started);
+    await report(band, options, { ms: Math.round(performance.now() - started), kernelMs, readMs, writeMs });
     await receiver.complete(message);
-    // A private window is spent once its tile is complete (not before: a redelivery may run it).
-    if (tile.inputWindows) await blobs.delete(tileName(tile.input, tile.tile));
+    // A private input is spent once its band is complete (not before: a redelivery may run it).
+    const input = privateInputOf(band);
+    if (input) await blobs.delete(input);
     return true;
   } catch (err) {
     if (options.kill?.aborted) throw new Killed();
     if (isQueueError(err, "QUEUE_LOCK_LOST")) throw err;
-    await giveBack(receiver, message, tile, err as Error, options);
+    await giveBack(receiver, message, band, err as Error, options);
     return false;
   } finally {
     renew();
@@ -161,59 +175,67 @@ async function runTile(receiver: SessionReceiver, message: ReceivedMessage, opti
   }
 }
 
-async function reportDone(tile: TileMessage, options: WorkerLoopOptions, ms: number): Promise<void> {
+async function report(
+  band: BandMessage,
+  options: WorkerLoopOptions,
+  time: Pick<BandEvent, "ms" | "kernelMs" | "readMs" | "writeMs">,
+): Promise<void> {
   (options.log ?? silentLogger).debug(
-    { jobId: tile.jobId, stage: tile.stage, tile: tile.tile, ms, duplicate: ms === 0 },
-    "tile done",
+    { jobId: band.jobId, stage: band.stage, band: band.band, ...time, duplicate: time.ms === 0 },
+    "band done",
   );
-  const event: TileEvent = {
-    kind: "tile-done",
-    jobId: tile.jobId,
-    stage: tile.stage,
-    tile: tile.tile,
+  const event: BandEvent = {
+    kind: "band-done",
+    jobId: band.jobId,
+    stage: band.stage,
+    band: band.band,
+    tiles: bandTiles(gridOf(band), band.band),
     worker: options.workerId,
-    ms,
+    ...time,
   };
-  await options.queue.send(EVENTS_QUEUE, [{ sessionId: tile.jobId, body: asBody(event) }]);
-  options.onTile?.(event, tile);
+  await options.queue.send(EVENTS_QUEUE, [{ sessionId: band.jobId, body: asBody(event) }]);
+  options.onBand?.(event, band);
 }
 
 /**
- * A tile that failed goes back for another try, unless this was its last allowed delivery:
+ * A band that failed goes back for another try, unless this was its last allowed delivery:
  * then it is dead-lettered with the reason, and the job hears it at once.
  */
 async function giveBack(
   receiver: SessionReceiver,
   message: ReceivedMessage,
-  tile: TileMessage,
+  band: BandMessage,
   err: Error,
   options: WorkerLoopOptions,
 ): Promise<void> {
   const max = options.queue.config[TILES_QUEUE]?.maxDeliveryCount ?? 10;
-  const log = (options.log ?? silentLogger).child({ jobId: tile.jobId, stage: tile.stage, tile: tile.tile });
+  const tile = err instanceof TileFailure ? err.tile : undefined;
+  const log = (options.log ?? silentLogger).child({ jobId: band.jobId, stage: band.stage, band: band.band, tile });
   if (message.deliveryCount < max) {
     log.warn(
       { err: err.message, delivery: message.deliveryCount, maxDeliveries: max },
-      "tile failed; it goes back for another try",
+      "band failed; it goes back for another try",
     );
     await receiver.abandon(message);
     return;
   }
-  log.error({ err: err.message, delivery: message.deliveryCount }, "tile failed on its last delivery; dead-lettered");
-  await receiver.deadLetter(message, "TileFailed", err.message);
-  const event: TileEvent = {
-    kind: "tile-failed",
-    jobId: tile.jobId,
-    stage: tile.stage,
-    tile: tile.tile,
+  log.error({ err: err.message, delivery: message.deliveryCount }, "band failed on its last delivery; dead-lettered");
+  await receiver.deadLetter(message, "BandFailed", err.message);
+  const event: BandEvent = {
+    kind: "band-failed",
+    jobId: band.jobId,
+    stage: band.stage,
+    band: band.band,
+    tiles: bandTiles(gridOf(band), band.band),
     worker: options.workerId,
     ms: 0,
+    ...(tile !== undefined && { tile }),
     error: err.message,
   };
-  await options.queue.send(EVENTS_QUEUE, [{ sessionId: tile.jobId, body: asBody(event) }]);
+  await options.queue.send(EVENTS_QUEUE, [{ sessionId: band.jobId, body: asBody(event) }]);
 }
 
-/** Renews the session lock at a third of its duration while a tile runs; returns the stopper. */
+/** Renews the session lock at a third of its duration while a band runs; returns the stopper. */
 function keepLocked(receiver: SessionReceiver, queue: Queue): () => void {
   const lockMs = queue.config[TILES_QUEUE]?.lockDurationMs ?? 60_000;
   const timer = setInterval(() => void receiver.renewLock().catch(() => undefined), Math.max(50, lockMs / 3));

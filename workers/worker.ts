@@ -7,19 +7,27 @@
 import { availableParallelism, hostname } from "node:os";
 import { compileKernels } from "@tessera/kernels";
 import { DEFAULT_HEARTBEAT_MS, type WorkerHeartbeat, writeHeartbeat } from "../engine/heartbeats.js";
-import type { TileEvent, TileMessage } from "../engine/messages.js";
+import type { BandEvent, BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
+import type { Codec } from "../engine/ports/codec.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
+import { TileBuffers } from "./band-runner.js";
 import { KernelPool } from "./pool.js";
 import { runWorkerLoop, type TileRunner } from "./worker-loop.js";
 
 export interface WorkerOptions {
   queue: Queue;
   blobs: BlobStore;
+  /** Decodes source pieces and encodes result pieces (sharp). */
+  codec: Codec;
   /** Kernel threads; default the number of cores. */
   threads?: number;
-  /** Worker loops; default two per thread, so one loop's blob I/O overlaps another's tile. */
+  /**
+   * Worker loops, each holding one band at a time; default defaultLoops(threads). A band's
+   * tiles spread over every thread, so loops are not tied to threads: more loops overlap more
+   * reading, decoding and encoding with kernels, and hold more bands in memory.
+   */
   loops?: number;
   /** This worker's id in heartbeats and progress events; default `<host>-<pid>`. */
   id?: string;
@@ -29,9 +37,14 @@ export interface WorkerOptions {
   heartbeatMs?: number;
   /** Wait for a free session per accept; default 2000 ms. */
   acceptTimeoutMs?: number;
-  onTile?: (event: TileEvent, tile: TileMessage) => void;
+  onBand?: (event: BandEvent, band: BandMessage) => void;
   /** The compiled kernels, when the caller has them already. */
   module?: WebAssembly.Module;
+  /**
+   * A pool the caller started already (its threads boot while the caller does other start-up
+   * work); `threads` and `module` are then the pool's. Closed by stop().
+   */
+  pool?: KernelPool;
   /** Where the worker logs; silent by default. */
   log?: Logger;
   /** Wraps the pool the loops use (tests inject failures and delays here). */
@@ -42,14 +55,14 @@ export interface Worker {
   readonly id: string;
   readonly pool: KernelPool;
   readonly tilesDone: number;
-  /** Whether a tile is in hand right now. */
+  /** Whether a band is in hand right now. */
   readonly busy: boolean;
   /** This worker's heartbeat as of now (what it writes to the blob store every interval). */
   heartbeat(): WorkerHeartbeat;
-  /** Kills loop `i` as if its process died: its tile is aborted and nothing is settled or released. */
+  /** Kills loop `i` as if its process died: its band is aborted and nothing is settled or released. */
   kill(i: number): void;
   /**
-   * Graceful stop: every loop finishes the tile in hand and releases its session; then the
+   * Graceful stop: every loop finishes the band in hand and releases its session; then the
    * last heartbeat says "stopped" and the pool closes. `beforeDrain` runs once the loops were
    * told to stop (the embedded runtime closes its queue there to end pending accepts).
    */
@@ -67,10 +80,23 @@ function processUsage(): { rssBytes: number; cpuSeconds: number } {
   return { rssBytes: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
 
+/**
+ * Bands in hand at once: two, so one band's reading and writing overlaps another's kernels,
+ * plus one per two threads, since decoding and encoding a band each run on one thread and a
+ * wide pool needs several going to stay busy (24 MP in 512-row bands is 8 bands: 10 loops on
+ * 16 threads take them all at once). Each band in hand holds its window and its result.
+ */
+export const defaultLoops = (threads: number): number => 2 + Math.ceil(threads / 2);
+
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
-  const threads = options.threads ?? availableParallelism();
   const id = options.id ?? `${hostname()}-${process.pid}`;
-  const pool = await KernelPool.create({ threads, module: options.module ?? (await compileKernels()) });
+  const pool =
+    options.pool ??
+    (await KernelPool.create({
+      threads: options.threads ?? availableParallelism(),
+      module: options.module ?? (await compileKernels()),
+    }));
+  const threads = pool.threads;
   const runner = options.wrapPool?.(pool) ?? pool;
   const stop = new AbortController();
   let tilesDone = 0;
@@ -110,20 +136,24 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       }
     },
   };
-  const kills = Array.from({ length: options.loops ?? threads * 2 }, () => new AbortController());
+  // Two windows per thread out at once: one running, one queued behind it.
+  const tileBuffers = new TileBuffers(2 * threads);
+  const kills = Array.from({ length: options.loops ?? defaultLoops(threads) }, () => new AbortController());
   const loops = kills.map((kill, i) =>
     runWorkerLoop({
       queue: options.queue,
       blobs: options.blobs,
+      codec: options.codec,
       pool: counting,
+      tileBuffers,
       workerId: options.loopId?.(i) ?? `${id}/${i}`,
       stop: stop.signal,
       kill: kill.signal,
       acceptTimeoutMs: options.acceptTimeoutMs ?? 2000,
       ...(options.log && { log: options.log.child({ loop: i }) }),
-      onTile: (event, tile) => {
-        tilesDone++;
-        options.onTile?.(event, tile);
+      onBand: (event, band) => {
+        tilesDone += event.tiles.length;
+        options.onBand?.(event, band);
       },
     }),
   );

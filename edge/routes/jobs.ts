@@ -64,7 +64,9 @@ async function submit(gw: Gateway, c: Context): Promise<Response> {
       `the image is ${header.width}×${header.height} = ${header.width * header.height} pixels; the limit is ${gw.limits.maxPixels}`,
     );
   }
-  const job = await gw.coordinator.submit(await gw.codec.decode(bytes), steps, { format, ...(tileSize && { tileSize }) });
+  // The encoded image goes to the coordinator as it came: the first stage cuts or decodes it
+  // band by band, so the 202 does not wait for a decode.
+  const job = await gw.coordinator.submit(bytes, steps, { format, ...(tileSize && { tileSize }) });
   gw.metrics.jobsSubmitted.inc();
   return c.json(toJobView(job), 202, { Location: `/v1/jobs/${job.id}` });
 }
@@ -72,7 +74,9 @@ async function submit(gw: Gateway, c: Context): Promise<Response> {
 /** Streams a job's events to `send` until it ends; returns the unsubscribe function. */
 function follow(gw: Gateway, id: string, send: (e: JobEvent) => void, ended: () => void): () => void {
   const off = gw.coordinator.subscribe(id, ({ job, event }) => {
-    if (event?.kind === "tile-done") send({ type: "tile", stage: event.stage, tile: event.tile, worker: event.worker });
+    // The UI's tile map fills tile by tile: a band's event stands for each of its tiles.
+    if (event?.kind === "band-done")
+      for (const tile of event.tiles) send({ type: "tile", stage: event.stage, tile, worker: event.worker });
     if (TERMINAL.has(job.status)) {
       send({ type: "end", job: toJobView(job) });
       off();

@@ -50,6 +50,10 @@ export class MemoryBlobStore implements BlobStore {
     return new Uint8Array(this.lookup(name));
   }
 
+  async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
+    return this.lookup(name).slice(offset, offset + length);
+  }
+
   async getStream(name: string): Promise<AsyncIterable<Uint8Array>> {
     // Copy now: the stream shows the blob as it was when asked for, like an open file.
     const bytes = new Uint8Array(this.lookup(name));

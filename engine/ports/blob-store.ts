@@ -55,6 +55,12 @@ export interface BlobStore {
    */
   putStream(name: string, data: AsyncIterable<Uint8Array>): Promise<BlobInfo>;
   get(name: string): Promise<Uint8Array>;
+  /**
+   * Bytes [offset, offset + length) of a blob, a range that must lie inside it (a band's
+   * neighbours are read this way: only the rows of them a window needs). BLOB_NOT_FOUND when
+   * the blob is missing.
+   */
+  getRange(name: string, offset: number, length: number): Promise<Uint8Array>;
   /** Rejects with BLOB_NOT_FOUND before the first chunk when the blob is missing. */
   getStream(name: string): Promise<AsyncIterable<Uint8Array>>;
   exists(name: string): Promise<boolean>;

@@ -15,11 +15,52 @@ export interface ImageHeader {
   readonly format: string;
 }
 
+/** Rows [top, top + rows) of an image as an encoded piece that decodes on its own. */
+export interface EncodedPiece {
+  readonly bytes: Uint8Array;
+  readonly top: number;
+  readonly rows: number;
+}
+
+/** An encoded image that can be cut into pieces without decoding it. */
+export interface PieceCutter {
+  /**
+   * A piece covering at least rows [y0, y1), whose decoded rows equal the same rows of the
+   * whole image decoded, byte for byte.
+   */
+  cut(y0: number, y1: number): EncodedPiece;
+}
+
+/** How a result is encoded: `grey` when R = G = B everywhere, so one channel carries it. */
+export interface EncodeOptions {
+  readonly grey?: boolean;
+}
+
+/** A band of a result to encode as a piece: which band height the join will be told. */
+export interface PieceOptions extends EncodeOptions {
+  /** The height of every band but the last (the grid's tile size). */
+  readonly bandRows: number;
+}
+
 export interface Codec {
   /** Reads the header only: enough to enforce pixel limits before decoding anything. */
   probe(bytes: Uint8Array): Promise<ImageHeader>;
   decode(bytes: Uint8Array): Promise<RgbaImage>;
-  encode(image: RgbaImage, format: OutputFormat): Promise<Uint8Array>;
+  encode(image: RgbaImage, format: OutputFormat, options?: EncodeOptions): Promise<Uint8Array>;
+  /**
+   * A cutter when this encoding can be cut into pieces without decoding it (so every band
+   * is decoded where it is processed, in parallel); undefined when it must be decoded whole.
+   */
+  cutter(bytes: Uint8Array): Promise<PieceCutter | undefined>;
+  /**
+   * Whether a `width`-wide result in `format` can be encoded band by band (every band but
+   * the last `bandRows` high) and the pieces joined into one file.
+   */
+  canJoin(format: OutputFormat, width: number, bandRows: number, options?: EncodeOptions): boolean;
+  /** Encodes one band of a result as a piece for join(). */
+  encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array>;
+  /** Joins the pieces of consecutive bands, top to bottom, into one file. */
+  join(format: OutputFormat, pieces: readonly Uint8Array[], width: number, height: number, bandRows: number): Uint8Array;
 }
 
 /**

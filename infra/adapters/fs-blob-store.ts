@@ -59,6 +59,26 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
+    checkBlobName(name);
+    let file: FileHandle | undefined;
+    try {
+      file = await open(this.pathOf(name), "r");
+      const out = new Uint8Array(length);
+      let filled = 0;
+      while (filled < length) {
+        const { bytesRead } = await file.read(out, filled, length - filled, offset + filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return filled === length ? out : out.subarray(0, filled);
+    } catch (error) {
+      throw this.readError(error, name);
+    } finally {
+      await file?.close();
+    }
+  }
+
   async getStream(name: string): Promise<AsyncIterable<Uint8Array>> {
     checkBlobName(name);
     let file: FileHandle;

@@ -1,11 +1,38 @@
 /**
  * The Codec port on sharp (libvips): sniff, decode to RGBA8, encode. EXIF orientation is
- * applied on decode, so pixels are upright like every viewer shows them.
+ * applied on decode, so pixels are upright like every viewer shows them. Baseline JPEGs are
+ * cut into pieces and results joined from pieces by ./jpeg, at the bitstream level.
  */
 
 import type { RgbaImage } from "@tessera/kernels";
 import sharp, { type Metadata } from "sharp";
-import { type Codec, CodecError, type ImageHeader, type OutputFormat } from "../../engine/ports/codec.js";
+import {
+  type Codec,
+  CodecError,
+  type EncodeOptions,
+  type ImageHeader,
+  type OutputFormat,
+  type PieceCutter,
+  type PieceOptions,
+} from "../../engine/ports/codec.js";
+import { jpegCutter } from "./jpeg/cut.js";
+import { joinJpegBands } from "./jpeg/join.js";
+import { readJpegLayout } from "./jpeg/markers.js";
+import { jpegPieceRows, packPieces, unpackPieces } from "./jpeg/pieces.js";
+
+// Every call decodes or encodes bytes it is handed once: libvips' operation cache would only
+// hold on to decoded bands (tens of MB each) that nobody asks for again.
+sharp.cache(false);
+
+/**
+ * JPEG output, the same for whole images and for pieces (pieces join only when their tables
+ * are identical). mozjpeg's optimised Huffman coding is off: it fits the tables to the whole
+ * image, so pieces could not share them, and it made encoding a 24 MP image 5× slower
+ * (0.95 s against 0.19 s here) for a file 4% smaller.
+ */
+const JPEG_OUTPUT = { quality: 80, optimiseCoding: false, chromaSubsampling: "4:2:0" } as const;
+/** The MCU a colour (4:2:0) and a grey JPEG of JPEG_OUTPUT are made of: pieces join on its rows. */
+const JPEG_MCU = { colour: { width: 16, height: 16 }, grey: { width: 8, height: 8 } } as const;
 
 /** Formats sharp decodes that make sense as photographs to process. */
 const INPUT_FORMATS = new Set(["jpeg", "png", "webp", "tiff", "gif", "avif", "heif", "jp2", "jxl"]);
@@ -13,16 +40,28 @@ const INPUT_FORMATS = new Set(["jpeg", "png", "webp", "tiff", "gif", "avif", "he
 export interface SharpCodecOptions {
   /** Largest image (width × height) accepted; checked from the header before decoding. Default 100 MP. */
   maxPixels?: number;
+  /**
+   * Decodes and encodes running at once (each on one of libuv's threads, one libvips thread
+   * each); more wait their turn. Default: no limit. `tessera process --threads N` sets N, so
+   * that N is the number of threads it computes on, for the kernels and for the codec alike.
+   */
+  concurrency?: number;
 }
 
 export class SharpCodec implements Codec {
   readonly maxPixels: number;
+  private readonly slots: Slots;
 
   constructor(options: SharpCodecOptions = {}) {
     this.maxPixels = options.maxPixels ?? 100_000_000;
     if (!Number.isInteger(this.maxPixels) || this.maxPixels < 1) {
       throw new RangeError(`options.maxPixels must be a positive integer, got ${String(options.maxPixels)}`);
     }
+    const concurrency = options.concurrency ?? Number.POSITIVE_INFINITY;
+    if (!(concurrency >= 1) || (concurrency !== Number.POSITIVE_INFINITY && !Number.isInteger(concurrency))) {
+      throw new RangeError(`options.concurrency must be a positive integer, got ${String(options.concurrency)}`);
+    }
+    this.slots = new Slots(concurrency);
   }
 
   async probe(bytes: Uint8Array): Promise<ImageHeader> {
@@ -54,29 +93,110 @@ export class SharpCodec implements Codec {
   async decode(bytes: Uint8Array): Promise<RgbaImage> {
     await this.probe(bytes);
     try {
-      const { data, info } = await sharp(bytes, { limitInputPixels: this.maxPixels, failOn: "truncated" })
-        .autoOrient()
-        .toColourspace("srgb")
-        .ensureAlpha()
-        .raw({ depth: "uchar" })
-        .toBuffer({ resolveWithObject: true });
+      const { data, info } = await this.slots.run(() =>
+        sharp(bytes, { limitInputPixels: this.maxPixels, failOn: "truncated" })
+          .autoOrient()
+          .toColourspace("srgb")
+          .ensureAlpha()
+          .raw({ depth: "uchar" })
+          .toBuffer({ resolveWithObject: true }),
+      );
       return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
     } catch (cause) {
       throw new CodecError("CORRUPT_IMAGE", `the image could not be decoded: ${(cause as Error).message}`, { cause });
     }
   }
 
-  async encode(image: RgbaImage, format: OutputFormat): Promise<Uint8Array> {
+  async encode(image: RgbaImage, format: OutputFormat, options: EncodeOptions = {}): Promise<Uint8Array> {
     const raw = { width: image.width, height: image.height, channels: 4 as const };
     const data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length);
     const pipeline = sharp(data, { raw, limitInputPixels: false });
+    if (format !== "jpeg") return await this.slots.run(() => pipeline.toFormat(format).toBuffer());
     // JPEG has no alpha: dropping it first spares the encoder a conversion (~12% at 24 MP).
-    return await (format === "jpeg" ? pipeline.removeAlpha() : pipeline).toFormat(format).toBuffer();
+    // A grey result is one channel: no chroma to convert, subsample and code.
+    const jpeg = (options.grey ? pipeline.extractChannel(0) : pipeline.removeAlpha()).jpeg(JPEG_OUTPUT);
+    return await this.slots.run(() => jpeg.toBuffer());
+  }
+
+  /**
+   * A cutter for a baseline JPEG shown as stored (no EXIF rotation); undefined for anything
+   * else, which is then decoded whole. Reads the whole entropy-coded image once, so a
+   * truncated or corrupt file is refused here, before any work is queued.
+   */
+  async cutter(bytes: Uint8Array): Promise<PieceCutter | undefined> {
+    const header = await this.probe(bytes);
+    if (header.format !== "jpeg") return undefined;
+    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+    if ((meta.orientation ?? 1) !== 1) return undefined;
+    const cutter = jpegCutter(bytes);
+    return "unsupported" in cutter ? undefined : cutter;
+  }
+
+  canJoin(format: OutputFormat, width: number, bandRows: number, options: EncodeOptions = {}): boolean {
+    return format === "jpeg" && pieceRows(width, bandRows, options.grey === true) !== undefined;
+  }
+
+  /**
+   * A band as JPEG pieces of pieceRows rows (see jpeg/pieces.ts), encoded side by side on
+   * libuv's threads and packed into one blob.
+   */
+  async encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array> {
+    const rows = format === "jpeg" ? pieceRows(band.width, options.bandRows, options.grey === true) : undefined;
+    if (rows === undefined) {
+      throw new CodecError(
+        "UNSUPPORTED_FORMAT",
+        `a ${band.width}-wide ${format} result in bands of ${options.bandRows} rows cannot be encoded in pieces; check canJoin first`,
+      );
+    }
+    const rowBytes = band.width * 4;
+    const parts = await Promise.all(
+      Array.from({ length: Math.ceil(band.height / rows) }, (_, i) => {
+        const height = Math.min(rows, band.height - i * rows);
+        const data = band.data.subarray(i * rows * rowBytes, (i * rows + height) * rowBytes);
+        return this.encode({ width: band.width, height, data }, format, options);
+      }),
+    );
+    return packPieces(parts);
+  }
+
+  join(format: OutputFormat, bands: readonly Uint8Array[], width: number, height: number, bandRows: number): Uint8Array {
+    if (format !== "jpeg") throw new CodecError("UNSUPPORTED_FORMAT", `${format} pieces cannot be joined; only jpeg can`);
+    const pieces = bands.flatMap((band) => unpackPieces(band));
+    // The pieces say whether they are grey (one component), which sets their height.
+    const first = pieces[0] ? readJpegLayout(pieces[0]) : "no pieces";
+    if (typeof first === "string") throw new CodecError("CORRUPT_IMAGE", `the result's first piece is unreadable: ${first}`);
+    const rows = pieceRows(width, bandRows, first.components.length === 1);
+    if (rows === undefined)
+      throw new CodecError("UNSUPPORTED_FORMAT", `${width}-wide bands of ${bandRows} rows cannot be joined`);
+    return joinJpegBands(pieces, width, height, rows);
   }
 }
+
+/** Rows per JPEG piece of JPEG_OUTPUT for bands `bandRows` high; undefined when they cannot join. */
+const pieceRows = (width: number, bandRows: number, grey: boolean): number | undefined =>
+  jpegPieceRows(width, bandRows, grey ? JPEG_MCU.grey : JPEG_MCU.colour);
 
 /** Width and height as displayed: EXIF orientations 5–8 swap them. */
 function orientedSize(meta: Metadata): { width?: number; height?: number } {
   const swap = (meta.orientation ?? 1) >= 5;
   return swap ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
+}
+
+/** At most `limit` tasks at once; the rest start in the order they asked. */
+class Slots {
+  private running = 0;
+  private readonly queue: (() => void)[] = [];
+
+  constructor(private readonly limit: number) {}
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.running++;
+    try {
+      return await task();
+    } finally {
+      this.running--;
+      this.queue.shift()?.();
+    }
+  }
 }

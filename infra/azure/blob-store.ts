@@ -92,6 +92,18 @@ export class AzureBlobStore implements BlobStore {
     }
   }
 
+  async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
+    checkBlobName(name);
+    await this.ensureContainer();
+    try {
+      // One ranged GET (x-ms-range): a window's rows from a neighbouring band, not the band.
+      const buffer = await this.container.getBlobClient(name).downloadToBuffer(offset, length);
+      return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    } catch (err) {
+      throw translate(err, name);
+    }
+  }
+
   async getStream(name: string): Promise<AsyncIterable<Uint8Array>> {
     checkBlobName(name);
     await this.ensureContainer();

@@ -48,15 +48,7 @@ export class Kernels {
   runRegion(tile: RgbaImage, core: Rect, pipeline: PipelineInput | Pipeline): RgbaResult {
     const bytes = checkImage(tile, "tile");
     checkRect(core, tile.width, tile.height, "core");
-    const steps = parsePipeline(pipeline as PipelineInput);
-    const global = steps.findIndex((s) => ops.get(s.op)?.kind === "global" && !s.resolution);
-    if (global >= 0) {
-      const op = steps[global]?.op ?? "";
-      throw new PipelineError(
-        `step ${global + 1} ${op}: runRegion runs point and local ops only; ${op} is global (it needs the whole image). Split the plan at it, or use run()`,
-        { step: global + 1, op },
-      );
-    }
+    const steps = localSteps(pipeline, "runRegion");
     const out = this.execute(tile, bytes, steps);
     const data = new Uint8ClampedArray(core.width * core.height * 4);
     const u8 = this.heap.u8;
@@ -66,6 +58,53 @@ export class Kernels {
       data.set(u8.subarray(from, from + rowBytes), y * rowBytes);
     }
     return { width: core.width, height: core.height, data };
+  }
+
+  /**
+   * runRegion for callers that keep pixels in large (for example shared) buffers: the tile is
+   * the rectangle `window` of `source`, and the core's result is written into `target` at
+   * `at` instead of being returned. The only copies are into and out of wasm memory, so a
+   * pool thread can work on a band that several threads share, allocating nothing.
+   * With `histogram`, also returns the luma histogram of the core (as `histogram()` would).
+   */
+  runWindow(
+    source: RgbaImage,
+    window: Rect,
+    core: Rect,
+    pipeline: PipelineInput | Pipeline,
+    target: RgbaImage,
+    at: { x: number; y: number },
+    options: { histogram?: boolean } = {},
+  ): Uint32Array | undefined {
+    checkImage(source, "source");
+    checkRect(window, source.width, source.height, "window");
+    checkRect(core, window.width, window.height, "core");
+    checkImage(target, "target");
+    checkRect({ ...at, width: core.width, height: core.height }, target.width, target.height, "target area");
+    const steps = localSteps(pipeline, "runWindow");
+    const { a, b, scratch } = this.place(window.width * window.height * 4);
+    const from = bytesOf(source.data);
+    const rowIn = window.width * 4;
+    for (let y = 0; y < window.height; y++) {
+      const start = ((window.y + y) * source.width + window.x) * 4;
+      this.heap.u8.set(from.subarray(start, start + rowIn), a + y * rowIn);
+    }
+    const out = this.runSteps(steps, a, b, scratch, window.width, window.height);
+    const u8 = this.heap.u8;
+    const into = bytesOf(target.data);
+    const rowOut = core.width * 4;
+    for (let y = 0; y < core.height; y++) {
+      const start = out + ((core.y + y) * window.width + core.x) * 4;
+      into.set(u8.subarray(start, start + rowOut), ((at.y + y) * target.width + at.x) * 4);
+    }
+    if (!options.histogram) return undefined;
+    // The core, compacted in place at the start of the free image buffer, is what is counted.
+    const free = out === a ? b : a;
+    for (let y = 0; y < core.height; y++) {
+      const start = out + ((core.y + y) * window.width + core.x) * 4;
+      u8.copyWithin(free + y * rowOut, start, start + rowOut);
+    }
+    return lumaHistogram(this.heap, free, core.width * core.height);
   }
 
   /**
@@ -120,9 +159,13 @@ export class Kernels {
   private execute(image: RgbaImage, bytes: number, steps: Pipeline): number {
     const { a, b, scratch } = this.place(bytes);
     this.heap.u8.set(bytesOf(image.data), a);
+    return this.runSteps(steps, a, b, scratch, image.width, image.height);
+  }
+
+  /** Runs every step on the w×h image at `a`, ping-ponging between A and B; returns the result's offset. */
+  private runSteps(steps: Pipeline, a: number, b: number, scratch: number, w: number, h: number): number {
     let src = a;
     let dst = b;
-    const { width: w, height: h } = image;
     for (const group of fuse(steps)) {
       this.heap.wasm.scratchReset(scratch);
       try {
@@ -159,6 +202,22 @@ export class Kernels {
     this.heap.u8.set(composed, table);
     this.heap.wasm.applyLut(src, dst, pixels, table);
   }
+}
+
+/** Parses a pipeline for runRegion/runWindow: global steps must arrive resolved. */
+function localSteps(pipeline: PipelineInput | Pipeline, caller: string): Pipeline {
+  // No steps is a valid region run (a stage that only reports its histogram): the core as it is.
+  if (Array.isArray(pipeline) && pipeline.length === 0) return [];
+  const steps = parsePipeline(pipeline as PipelineInput);
+  const global = steps.findIndex((s) => ops.get(s.op)?.kind === "global" && !s.resolution);
+  if (global >= 0) {
+    const op = steps[global]?.op ?? "";
+    throw new PipelineError(
+      `step ${global + 1} ${op}: ${caller} runs point and local ops only; ${op} is global (it needs the whole image). Split the plan at it, or use run()`,
+      { step: global + 1, op },
+    );
+  }
+  return steps;
 }
 
 /** The same bytes as a Uint8Array view, so copies into wasm memory are plain memcpy. */

@@ -1,5 +1,5 @@
 // The local autoscaler on real processes: a burst of jobs grows the workers to MAX, idleness
-// shrinks them back to MIN by SIGTERM (each drains: finishes its tiles, releases its sessions,
+// shrinks them back to MIN by SIGTERM (each drains: finishes its bands, releases its sessions,
 // exits 0), and every job comes out byte-identical.
 
 import { afterAll, expect, it } from "vitest";
@@ -27,8 +27,11 @@ it("grows to MAX under a burst, shrinks to MIN when idle, and loses no tile", as
   const live = () => c.workers.filter((w) => isRunning(w.child)).length;
   expect(live()).toBe(1);
 
-  const photos = ["coffee.png", "rocket.jpg", "camera.png", "coffee.png"] as const;
-  const jobs = await Promise.all(photos.map((p) => submitJob(c.url, p, 640, "gaussian-blur(sigma=2) | sobel", 32)));
+  // A burst that outlasts a worker's start-up by far: heavy bands of 16 rows (40 per job), so
+  // the backlog stays above the threshold while the second and third workers start.
+  const photos = ["coffee.png", "rocket.jpg", "camera.png", "coffee.png", "retina.jpg", "chelsea.png"] as const;
+  const pipeline = "median(radius=3) | gaussian-blur(sigma=3) | sobel";
+  const jobs = await Promise.all(photos.map((p) => submitJob(c.url, p, 640, pipeline, 16)));
   for (const job of jobs) await expectIdenticalResult(c.url, job, await waitForJob(() => c.url, job.id, finished));
   expect(Math.max(...events.filter((e) => e.decision === "grow").map((e) => e.workers))).toBe(3);
   expect(c.workers.length).toBeGreaterThanOrEqual(3);

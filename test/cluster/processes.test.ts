@@ -4,8 +4,8 @@
 // byte-identical to run() on the whole image.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bandName } from "../../engine/band-store.js";
 import { sourceLayer } from "../../engine/job.js";
-import { tileName } from "../../engine/tile-store.js";
 import { AzureBlobStore } from "../../infra/azure/blob-store.js";
 import { DEFAULT_CONTAINER } from "../../infra/azure/connect.js";
 import { pidAlive } from "../../infra/local/child-process.js";
@@ -119,7 +119,7 @@ describe("a cluster of real processes: 3 workers", () => {
   }, 120_000);
 });
 
-describe("a cluster of real processes: poison tiles and scaling out", () => {
+describe("a cluster of real processes: poison bands and scaling out", () => {
   let cluster: LocalCluster;
   beforeAll(async () => {
     cluster = await start(0, 3);
@@ -130,35 +130,37 @@ describe("a cluster of real processes: poison tiles and scaling out", () => {
     for (const pid of pids) expect(pidAlive(pid), `pid ${pid} outlived the cluster`).toBe(false);
   }, 60_000);
 
-  it("dead-letters a poison tile after maxDeliveryCount and fails only its job, with the reason", async () => {
-    // No workers yet: corrupt one source tile of the poison job before anyone can run it.
+  it("dead-letters a poison band after maxDeliveryCount and fails only its job, with the reason", async () => {
+    // No workers yet: corrupt one source band of the poison job before anyone can run it.
     const poison = await submitJob(cluster.url, "coffee.png", 256, PIPELINE, 64);
     const healthy = await submitJob(cluster.url, "camera.png", 256, PIPELINE, 64);
     const blobs = AzureBlobStore.fromConnectionString(cluster.storageConnection, DEFAULT_CONTAINER);
-    await blobs.put(tileName(sourceLayer(poison.id), 5), new Uint8Array([1, 2, 3]));
+    await blobs.put(bandName(sourceLayer(poison.id), 2), new Uint8Array([1, 2, 3]));
     await cluster.addWorker();
     const failed = await waitForJob(() => cluster.url, poison.id, finished);
     expect(failed.status).toBe("failed");
-    expect(failed.error?.message).toMatch(/tile 5 .*(dead-lettered|failed)/);
+    expect(failed.error?.message).toMatch(/band 2 .*(dead-lettered|failed)/);
     expect(failed.error?.message).toMatch(/bytes, expected/);
     const ok = await waitForJob(() => cluster.url, healthy.id, finished);
     await expectIdenticalResult(cluster.url, healthy, ok);
-    // The worker's log line says which job and tile, as JSON.
+    // The worker's log line says which job and band, as JSON.
     const logged = lines
       .filter((l) => l.startsWith("[worker-0] {"))
       .map((l) => JSON.parse(l.slice("[worker-0] ".length)) as Record<string, unknown>)
-      .find((entry) => entry.msg === "tile failed on its last delivery; dead-lettered");
-    expect(logged).toMatchObject({ jobId: poison.id, tile: 5, worker: "worker-0", level: 50 });
+      .find((entry) => entry.msg === "band failed on its last delivery; dead-lettered");
+    expect(logged).toMatchObject({ jobId: poison.id, band: 2, worker: "worker-0", level: 50 });
     // The cluster view keeps the dead letter, with its reason.
     await expect
       .poll(async () => (await getCluster(cluster.url)).deadLetters.find((d) => d.jobId === poison.id), { timeout: 10_000 })
-      .toMatchObject({ tile: 5, reason: "TileFailed", description: expect.stringMatching(/bytes, expected/) });
+      .toMatchObject({ band: 2, reason: "BandFailed", description: expect.stringMatching(/bytes, expected/) });
     const metrics = await (await fetch(`${cluster.url}/metrics`)).text();
-    expect(metrics).toContain('tessera_tiles_dead_lettered_total{reason="TileFailed"} 1');
+    expect(metrics).toContain('tessera_tiles_dead_lettered_total{reason="BandFailed"} 1');
   }, 120_000);
 
-  it("scales out: a worker started mid-job takes sessions and finishes tiles", async () => {
-    const job = await submitJob(cluster.url, "rocket.jpg", 1024, PIPELINE, 32);
+  it("scales out: a worker started mid-job takes sessions and finishes bands", async () => {
+    // Heavy and cut fine (43 bands of 16 rows): a worker process takes longer to start than a
+    // band takes to run, so the job must outlast that start by far for the new one to join in.
+    const job = await submitJob(cluster.url, "rocket.jpg", 1024, "median(radius=5) | gaussian-blur(sigma=6) | sobel", 16);
     await waitForJob(
       () => cluster.url,
       job.id,

@@ -113,8 +113,20 @@ export function runBlobStoreContract(name: string, setup: () => Promise<BlobStor
       expect(got.byteLength === a.byteLength ? got.every((v) => v === 1) : got.every((v) => v === 2)).toBe(true);
     });
 
-    it("reports a missing blob: get and getStream reject with BLOB_NOT_FOUND, exists is false", async () => {
+    it("reads a range of a blob: the bytes asked for, owned by the caller", async () => {
+      const data = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff);
+      await store().put("r/band", data.slice());
+      same(await store().getRange("r/band", 0, 5), data.subarray(0, 5));
+      same(await store().getRange("r/band", 123_457, 70_001), data.subarray(123_457, 193_458));
+      same(await store().getRange("r/band", 299_990, 10), data.subarray(299_990));
+      const got = await store().getRange("r/band", 10, 4);
+      got[0] = 255 - (got[0] ?? 0);
+      same(await store().getRange("r/band", 10, 4), data.subarray(10, 14));
+    });
+
+    it("reports a missing blob: get, getRange and getStream reject with BLOB_NOT_FOUND, exists is false", async () => {
       await expectCode(store().get("nope/missing"), "BLOB_NOT_FOUND");
+      await expectCode(store().getRange("nope/missing", 0, 1), "BLOB_NOT_FOUND");
       await expectCode(store().getStream("nope/missing"), "BLOB_NOT_FOUND");
       await expect(store().exists("nope/missing")).resolves.toBe(false);
     });
@@ -186,6 +198,7 @@ export function runBlobStoreContract(name: string, setup: () => Promise<BlobStor
         await expectCode(store().put(bad, bytes(1)), "BLOB_INVALID_NAME");
         await expectCode(store().putStream(bad, source()), "BLOB_INVALID_NAME");
         await expectCode(store().get(bad), "BLOB_INVALID_NAME");
+        await expectCode(store().getRange(bad, 0, 1), "BLOB_INVALID_NAME");
         await expectCode(store().getStream(bad), "BLOB_INVALID_NAME");
         await expectCode(store().exists(bad), "BLOB_INVALID_NAME");
         await expectCode(store().delete(bad), "BLOB_INVALID_NAME");

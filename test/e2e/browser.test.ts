@@ -120,14 +120,14 @@ describe("the web UI in Chromium", () => {
     });
     expect(await page.textContent("#cluster-rows")).toMatch(/\d+\.\d s/);
     expect(await page.isHidden("#cluster-dead")).toBe(true);
-    // Then a cluster that gave up on a tile: the panel polls GET /v1/cluster and lists it.
+    // Then a cluster that gave up on a band: the panel polls GET /v1/cluster and lists it.
     const real = (await (await fetch(`${server.url}/v1/cluster`)).json()) as Record<string, unknown>;
     const letter = {
       jobId: "0b7e3c1e-1111-4a2b-9c3d-222233334444",
       stage: 0,
-      tile: 12,
-      reason: "TileFailed",
-      description: "tile jobs/…/src/t12 has 3 bytes, expected 1048576",
+      band: 12,
+      reason: "BandFailed",
+      description: "band jobs/…/src/b12 has 3 bytes, expected 1048576",
       deliveries: 10,
       at: new Date().toISOString(),
     };
@@ -136,8 +136,8 @@ describe("the web UI in Chromium", () => {
     expect(await page.textContent("#cluster-dead-count")).toBe("1");
     await page.click("#cluster-dead summary");
     const text = await page.textContent("#cluster-dead-list");
-    expect(text).toContain("job 0b7e3c1e · tile 12");
-    expect(text).toContain("TileFailed: tile jobs/…/src/t12 has 3 bytes, expected 1048576 (10 deliveries)");
+    expect(text).toContain("job 0b7e3c1e · band 12");
+    expect(text).toContain("BandFailed: band jobs/…/src/b12 has 3 bytes, expected 1048576 (10 deliveries)");
     await page.unroute("**/v1/cluster");
     expect(consoleErrors).toEqual([]);
   });

@@ -1,19 +1,19 @@
-// Progress events are hints; the tile blobs are the truth. A worker that dies after writing a
-// tile's result but before its event is sent must not leave the job waiting forever.
+// Progress events are hints; the band blobs are the truth. A worker that dies after writing a
+// band's result but before its event is sent must not leave the job waiting forever.
 
 import { parsePipeline } from "@tessera/kernels";
 import { expect, it } from "vitest";
+import { rowsOf, writeBand } from "../../engine/band-store.js";
 import { Coordinator } from "../../engine/coordinator.js";
 import { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
 import { MemoryQueue } from "../../engine/embedded/memory-queue.js";
-import { EVENTS_QUEUE, TILES_QUEUE, type TileMessage } from "../../engine/messages.js";
-import { writeTile } from "../../engine/tile-store.js";
-import { makeGrid, tileRect } from "../../engine/tiling.js";
+import { type BandMessage, EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
+import { bandRows, makeGrid } from "../../engine/tiling.js";
 import { codec } from "../helpers/cluster.js";
 import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
 
-it("finishes a job whose tiles were all written but never reported, from the tile blobs", async () => {
+it("finishes a job whose bands were all written but never reported, from the band blobs", async () => {
   const settings = { lockDurationMs: 10_000, maxDeliveryCount: 3 };
   const queue = new MemoryQueue({ [TILES_QUEUE]: settings, [EVENTS_QUEUE]: settings });
   const blobs = new MemoryBlobStore();
@@ -25,27 +25,22 @@ it("finishes a job whose tiles were all written but never reported, from the til
   const job = await coordinator.submit(image, steps, { format: "png", tileSize: 32 });
   const grid = makeGrid(image.width, image.height, 32);
 
-  // A silent worker: writes each tile's correct result and settles its message, but never
+  // A silent worker: writes each band's correct result and settles its message, but never
   // sends the progress event (as if it died in between, every time).
   let written = 0;
-  while (written < grid.cols * grid.rows) {
+  while (written < grid.rows) {
     const receiver = await queue.acceptSession(TILES_QUEUE, undefined, { timeoutMs: 1_000 });
     if (!receiver) break;
     for (const message of await receiver.receive(100, { timeoutMs: 0 })) {
-      const tile = message.body as unknown as TileMessage;
-      const rect = tileRect(grid, tile.tile);
-      const core = new Uint8ClampedArray(rect.width * rect.height * 4);
-      for (let y = 0; y < rect.height; y++) {
-        const from = ((rect.y + y) * image.width + rect.x) * 4;
-        core.set(want.data.subarray(from, from + rect.width * 4), y * rect.width * 4);
-      }
-      await writeTile(blobs, tile.output, tile.tile, { width: rect.width, height: rect.height, data: core });
+      const band = message.body as unknown as BandMessage;
+      const { y0, y1 } = bandRows(grid, band.band);
+      await writeBand(blobs, band.output, band.band, rowsOf(want, y0, y1));
       await receiver.complete(message);
       written++;
     }
     await receiver.close();
   }
-  expect(written).toBe(grid.cols * grid.rows);
+  expect(written).toBe(grid.rows);
   await expect(queue.depth(EVENTS_QUEUE)).resolves.toEqual({ active: 0, deadLetter: 0 });
 
   const done = await coordinator.wait(job.id);

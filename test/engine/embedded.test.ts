@@ -35,7 +35,7 @@ describe("embedded engine", () => {
       cases.map(async ([photo, pipeline, tileSize]) => {
         const image = await loadPhoto(photo, 256);
         const steps = parsePipeline(pipeline);
-        const job = await coordinator.submit(image, steps, { format: "png", tileSize, bandSize: 2 });
+        const job = await coordinator.submit(image, steps, { format: "png", tileSize });
         return { image, steps, job };
       }),
     );
@@ -70,7 +70,7 @@ describe("embedded engine", () => {
     });
     const image = await loadPhoto("chelsea.png", 200);
     const steps = parsePipeline("box-blur(radius=2) | laplacian");
-    const job = await coordinator.submit(image, steps, { format: "png", tileSize: 64, bandSize: 4 });
+    const job = await coordinator.submit(image, steps, { format: "png", tileSize: 64 });
     await firstTileStarted;
     kill(0); // loop 0 dies holding its session: nothing settled, nothing released
     const done = await coordinator.wait(job.id);

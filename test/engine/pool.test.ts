@@ -21,16 +21,26 @@ describe("KernelPool", () => {
       [0, 1, 2, 3].map(() => pool.run({ window: { ...image, data: image.data.slice() }, core, steps, histogram: true })),
     );
     for (const r of results) {
+      expect(r.core.width * r.core.height).toBe(50 * 40);
       expect(r.core.data).toEqual(want.data);
       expect(r.histogram).toEqual(k.histogram(want));
+      expect(r.ms).toBeGreaterThanOrEqual(0);
     }
   });
 
-  it("transfers the window instead of copying it", async () => {
+  it("moves the window's buffer to the thread and back, with the core at its start", async () => {
     const image = await loadPhoto("coins.png");
     const window = { ...image, data: image.data.slice() };
-    await pool.run({ window, core: { x: 0, y: 0, width: 8, height: 8 }, steps: [...parsePipeline("invert")], histogram: false });
+    const r = await pool.run({
+      window,
+      core: { x: 0, y: 0, width: 8, height: 8 },
+      steps: [...parsePipeline("invert")],
+      histogram: false,
+    });
     expect(window.data.byteLength).toBe(0); // detached: it moved to the thread
+    expect(r.core.data.buffer.byteLength).toBe(image.data.length); // the same buffer, back
+    expect(r.core.data.byteOffset).toBe(0);
+    expect([...r.core.data.subarray(0, 3)]).toEqual([...image.data.subarray(0, 3)].map((v) => 255 - v));
   });
 
   it("rejects a task with a broken window, and keeps working", async () => {
@@ -40,7 +50,7 @@ describe("KernelPool", () => {
       steps: [...parsePipeline("invert")],
       histogram: false,
     };
-    await expect(pool.run(bad)).rejects.toThrow("tile.data has 12 bytes; a 2×2 RGBA image needs width·height·4 = 16");
+    await expect(pool.run(bad)).rejects.toThrow("source.data has 12 bytes; a 2×2 RGBA image needs width·height·4 = 16");
     const ok = await pool.run({ ...bad, window: { width: 2, height: 2, data: new Uint8ClampedArray(16) } });
     expect([...ok.core.data.subarray(0, 4)]).toEqual([255, 255, 255, 0]);
   });

@@ -26,7 +26,7 @@ export async function startCluster(options: ClusterOptions) {
     workerId: (i) => `loop-${i}`,
     queue: { lockDurationMs: options.lockDurationMs ?? 30_000, maxDeliveryCount: options.maxDeliveryCount ?? 3 },
     pollMs: 50,
-    onTile: (e) => workerTiles.set(e.worker, (workerTiles.get(e.worker) ?? 0) + 1),
+    onBand: (e) => workerTiles.set(e.worker, (workerTiles.get(e.worker) ?? 0) + e.tiles.length),
     ...(options.pool && { wrapPool: options.pool }),
   });
   const blobs = embedded.blobs as MemoryBlobStore;

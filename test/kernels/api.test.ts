@@ -179,6 +179,50 @@ describe("runRegion", () => {
     );
   });
 
+  it("runWindow: the same bytes read from a rectangle of the image and written into a larger target", async () => {
+    const k = await kernels();
+    const photo = await loadPhoto("coffee.png", 160);
+    await fc.assert(
+      fc.property(
+        fc.array(step, { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 0, max: photo.width - 1 }),
+        fc.integer({ min: 0, max: photo.height - 1 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.integer({ min: 1, max: 70 }),
+        fc.boolean(),
+        (raw, x, y, width, height, histogram) => {
+          const pipeline = parsePipeline(raw);
+          const rect = { x, y, width: Math.min(width, photo.width - x), height: Math.min(height, photo.height - y) };
+          const halo = pipeline.reduce((sum, s) => sum + (ops.get(s.op)?.radius(s.params) ?? 0), 0);
+          const x0 = Math.max(0, rect.x - halo);
+          const y0 = Math.max(0, rect.y - halo);
+          const window = {
+            x: x0,
+            y: y0,
+            width: Math.min(photo.width, rect.x + rect.width + halo) - x0,
+            height: Math.min(photo.height, rect.y + rect.height + halo) - y0,
+          };
+          const core = { x: rect.x - x0, y: rect.y - y0, width: rect.width, height: rect.height };
+          // The target is the photo's size, pre-filled: only the core's rectangle may change.
+          const target = { width: photo.width, height: photo.height, data: new Uint8ClampedArray(photo.data.length).fill(7) };
+          const hist = k.runWindow(photo, window, core, pipeline, target, { x: rect.x, y: rect.y }, { histogram });
+          const want = crop(k.run(photo, pipeline), rect);
+          expect(describeDiff(compare(crop(target, rect).data, want.data, rect.width))).toBe("max diff 0");
+          let touchedOutside = 0;
+          target.data.forEach((v, i) => {
+            const px = (i >> 2) % photo.width;
+            const py = Math.floor(i / 4 / photo.width);
+            const inside = px >= rect.x && px < rect.x + rect.width && py >= rect.y && py < rect.y + rect.height;
+            if (!inside && v !== 7) touchedOutside++;
+          });
+          expect(touchedOutside).toBe(0);
+          expect(hist).toEqual(histogram ? k.histogram(want) : undefined);
+        },
+      ),
+      { numRuns: 40, seed: 20261127 },
+    );
+  });
+
   it("refuses global steps and cores outside the tile", async () => {
     const k = await kernels();
     const tile = { width: 8, height: 8, data: randomBytes(256, 3) };

@@ -40,7 +40,7 @@ export function renderCluster(view: ClusterView): void {
       h(
         "li",
         {},
-        h("span", { class: "mono", text: `job ${d.jobId?.slice(0, 8) ?? "?"} · tile ${d.tile ?? "?"}` }),
+        h("span", { class: "mono", text: `job ${d.jobId?.slice(0, 8) ?? "?"} · band ${d.band ?? "?"}` }),
         h("span", { text: ` ${d.reason}${d.description ? `: ${d.description}` : ""} (${d.deliveries} deliveries)` }),
       ),
     ),

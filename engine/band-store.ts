@@ -1,0 +1,127 @@
+/**
+ * Bands in a BlobStore. A layer is one image cut into bands (the grid's rows of tiles):
+ *
+ *   <layer>/b<band>          the band's rows, raw RGBA8 (a stage's output), or its window
+ *                            (the rows grown by a halo) in a window layer
+ *   <layer>/b<band>.<format> the band encoded as a piece of a file (a JPEG cut from the
+ *                            source, or a result band that joins into the final file)
+ *   <layer>/h<band>          the band's 256-bin luma histogram (Uint32 little-endian)
+ *
+ * Writing a band twice writes the same bytes, so a redelivered band is harmless; a band's
+ * output blob is written last, so its existence means the band is done.
+ */
+
+import type { RgbaImage } from "@tessera/kernels";
+import type { BlobStore } from "./ports/blob-store.js";
+import type { OutputFormat } from "./ports/codec.js";
+import { bandCount, bandRows, bandWindowRows, type Grid } from "./tiling.js";
+
+export const bandName = (layer: string, band: number): string => `${layer}/b${band}`;
+export const pieceName = (layer: string, band: number, format: OutputFormat): string => `${layer}/b${band}.${format}`;
+export const histogramName = (layer: string, band: number): string => `${layer}/h${band}`;
+
+const BAND_BLOB = /^b(\d+)(\.[a-z]+)?$/;
+
+/** The bands of an output layer whose result (raw or piece) exists. */
+export async function doneBands(blobs: BlobStore, layer: string): Promise<Set<number>> {
+  const done = new Set<number>();
+  for (const blob of await blobs.list(`${layer}/b`)) {
+    const match = BAND_BLOB.exec(blob.name.slice(layer.length + 1));
+    if (match) done.add(Number(match[1]));
+  }
+  return done;
+}
+
+/** Rows [y0, y1) of a whole image as an image: a view, not a copy (rows are contiguous). */
+export function rowsOf(image: RgbaImage, y0: number, y1: number): { width: number; height: number; data: Uint8ClampedArray } {
+  const rowBytes = image.width * 4;
+  const data = image.data.subarray(y0 * rowBytes, y1 * rowBytes);
+  return {
+    width: image.width,
+    height: y1 - y0,
+    data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length),
+  };
+}
+
+const bytesOf = (image: RgbaImage): Uint8Array => new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.length);
+
+/**
+ * Writes band `band`'s window (its rows grown by `halo`) of a whole image to `<layer>/b<band>`.
+ * The blob is a view of the image (a store may keep it), so the image must not change after.
+ */
+export function writeBandWindow(
+  blobs: BlobStore,
+  layer: string,
+  g: Grid,
+  image: RgbaImage,
+  band: number,
+  halo: number,
+): Promise<void> {
+  const { y0, y1 } = bandWindowRows(g, band, halo);
+  return blobs.put(bandName(layer, band), bytesOf(rowsOf(image, y0, y1)));
+}
+
+/** Reads band `band`'s window from the blob `name` (see writeBandWindow), checking its size. */
+export async function readBandWindow(
+  blobs: BlobStore,
+  name: string,
+  g: Grid,
+  band: number,
+  halo: number,
+): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
+  const { y0, y1 } = bandWindowRows(g, band, halo);
+  const bytes = await blobs.get(name);
+  const expected = (y1 - y0) * g.width * 4;
+  if (bytes.length !== expected) throw new Error(`band ${name} has ${bytes.length} bytes, expected ${expected}`);
+  return { width: g.width, height: y1 - y0, data: new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.length) };
+}
+
+/**
+ * Rows [y0, y1) of a raw band layer, with one ranged read from each band they cross: a
+ * window reads its own band and only the halo rows of its neighbours.
+ */
+export async function readLayerRows(
+  blobs: BlobStore,
+  layer: string,
+  g: Grid,
+  y0: number,
+  y1: number,
+): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
+  const rowBytes = g.width * 4;
+  // Bytes as Uint8Array: set() between equal element types is a memcpy; into a
+  // Uint8ClampedArray it would convert element by element.
+  const out = new Uint8Array((y1 - y0) * rowBytes);
+  const first = Math.floor(y0 / g.tileSize);
+  const last = Math.min(bandCount(g) - 1, Math.floor((y1 - 1) / g.tileSize));
+  await Promise.all(
+    Array.from({ length: last - first + 1 }, async (_, i) => {
+      const band = first + i;
+      const rows = bandRows(g, band);
+      const from = Math.max(y0, rows.y0);
+      const to = Math.min(y1, rows.y1);
+      const name = bandName(layer, band);
+      const whole = from === rows.y0 && to === rows.y1;
+      const bytes = whole
+        ? await blobs.get(name)
+        : await blobs.getRange(name, (from - rows.y0) * rowBytes, (to - from) * rowBytes);
+      if (bytes.length !== (to - from) * rowBytes) {
+        throw new Error(`band ${name} is short: ${bytes.length} bytes for rows ${from}..${to} of a ${g.width}-wide layer`);
+      }
+      out.set(bytes, (from - y0) * rowBytes);
+    }),
+  );
+  return { width: g.width, height: y1 - y0, data: new Uint8ClampedArray(out.buffer) };
+}
+
+/** A whole raw layer as one image. */
+export function readLayer(
+  blobs: BlobStore,
+  layer: string,
+  g: Grid,
+): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
+  return readLayerRows(blobs, layer, g, 0, g.height);
+}
+
+export function writeBand(blobs: BlobStore, layer: string, band: number, image: RgbaImage): Promise<void> {
+  return blobs.put(bandName(layer, band), bytesOf(image));
+}

@@ -1,0 +1,268 @@
+/**
+ * Driving one job through its stages: dispatch each stage's bands (the first stage's straight
+ * from the source, band by band as it is cut or decoded, so workers start on the first band
+ * while the coordinator prepares the rest), follow their events, reduce between stages, and
+ * join or stitch the result. The coordinator (coordinator.ts) owns the jobs and their endings;
+ * this module only moves one job forward and tells it what happened.
+ */
+
+import type { Kernels, RgbaImage } from "@tessera/kernels";
+import { doneBands, pieceName, readLayer, rowsOf, writeBandWindow } from "./band-store.js";
+import type { DeadLetterWatch } from "./dead-letters.js";
+import { bandInput, bandMessage } from "./dispatch.js";
+import type { EventSession } from "./event-session.js";
+import { type JobError, type JobManifest, resultName, sourceLayer, sourceName, stageLayer, TERMINAL } from "./job.js";
+import { type BandEvent, type BandInput, TILES_QUEUE } from "./messages.js";
+import { planPipeline, resultIsGrey, type Stage } from "./plan.js";
+import type { BlobStore } from "./ports/blob-store.js";
+import type { Clock } from "./ports/clock.js";
+import type { Codec, PieceCutter } from "./ports/codec.js";
+import type { Logger } from "./ports/logger.js";
+import type { Queue } from "./ports/queue.js";
+import { reduceStage } from "./reductions.js";
+import { bandCount, bandRows, bandWindowRows, type Grid, makeGrid } from "./tiling.js";
+
+/** Quiet polls (no events) between looks at the band blobs. */
+const RECONCILE_POLLS = 10;
+
+export type Phase = keyof NonNullable<JobManifest["timings"]>;
+
+/** What a driver needs from its coordinator. */
+export interface DriverContext {
+  queue: Queue;
+  blobs: BlobStore;
+  codec: Codec;
+  kernels: Kernels;
+  clock: Clock;
+  pollMs: number;
+  log: Logger;
+  deadLetters: DeadLetterWatch;
+  /** True once the coordinator is closing: stop following (the job stays persisted). */
+  closed(): boolean;
+  /** The cutter for a job's encoded source (made at submit, or again after a restart). */
+  cutter(job: JobManifest): Promise<PieceCutter | undefined>;
+  persist(job: JobManifest): Promise<void>;
+  notify(job: JobManifest, event?: BandEvent): void;
+  fail(job: JobManifest, error: JobError): Promise<void>;
+  succeed(job: JobManifest, result: string): Promise<void>;
+}
+
+const addTime = (job: JobManifest, phase: Phase, ms: number): void => {
+  job.timings = { ...job.timings, [phase]: (job.timings?.[phase] ?? 0) + Math.round(ms) };
+};
+
+/** Whether the last stage writes encoded pieces that join into the result, and how. */
+function joinedOutput(ctx: DriverContext, job: JobManifest, grid: Grid) {
+  const grey = job.format === "jpeg" && resultIsGrey(job.steps);
+  return ctx.codec.canJoin(job.format, grid.width, grid.tileSize, { grey }) ? { format: job.format, grey } : undefined;
+}
+
+export async function driveJob(ctx: DriverContext, job: JobManifest, events: EventSession): Promise<void> {
+  const grid = makeGrid(job.width, job.height, job.tileSize);
+  const plan = planPipeline(job.steps);
+  if (TERMINAL.has(job.status)) return; // canceled before it started
+  job.status = "running";
+  await ctx.persist(job);
+  while (job.stage < plan.stages.length) {
+    const stage = plan.stages[job.stage] as Stage;
+    const output = stageLayer(job.id, stage.index);
+    // The last stage encodes its bands as pieces of the result, unless a reduction follows it.
+    const encode = stage.index === plan.stages.length - 1 && !stage.reduction ? joinedOutput(ctx, job, grid) : undefined;
+    const stageStart = ctx.clock.now();
+    if (stage.index > 0) job.tileWorkers = {}; // the map shows the stage running now (the last one, at the end)
+    const done = await doneBands(ctx.blobs, output);
+    // Events are followed while the first stage is still being dispatched: a 100-band source
+    // is cut band by band, and the bar should move as soon as the first band is done.
+    const dispatching = dispatch(ctx, job, stage, grid, output, done, encode);
+    const collected = await collect(ctx, job, stage, output, events, done, grid, dispatching);
+    if (!collected) return;
+    // A last stage that ends in canny is reduced by finalize, straight into the result.
+    if (stage.index === plan.stages.length - 1 && stage.reduction === "hysteresis") {
+      addTime(job, "stages", ctx.clock.now() - stageStart);
+      break;
+    }
+    const reduceStart = ctx.clock.now();
+    const consumed = job.input;
+    const reduced = await reduceStage(ctx.blobs, ctx.kernels, job.id, stage, grid, output, plan.stages[job.stage + 1]?.halo ?? 0);
+    job.input = reduced.input;
+    job.carried = reduced.carried;
+    // The stage's input is no longer needed by anyone: free it now, not at the end.
+    if (consumed.kind === "source") {
+      await ctx.blobs.delete(sourceName(job.id));
+      await ctx.blobs.deletePrefix(`${sourceLayer(job.id)}/`);
+    } else if (consumed.prefix !== output) {
+      await ctx.blobs.deletePrefix(`${consumed.prefix}/`);
+    }
+    addTime(job, "stages", reduceStart - stageStart);
+    addTime(job, "reduce", ctx.clock.now() - reduceStart);
+    job.stage++;
+    await ctx.persist(job);
+  }
+  await finalize(ctx, job, grid, plan.stages[plan.stages.length - 1] as Stage);
+}
+
+/** Encodes a whole image: in pieces on every core when the format joins, else in one go. */
+async function encodeWhole(ctx: DriverContext, job: JobManifest, grid: Grid, image: RgbaImage): Promise<Uint8Array> {
+  const joined = joinedOutput(ctx, job, grid);
+  if (!joined) return ctx.codec.encode(image, job.format, { grey: job.format === "jpeg" && resultIsGrey(job.steps) });
+  const pieces = await Promise.all(
+    Array.from({ length: bandCount(grid) }, (_, band) => {
+      const { y0, y1 } = bandRows(grid, band);
+      return ctx.codec.encodePiece(rowsOf(image, y0, y1), joined.format, { grey: joined.grey, bandRows: grid.tileSize });
+    }),
+  );
+  return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize);
+}
+
+/**
+ * Sends the stage's bands that are not done, one message each. The first stage's inputs are
+ * made here from the source as the bands are sent: pieces cut from it when the codec can
+ * (each worker then decodes only its own band), windows of the decoded image otherwise.
+ */
+async function dispatch(
+  ctx: DriverContext,
+  job: JobManifest,
+  stage: Stage,
+  grid: Grid,
+  output: string,
+  done: ReadonlySet<number>,
+  encode: { format: JobManifest["format"]; grey: boolean } | undefined,
+): Promise<void> {
+  const todo = Array.from({ length: bandCount(grid) }, (_, band) => band).filter((band) => !done.has(band));
+  const send = (band: number, input: BandInput) =>
+    ctx.queue.send(TILES_QUEUE, [bandMessage(job, stage, grid, output, band, input, encode)]);
+  const input = job.input;
+  if (input.kind !== "source") {
+    for (const band of todo) await send(band, bandInput(input, band));
+    return;
+  }
+  const started = ctx.clock.now();
+  const cutter = await ctx.cutter(job);
+  let decoded: RgbaImage | undefined;
+  for (const band of todo) {
+    if (TERMINAL.has(job.status) || ctx.closed()) return;
+    const { y0, y1 } = bandWindowRows(grid, band, stage.halo);
+    if (cutter) {
+      const piece = cutter.cut(y0, y1);
+      const name = pieceName(sourceLayer(job.id), band, "jpeg");
+      await ctx.blobs.put(name, piece.bytes);
+      await send(band, { kind: "piece", name, top: piece.top });
+    } else {
+      decoded ??= await ctx.codec.decode(await ctx.blobs.get(sourceName(job.id)));
+      await writeBandWindow(ctx.blobs, sourceLayer(job.id), grid, decoded, band, stage.halo);
+      await send(band, bandInput({ kind: "windows", prefix: sourceLayer(job.id) }, band));
+    }
+  }
+  addTime(job, "split", ctx.clock.now() - started);
+}
+
+/**
+ * Follows events until every band of the stage is done, starting from the bands found done
+ * at dispatch (a band finished since then reports itself); false if the job ended meanwhile.
+ * A dispatch that fails fails the job.
+ */
+async function collect(
+  ctx: DriverContext,
+  job: JobManifest,
+  stage: Stage,
+  output: string,
+  events: EventSession,
+  done: Set<number>,
+  grid: Grid,
+  dispatching: Promise<void>,
+): Promise<boolean> {
+  let dispatchError: unknown;
+  dispatching.catch((err: unknown) => {
+    dispatchError = err ?? new Error("dispatch failed");
+  });
+  const progress = job.stages[stage.index] as { done: number; total: number };
+  const total = bandCount(grid);
+  progress.done = done.size * grid.cols;
+  let lastLook = ctx.clock.now();
+  for (;;) {
+    if (dispatchError !== undefined) throw dispatchError;
+    // Every band done means every band was sent: the dispatch is at most finishing up.
+    if (done.size >= total) {
+      await dispatching;
+      break;
+    }
+    if (TERMINAL.has(job.status) || ctx.closed()) {
+      await dispatching.catch(() => undefined);
+      return false;
+    }
+    const received = await events.receive(64, ctx.pollMs);
+    for (const event of received) {
+      if (event.stage !== stage.index) continue;
+      if (event.kind === "band-failed") {
+        const where = event.tile !== undefined ? `tile ${event.tile}` : `band ${event.band}`;
+        await ctx.fail(job, { code: "TILE_FAILED", message: `${where} of stage ${event.stage} failed: ${event.error}` });
+        await dispatching.catch(() => undefined);
+        return false;
+      }
+      if (done.has(event.band)) continue; // a redelivered band reports twice
+      done.add(event.band);
+      progress.done = done.size * grid.cols;
+      const workers = { ...job.tileWorkers };
+      for (const tile of event.tiles) workers[tile] = event.worker;
+      job.tileWorkers = workers;
+      addTime(job, "read", event.readMs ?? 0);
+      addTime(job, "kernels", event.kernelMs ?? 0);
+      addTime(job, "write", event.writeMs ?? 0);
+      job.updatedAt = ctx.clock.now();
+      ctx.notify(job, event);
+    }
+    if (received.length > 0) continue;
+    await ctx.deadLetters.look();
+    // Events are hints: when they go quiet, the band blobs say what is done. A band whose
+    // event never came (its worker died between writing and telling) is counted here.
+    if (ctx.clock.now() - lastLook >= RECONCILE_POLLS * ctx.pollMs) {
+      lastLook = ctx.clock.now();
+      for (const band of await doneBands(ctx.blobs, output)) done.add(band);
+      if (progress.done !== done.size * grid.cols) {
+        progress.done = done.size * grid.cols;
+        job.updatedAt = ctx.clock.now();
+        ctx.notify(job);
+      }
+    }
+  }
+  return !TERMINAL.has(job.status);
+}
+
+/**
+ * The result: the last stage's pieces joined (its workers encoded them band by band), or its
+ * raw bands stitched (and, when it ends in canny, reduced to the edge map) and encoded here,
+ * in pieces on every core when the format joins. Intermediate blobs are deleted only once
+ * the result is stored, so a coordinator that dies here finalizes again after a restart.
+ */
+async function finalize(ctx: DriverContext, job: JobManifest, grid: Grid, last: Stage): Promise<void> {
+  const output = stageLayer(job.id, last.index);
+  const joined = last.reduction ? undefined : joinedOutput(ctx, job, grid);
+  const stitchStart = ctx.clock.now();
+  let encoded: Uint8Array;
+  try {
+    if (joined) {
+      const pieces = await Promise.all(
+        Array.from({ length: bandCount(grid) }, (_, band) => ctx.blobs.get(pieceName(output, band, joined.format))),
+      );
+      encoded = ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize);
+      addTime(job, "stitch", ctx.clock.now() - stitchStart);
+    } else {
+      let image: RgbaImage = await readLayer(ctx.blobs, output, grid);
+      if (last.reduction === "hysteresis") {
+        const reduceStart = ctx.clock.now();
+        addTime(job, "stitch", reduceStart - stitchStart);
+        image = ctx.kernels.hysteresis(image);
+        addTime(job, "reduce", ctx.clock.now() - reduceStart);
+      } else addTime(job, "stitch", ctx.clock.now() - stitchStart);
+      const encodeStart = ctx.clock.now();
+      encoded = await encodeWhole(ctx, job, grid, image);
+      addTime(job, "encode", ctx.clock.now() - encodeStart);
+    }
+  } catch (err) {
+    await ctx.fail(job, { code: "ENCODE_FAILED", message: `encoding ${job.format} failed: ${(err as Error).message}` });
+    return;
+  }
+  const result = resultName(job.id, job.format);
+  await ctx.blobs.put(result, encoded);
+  await ctx.succeed(job, result);
+}

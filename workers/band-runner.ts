@@ -1,0 +1,189 @@
+/**
+ * One band of one stage, from input blob to output blob:
+ *
+ *   read the window (a raw window, a source piece to decode, or rows of the previous stage's
+ *   bands) → cut each tile's window into a recycled buffer and send it to the pool (a band's
+ *   tiles spread over every thread; a bounded number in flight) → place the cores that come
+ *   back in the band's result → write the histogram, then the band (raw, or encoded as a
+ *   piece of the final file).
+ *
+ * Pixel memory is reused: tile buffers go to the threads and back, and each loop keeps its
+ * result buffer, so a job allocates little beyond what decoding hands over.
+ */
+
+import type { RgbaImage } from "@tessera/kernels";
+import { bandName, histogramName, pieceName, readBandWindow, readLayerRows, rowsOf, writeBand } from "../engine/band-store.js";
+import type { BandMessage } from "../engine/messages.js";
+import type { BlobStore } from "../engine/ports/blob-store.js";
+import type { Codec } from "../engine/ports/codec.js";
+import { cutRect, placeTile } from "../engine/stitch.js";
+import { sumHistograms } from "../engine/tile-work.js";
+import { bandRows, bandTiles, bandWindowRows, type Grid, makeGrid, tileRect, windowRect } from "../engine/tiling.js";
+import type { PixelBuffer, TileTask, TileTaskResult } from "./pool-messages.js";
+
+/** What the band needs from a pool (KernelPool, or a stand-in in tests). */
+export interface TileRunner {
+  run(task: TileTask, signal?: AbortSignal): Promise<TileTaskResult>;
+}
+
+/** A tile of the band failed in the kernels: the band fails, naming the tile. */
+export class TileFailure extends Error {
+  constructor(
+    readonly tile: number,
+    cause: unknown,
+  ) {
+    super((cause as Error)?.message ?? String(cause), { cause });
+  }
+}
+
+export const gridOf = (m: BandMessage): Grid => makeGrid(m.grid.width, m.grid.height, m.grid.tileSize);
+
+/** The blob whose existence means the band is done. */
+export const outputOf = (m: BandMessage): string =>
+  m.encode ? pieceName(m.output, m.band, m.encode.format) : bandName(m.output, m.band);
+
+/** The band's input, private to it (deleted once the band is complete), if it has one. */
+export function privateInputOf(m: BandMessage): string | undefined {
+  return m.input.kind === "layer" ? undefined : m.input.name;
+}
+
+async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Codec): Promise<RgbaImage> {
+  const input = m.input;
+  if (input.kind === "window") return readBandWindow(blobs, input.name, g, m.band, m.halo);
+  const { y0, y1 } = bandWindowRows(g, m.band, m.halo);
+  if (input.kind === "layer") return readLayerRows(blobs, input.prefix, g, y0, y1);
+  const piece = await codec.decode(await blobs.get(input.name));
+  if (piece.width !== g.width || input.top > y0 || input.top + piece.height < y1) {
+    throw new Error(
+      `piece ${input.name} decodes to ${piece.width}×${piece.height} at row ${input.top}; band ${m.band} needs rows ${y0}..${y1} of a ${g.width}-wide image`,
+    );
+  }
+  return rowsOf(piece, y0 - input.top, y1 - input.top);
+}
+
+/**
+ * The buffers tile windows travel in: each goes to a pool thread and comes back holding the
+ * tile's core, then serves the next tile. One set per worker process, shared by its loops;
+ * at most `limit` are out at once, so a wide pool with many bands in hand holds a bounded
+ * number of windows (a loop waits for a buffer before it cuts the next window).
+ */
+export class TileBuffers {
+  private readonly free: ArrayBuffer[] = [];
+  private readonly waiting: (() => void)[] = [];
+  private out = 0;
+
+  constructor(private readonly limit: number) {}
+
+  /** A view of `bytes` bytes over a buffer of at least that size, once one may go out. */
+  async take(bytes: number): Promise<Uint8ClampedArray> {
+    while (this.out >= this.limit) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    this.out++;
+    const index = this.free.findIndex((b) => b.byteLength >= bytes);
+    // A new buffer is rounded up so that the slightly larger windows of later tiles fit it too.
+    const buffer =
+      index >= 0 ? (this.free.splice(index, 1)[0] as ArrayBuffer) : new ArrayBuffer(Math.ceil(bytes / 65536) * 65536);
+    return new Uint8ClampedArray(buffer, 0, bytes);
+  }
+
+  /** Returns a buffer that came back from a thread (none when the task failed and it is lost). */
+  give(buffer?: ArrayBuffer): void {
+    this.out--;
+    if (buffer && buffer.byteLength > 0) this.free.push(buffer);
+    this.waiting.shift()?.();
+  }
+}
+
+/** A loop's result buffer, reused band after band (grown to the largest band seen). */
+export class BandBuffer {
+  private buffer = new ArrayBuffer(0);
+
+  /** A width×height image over the buffer; the tiles overwrite all of it. */
+  result(width: number, height: number): PixelBuffer {
+    const bytes = width * height * 4;
+    if (this.buffer.byteLength < bytes) this.buffer = new ArrayBuffer(bytes);
+    return { width, height, data: new Uint8ClampedArray(this.buffer, 0, bytes) };
+  }
+}
+
+export interface BandResult {
+  /** The band's rows of the stage's result: a view of the loop's buffer, valid until its next band. */
+  band: PixelBuffer;
+  /** The band's luma histogram, when the stage asks for one. */
+  histogram?: Uint32Array;
+  /** Milliseconds the kernels took, summed over the band's tiles. */
+  kernelMs: number;
+  /** Milliseconds reading (and decoding) the input. */
+  readMs: number;
+}
+
+export interface BandDeps {
+  blobs: BlobStore;
+  codec: Codec;
+  pool: TileRunner;
+  tileBuffers: TileBuffers;
+}
+
+/** Reads the band's input and runs its tiles; a tile that fails rejects with TileFailure. */
+export async function runBand(m: BandMessage, deps: BandDeps, result: BandBuffer, signal?: AbortSignal): Promise<BandResult> {
+  const g = gridOf(m);
+  const readStart = performance.now();
+  const source = await readWindow(m, g, deps.blobs, deps.codec);
+  const readMs = Math.round(performance.now() - readStart);
+  const top = bandWindowRows(g, m.band, m.halo).y0;
+  const rows = bandRows(g, m.band);
+  const target = result.result(g.width, rows.y1 - rows.y0);
+  const results = await Promise.all(
+    bandTiles(g, m.band).map(async (tile) => {
+      const rect = windowRect(g, tile, m.halo);
+      const core = tileRect(g, tile);
+      const data = await deps.tileBuffers.take(rect.width * rect.height * 4);
+      const window = cutRect(source, { ...rect, y: rect.y - top }, data);
+      let done: TileTaskResult | undefined;
+      try {
+        done = await deps.pool.run(
+          {
+            window,
+            core: { x: core.x - rect.x, y: core.y - rect.y, width: core.width, height: core.height },
+            steps: m.steps,
+            histogram: m.histogram,
+          },
+          signal,
+        );
+        placeTile(g, tile, done.core, target, rows.y0);
+        return done;
+      } catch (err) {
+        throw signal?.aborted ? err : new TileFailure(tile, err);
+      } finally {
+        deps.tileBuffers.give(done?.core.data.buffer as ArrayBuffer | undefined);
+      }
+    }),
+  );
+  const kernelMs = Math.round(results.reduce((sum, r) => sum + r.ms, 0));
+  const histograms = results.flatMap((r) => (r.histogram ? [r.histogram] : []));
+  return { band: target, kernelMs, readMs, ...(m.histogram && { histogram: sumHistograms(histograms) }) };
+}
+
+/**
+ * Writes the band's histogram, then its output: once that exists the band counts as done.
+ * Resolves with the milliseconds it took (encoding included).
+ */
+export async function writeBandResult(
+  m: BandMessage,
+  result: BandResult,
+  deps: { blobs: BlobStore; codec: Codec },
+): Promise<number> {
+  const started = performance.now();
+  if (result.histogram) await deps.blobs.put(histogramName(m.output, m.band), new Uint8Array(result.histogram.buffer));
+  if (m.encode) {
+    // The encoder reads the result in place; the loop reuses the buffer only after this.
+    const piece = await deps.codec.encodePiece(result.band, m.encode.format, {
+      grey: m.encode.grey,
+      bandRows: m.grid.tileSize,
+    });
+    await deps.blobs.put(pieceName(m.output, m.band, m.encode.format), piece);
+  } else {
+    // A store may keep what it is given: hand it a copy, not the loop's buffer.
+    await writeBand(deps.blobs, m.output, m.band, { ...result.band, data: result.band.data.slice() });
+  }
+  return Math.round(performance.now() - started);
+}
