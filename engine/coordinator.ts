@@ -277,9 +277,10 @@ export class Coordinator {
     else this.log.info(fields, `job ${status}`);
     if (status !== "succeeded") await this.blobs.put(stoppedMarker(job.id), new Uint8Array(0));
     await this.persist(job);
+    // The ending is recorded (and heard) above; the leftovers go all at once, not one round trip after another.
     const keep = new Set([manifestName(job.id), job.result, stoppedMarker(job.id)]);
-    for (const blob of await this.blobs.list(`${jobPrefix(job.id)}/`))
-      if (!keep.has(blob.name)) await this.blobs.delete(blob.name);
+    const leftovers = (await this.blobs.list(`${jobPrefix(job.id)}/`)).filter((blob) => !keep.has(blob.name));
+    await Promise.all(leftovers.map((blob) => this.blobs.delete(blob.name)));
   }
 
   private async persist(job: JobManifest): Promise<void> {

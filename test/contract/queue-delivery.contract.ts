@@ -71,6 +71,28 @@ export function deliveryCases(ctx: QueueContext): void {
       await receiver.close();
     });
 
+    it("resolves a receive at its first message, not at the end of its wait", async () => {
+      const s = ctx.sid("first");
+      const receiver = await acceptNamed(ctx, s);
+      // A short step against a long wait: an adapter that lingers for more messages after the
+      // first (the Service Bus SDK's batching receiver does, for up to a second) is still
+      // waiting when the step is over.
+      const step = Math.min(400, ctx.lockMs / 8);
+      let settled = false;
+      const waiting = receiver.receive(5, { timeoutMs: ctx.lockMs / 2 });
+      waiting.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      await ctx.queue.send(ctx.name, [{ sessionId: s, body: "only" }]);
+      await ctx.h.advance(step);
+      expect(settled).toBe(true);
+      const got = await waiting;
+      expect(bodies(got)).toEqual(["only"]);
+      await receiver.complete(got[0] as (typeof got)[0]);
+      await receiver.close();
+    });
+
     it("gives concurrent receivers different sessions, so many sessions interleave", async () => {
       const ids = [ctx.sid("a"), ctx.sid("b"), ctx.sid("c")];
       await ctx.queue.send(
