@@ -63,6 +63,8 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
   if (TERMINAL.has(job.status)) return; // canceled before it started
   job.status = "running";
   await ctx.persist(job);
+  // The result's pieces, fetched as their bands finish, so the join waits on no download.
+  const pieces = new Map<number, Promise<Uint8Array>>();
   while (job.stage < plan.stages.length) {
     const stage = plan.stages[job.stage] as Stage;
     const output = stageLayer(job.id, stage.index);
@@ -74,7 +76,14 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     // Events are followed while the first stage is still being dispatched: a 100-band source
     // is cut band by band, and the bar should move as soon as the first band is done.
     const dispatching = dispatch(ctx, job, stage, grid, output, done, encode);
-    const collected = await collect(ctx, job, stage, output, events, done, grid, dispatching);
+    const fetchPiece = encode
+      ? (band: number) => {
+          const piece = ctx.blobs.get(pieceName(output, band, encode.format));
+          piece.catch(() => undefined); // awaited (and its error reported) by finalize
+          pieces.set(band, piece);
+        }
+      : undefined;
+    const collected = await collect(ctx, job, stage, output, events, done, grid, dispatching, fetchPiece);
     if (!collected) return;
     // A last stage that ends in canny is reduced by finalize, straight into the result.
     if (stage.index === plan.stages.length - 1 && stage.reduction === "hysteresis") {
@@ -98,7 +107,7 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     job.stage++;
     await ctx.persist(job);
   }
-  await finalize(ctx, job, grid, plan.stages[plan.stages.length - 1] as Stage);
+  await finalize(ctx, job, grid, plan.stages[plan.stages.length - 1] as Stage, pieces);
 }
 
 /** Encodes a whole image: in pieces on every core when the format joins, else in one go. */
@@ -170,6 +179,7 @@ async function collect(
   done: Set<number>,
   grid: Grid,
   dispatching: Promise<void>,
+  onDone?: (band: number) => void,
 ): Promise<boolean> {
   let dispatchError: unknown;
   dispatching.catch((err: unknown) => {
@@ -201,6 +211,7 @@ async function collect(
       }
       if (done.has(event.band)) continue; // a redelivered band reports twice
       done.add(event.band);
+      onDone?.(event.band);
       progress.done = done.size * grid.cols;
       const workers = { ...job.tileWorkers };
       for (const tile of event.tiles) workers[tile] = event.worker;
@@ -234,7 +245,13 @@ async function collect(
  * in pieces on every core when the format joins. Intermediate blobs are deleted only once
  * the result is stored, so a coordinator that dies here finalizes again after a restart.
  */
-async function finalize(ctx: DriverContext, job: JobManifest, grid: Grid, last: Stage): Promise<void> {
+async function finalize(
+  ctx: DriverContext,
+  job: JobManifest,
+  grid: Grid,
+  last: Stage,
+  fetched: ReadonlyMap<number, Promise<Uint8Array>>,
+): Promise<void> {
   const output = stageLayer(job.id, last.index);
   const joined = last.reduction ? undefined : joinedOutput(ctx, job, grid);
   const stitchStart = ctx.clock.now();
@@ -242,7 +259,10 @@ async function finalize(ctx: DriverContext, job: JobManifest, grid: Grid, last: 
   try {
     if (joined) {
       const pieces = await Promise.all(
-        Array.from({ length: bandCount(grid) }, (_, band) => ctx.blobs.get(pieceName(output, band, joined.format))),
+        Array.from(
+          { length: bandCount(grid) },
+          (_, band) => fetched.get(band) ?? ctx.blobs.get(pieceName(output, band, joined.format)),
+        ),
       );
       encoded = ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize);
       addTime(job, "stitch", ctx.clock.now() - stitchStart);
