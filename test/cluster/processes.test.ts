@@ -71,7 +71,12 @@ describe("a cluster of real processes: 3 workers", () => {
       ]);
     const view = await getCluster(cluster.url);
     expect(view.workers.every((w) => w.pid > 0 && w.threads === 1 && typeof w.host === "string")).toBe(true);
-    expect(view.workers.reduce((n, w) => n + w.tilesDone, 0)).toBeGreaterThanOrEqual(done.progress.total);
+    // The counts arrive with the next heartbeat after the workers' last bands.
+    await expect
+      .poll(async () => (await getCluster(cluster.url)).workers.reduce((n, w) => n + w.tilesDone, 0), {
+        timeout: HEARTBEAT_MS * 10,
+      })
+      .toBeGreaterThanOrEqual(done.progress.total);
     expect(view.queues.tiles).toEqual({ active: 0, deadLetter: 0 });
   }, 120_000);
 
