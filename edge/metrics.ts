@@ -39,7 +39,7 @@ export class Metrics {
   });
   readonly deadLettered = new Counter({
     name: "tessera_tiles_dead_lettered_total",
-    help: "Tiles the cluster gave up on, by reason (TileFailed, MaxDeliveryCountExceeded).",
+    help: "Bands of tiles the cluster gave up on, by reason (BandFailed, MaxDeliveryCountExceeded).",
     labelNames: ["reason"],
     registers: [this.registry],
   });

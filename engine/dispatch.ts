@@ -2,16 +2,19 @@
  * What the coordinator sends for one stage: one message per band, each band its own session
  * (`<job>.<stage>.<band>`), so the bands of one job spread over every worker and sessions of
  * many jobs interleave on the queue. The message is the session's last, so the worker that
- * finishes it releases the session at once.
+ * finishes it releases the session at once. The first stage's inputs are made here too, from
+ * the source, band by band as the messages go out.
  */
 
-import { bandName } from "./band-store.js";
-import type { JobManifest, StageInput } from "./job.js";
-import { asBody, type BandInput, type BandMessage, sessionFor } from "./messages.js";
+import type { RgbaImage } from "@tessera/kernels";
+import { bandName, pieceName, writeBandWindow } from "./band-store.js";
+import { type JobManifest, type StageInput, sourceLayer, sourceName, TERMINAL } from "./job.js";
+import type { DriverContext } from "./job-driver.js";
+import { asBody, type BandInput, type BandMessage, sessionFor, TILES_QUEUE } from "./messages.js";
 import { type Stage, tileSteps } from "./plan.js";
 import type { OutputFormat } from "./ports/codec.js";
 import type { OutgoingMessage } from "./ports/queue.js";
-import type { Grid } from "./tiling.js";
+import { bandCount, bandWindowRows, type Grid } from "./tiling.js";
 
 /** A band's input in a stage that reads a window layer or the previous stage's bands. */
 export function bandInput(input: Exclude<StageInput, { kind: "source" }>, band: number): BandInput {
@@ -46,4 +49,64 @@ export function bandMessage(
     body: asBody(body),
     properties: { jobId: job.id, band: String(band) },
   };
+}
+
+/**
+ * Bands dispatched at once: each is a blob write and a send, round trips that one after another
+ * held back the last bands of a 100 MP job on the local cluster (its floor went from 1.03 s to
+ * 0.91 s with 8 at once).
+ */
+const DISPATCH_PARALLEL = 8;
+
+/** Runs `task` for every item, at most `limit` at once, starting them in order. */
+async function inOrder<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) await task(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/**
+ * Sends the stage's bands that are not done, one message each; resolves with how long making
+ * the first stage's inputs took (undefined for a later stage). The first stage's inputs are
+ * made here from the source as the bands are sent: pieces cut from it when the codec can
+ * (each worker then decodes only its own band), windows of the decoded image otherwise.
+ */
+export async function dispatchStage(
+  ctx: DriverContext,
+  job: JobManifest,
+  stage: Stage,
+  grid: Grid,
+  output: string,
+  done: ReadonlySet<number>,
+  encode: { format: JobManifest["format"]; grey: boolean } | undefined,
+): Promise<number | undefined> {
+  const todo = Array.from({ length: bandCount(grid) }, (_, band) => band).filter((band) => !done.has(band));
+  const send = (band: number, input: BandInput) =>
+    ctx.queue.send(TILES_QUEUE, [bandMessage(job, stage, grid, output, band, input, encode)]);
+  const input = job.input;
+  if (input.kind !== "source") {
+    await inOrder(todo, DISPATCH_PARALLEL, (band) => send(band, bandInput(input, band)));
+    return undefined;
+  }
+  const started = ctx.clock.now();
+  const cutter = await ctx.cutter(job);
+  // Decoded at most once, by the first band that needs it (only when the source cannot be cut).
+  let decoding: Promise<RgbaImage> | undefined;
+  await inOrder(todo, DISPATCH_PARALLEL, async (band) => {
+    if (TERMINAL.has(job.status) || ctx.closed()) return;
+    const { y0, y1 } = bandWindowRows(grid, band, stage.halo);
+    if (cutter) {
+      const piece = cutter.cut(y0, y1);
+      const name = pieceName(sourceLayer(job.id), band, "jpeg");
+      await ctx.blobs.put(name, piece.bytes);
+      await send(band, { kind: "piece", name, top: piece.top });
+    } else {
+      decoding ??= ctx.blobs.get(sourceName(job.id)).then((bytes) => ctx.codec.decode(bytes));
+      await writeBandWindow(ctx.blobs, sourceLayer(job.id), grid, await decoding, band, stage.halo);
+      await send(band, bandInput({ kind: "windows", prefix: sourceLayer(job.id) }, band));
+    }
+  });
+  return ctx.clock.now() - started;
 }

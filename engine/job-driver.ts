@@ -7,12 +7,12 @@
  */
 
 import type { Kernels, RgbaImage } from "@tessera/kernels";
-import { doneBands, pieceName, readLayer, rowsOf, writeBandWindow } from "./band-store.js";
+import { doneBands, pieceName, readLayer, rowsOf } from "./band-store.js";
 import type { DeadLetterWatch } from "./dead-letters.js";
-import { bandInput, bandMessage } from "./dispatch.js";
+import { dispatchStage } from "./dispatch.js";
 import type { EventSession } from "./event-session.js";
 import { type JobError, type JobManifest, resultName, sourceLayer, sourceName, stageLayer, TERMINAL } from "./job.js";
-import { type BandEvent, type BandInput, TILES_QUEUE } from "./messages.js";
+import type { BandEvent } from "./messages.js";
 import { planPipeline, resultIsGrey, type Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Clock } from "./ports/clock.js";
@@ -20,26 +20,10 @@ import type { Codec, PieceCutter } from "./ports/codec.js";
 import type { Logger } from "./ports/logger.js";
 import type { Queue } from "./ports/queue.js";
 import { reduceStage } from "./reductions.js";
-import { bandCount, bandRows, bandWindowRows, type Grid, makeGrid } from "./tiling.js";
+import { bandCount, bandRows, type Grid, makeGrid } from "./tiling.js";
 
 /** Quiet polls (no events) between looks at the band blobs. */
 const RECONCILE_POLLS = 10;
-/**
- * Bands dispatched at once: each is a blob write and a send, round trips that a gateway doing
- * them one after another turned into the floor of a 100 MP job on a cluster (20 bands, ~1 s
- * whatever the number of workers).
- */
-const DISPATCH_PARALLEL = 8;
-
-/** Runs `task` for every item, at most `limit` at once, starting them in order. */
-async function inOrder<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
-
 export type Phase = keyof NonNullable<JobManifest["timings"]>;
 
 /** What a driver needs from its coordinator. */
@@ -90,7 +74,9 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     const done = await doneBands(ctx.blobs, output);
     // Events are followed while the first stage is still being dispatched: a 100-band source
     // is cut band by band, and the bar should move as soon as the first band is done.
-    const dispatching = dispatch(ctx, job, stage, grid, output, done, encode);
+    const dispatching = dispatchStage(ctx, job, stage, grid, output, done, encode).then((splitMs) => {
+      if (splitMs !== undefined) addTime(job, "split", splitMs);
+    });
     const fetchPiece = encode
       ? (band: number) => {
           const piece = ctx.blobs.get(pieceName(output, band, encode.format));
@@ -136,49 +122,6 @@ async function encodeWhole(ctx: DriverContext, job: JobManifest, grid: Grid, ima
     }),
   );
   return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize);
-}
-
-/**
- * Sends the stage's bands that are not done, one message each. The first stage's inputs are
- * made here from the source as the bands are sent: pieces cut from it when the codec can
- * (each worker then decodes only its own band), windows of the decoded image otherwise.
- */
-async function dispatch(
-  ctx: DriverContext,
-  job: JobManifest,
-  stage: Stage,
-  grid: Grid,
-  output: string,
-  done: ReadonlySet<number>,
-  encode: { format: JobManifest["format"]; grey: boolean } | undefined,
-): Promise<void> {
-  const todo = Array.from({ length: bandCount(grid) }, (_, band) => band).filter((band) => !done.has(band));
-  const send = (band: number, input: BandInput) =>
-    ctx.queue.send(TILES_QUEUE, [bandMessage(job, stage, grid, output, band, input, encode)]);
-  const input = job.input;
-  if (input.kind !== "source") {
-    await inOrder(todo, DISPATCH_PARALLEL, (band) => send(band, bandInput(input, band)));
-    return;
-  }
-  const started = ctx.clock.now();
-  const cutter = await ctx.cutter(job);
-  // Decoded at most once, by the first band that needs it (only when the source cannot be cut).
-  let decoding: Promise<RgbaImage> | undefined;
-  await inOrder(todo, DISPATCH_PARALLEL, async (band) => {
-    if (TERMINAL.has(job.status) || ctx.closed()) return;
-    const { y0, y1 } = bandWindowRows(grid, band, stage.halo);
-    if (cutter) {
-      const piece = cutter.cut(y0, y1);
-      const name = pieceName(sourceLayer(job.id), band, "jpeg");
-      await ctx.blobs.put(name, piece.bytes);
-      await send(band, { kind: "piece", name, top: piece.top });
-    } else {
-      decoding ??= ctx.blobs.get(sourceName(job.id)).then((bytes) => ctx.codec.decode(bytes));
-      await writeBandWindow(ctx.blobs, sourceLayer(job.id), grid, await decoding, band, stage.halo);
-      await send(band, bandInput({ kind: "windows", prefix: sourceLayer(job.id) }, band));
-    }
-  });
-  addTime(job, "split", ctx.clock.now() - started);
 }
 
 /**

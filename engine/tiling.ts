@@ -49,17 +49,6 @@ export function windowRect(g: Grid, index: number, halo: number): Rect {
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
-/** Indexes of the tiles whose cores overlap `rect`, row-major. */
-export function tilesOverlapping(g: Grid, rect: Rect): number[] {
-  const c0 = Math.floor(rect.x / g.tileSize);
-  const c1 = Math.floor((rect.x + rect.width - 1) / g.tileSize);
-  const r0 = Math.floor(rect.y / g.tileSize);
-  const r1 = Math.floor((rect.y + rect.height - 1) / g.tileSize);
-  const out: number[] = [];
-  for (let r = r0; r <= r1; r++) for (let c = c0; c <= c1; c++) out.push(r * g.cols + c);
-  return out;
-}
-
 /**
  * Bands are the rows of the grid: band b holds tiles b·cols … b·cols + cols − 1 and the
  * image rows [b·tileSize, (b+1)·tileSize). A band is the unit of work on the queue and in
@@ -85,5 +74,3 @@ export function bandWindowRows(g: Grid, band: number, halo: number): { y0: numbe
 export function bandTiles(g: Grid, band: number): number[] {
   return Array.from({ length: g.cols }, (_, c) => band * g.cols + c);
 }
-
-export const bandOfTile = (g: Grid, tile: number): number => Math.floor(tile / g.cols);

@@ -17,8 +17,8 @@ import type { BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
 import { cutRect, placeTile } from "../engine/stitch.js";
-import { sumHistograms } from "../engine/tile-work.js";
-import { bandRows, bandTiles, bandWindowRows, type Grid, makeGrid, tileRect, windowRect } from "../engine/tiling.js";
+import { coreInWindow, sumHistograms } from "../engine/tile-work.js";
+import { bandRows, bandTiles, bandWindowRows, type Grid, makeGrid, windowRect } from "../engine/tiling.js";
 import type { PixelBuffer, TileTask, TileTaskResult } from "./pool-messages.js";
 
 /** What the band needs from a pool (KernelPool, or a stand-in in tests). */
@@ -135,20 +135,12 @@ export async function runBand(m: BandMessage, deps: BandDeps, result: BandBuffer
   const results = await Promise.all(
     bandTiles(g, m.band).map(async (tile) => {
       const rect = windowRect(g, tile, m.halo);
-      const core = tileRect(g, tile);
       const data = await deps.tileBuffers.take(rect.width * rect.height * 4);
       const window = cutRect(source, { ...rect, y: rect.y - top }, data);
       let done: TileTaskResult | undefined;
       try {
-        done = await deps.pool.run(
-          {
-            window,
-            core: { x: core.x - rect.x, y: core.y - rect.y, width: core.width, height: core.height },
-            steps: m.steps,
-            histogram: m.histogram,
-          },
-          signal,
-        );
+        const core = coreInWindow(g, tile, m.halo);
+        done = await deps.pool.run({ window, core, steps: m.steps, histogram: m.histogram }, signal);
         placeTile(g, tile, done.core, target, rows.y0);
         return done;
       } catch (err) {
