@@ -112,6 +112,7 @@ export async function runProcess(argv: string[]): Promise<void> {
   // The kernel threads boot (a V8 isolate each, the kernels compiled once and instantiated in
   // each) while this thread loads sharp and reads the input: start-up overlapped, not summed.
   const starting = KernelPool.create(args.threads !== undefined ? { threads: args.threads } : {});
+  starting.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
   let preflighted: Awaited<ReturnType<typeof preflight>>;
   let codec: Codec;
   try {
@@ -120,7 +121,10 @@ export async function runProcess(argv: string[]): Promise<void> {
     codec = new SharpCodec({ concurrency: args.threads ?? availableParallelism() });
     preflighted = await preflight(args, codec);
   } catch (err) {
-    await (await starting).close();
+    await starting.then(
+      (pool) => pool.close(),
+      () => undefined,
+    );
     throw err;
   }
   const { format, steps, bytes } = preflighted;
