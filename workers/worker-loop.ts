@@ -184,17 +184,26 @@ async function report(
     { jobId: band.jobId, stage: band.stage, band: band.band, ...time, duplicate: time.ms === 0 },
     "band done",
   );
+  const event = await tellJob(band, options, { kind: "band-done", ...time });
+  options.onBand?.(event, band);
+}
+
+/** Sends the band's event on its job's session of the `events` queue. */
+async function tellJob(
+  band: BandMessage,
+  options: WorkerLoopOptions,
+  what: Pick<BandEvent, "kind" | "ms" | "kernelMs" | "readMs" | "writeMs" | "tile" | "error">,
+): Promise<BandEvent> {
   const event: BandEvent = {
-    kind: "band-done",
     jobId: band.jobId,
     stage: band.stage,
     band: band.band,
     tiles: bandTiles(gridOf(band), band.band),
     worker: options.workerId,
-    ...time,
+    ...what,
   };
   await options.queue.send(EVENTS_QUEUE, [{ sessionId: band.jobId, body: asBody(event) }]);
-  options.onBand?.(event, band);
+  return event;
 }
 
 /**
@@ -221,18 +230,12 @@ async function giveBack(
   }
   log.error({ err: err.message, delivery: message.deliveryCount }, "band failed on its last delivery; dead-lettered");
   await receiver.deadLetter(message, "BandFailed", err.message);
-  const event: BandEvent = {
+  await tellJob(band, options, {
     kind: "band-failed",
-    jobId: band.jobId,
-    stage: band.stage,
-    band: band.band,
-    tiles: bandTiles(gridOf(band), band.band),
-    worker: options.workerId,
     ms: 0,
     ...(tile !== undefined && { tile }),
     error: err.message,
-  };
-  await options.queue.send(EVENTS_QUEUE, [{ sessionId: band.jobId, body: asBody(event) }]);
+  });
 }
 
 /** Renews the session lock at a third of its duration while a band runs; returns the stopper. */

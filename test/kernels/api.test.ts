@@ -150,6 +150,25 @@ describe("runRegion", () => {
     }),
   );
 
+  /** A random rectangle of `photo`, its window (grown by the pipeline's halo, clamped) and its core in that window. */
+  function region(
+    photo: { width: number; height: number },
+    pipeline: ReturnType<typeof parsePipeline>,
+    x: number,
+    y: number,
+    w: number,
+    h: number,
+  ) {
+    const rect = { x, y, width: Math.min(w, photo.width - x), height: Math.min(h, photo.height - y) };
+    const halo = pipeline.reduce((sum, s) => sum + (ops.get(s.op)?.radius(s.params) ?? 0), 0);
+    const x0 = Math.max(0, rect.x - halo);
+    const y0 = Math.max(0, rect.y - halo);
+    const x1 = Math.min(photo.width, rect.x + rect.width + halo);
+    const y1 = Math.min(photo.height, rect.y + rect.height + halo);
+    const window = { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+    return { rect, window, core: { x: rect.x - x0, y: rect.y - y0, width: rect.width, height: rect.height } };
+  }
+
   it("equals the same window of run() on the whole image, for random rectangles and pipelines", async () => {
     const k = await kernels();
     const photo = await loadPhoto("astronaut.png", 160);
@@ -162,15 +181,8 @@ describe("runRegion", () => {
         fc.integer({ min: 1, max: 70 }),
         (raw, x, y, width, height) => {
           const pipeline = parsePipeline(raw);
-          const rect = { x, y, width: Math.min(width, photo.width - x), height: Math.min(height, photo.height - y) };
-          const halo = pipeline.reduce((sum, s) => sum + (ops.get(s.op)?.radius(s.params) ?? 0), 0);
-          const x0 = Math.max(0, rect.x - halo);
-          const y0 = Math.max(0, rect.y - halo);
-          const x1 = Math.min(photo.width, rect.x + rect.width + halo);
-          const y1 = Math.min(photo.height, rect.y + rect.height + halo);
-          const tile = crop(photo, { x: x0, y: y0, width: x1 - x0, height: y1 - y0 });
-          const core = { x: rect.x - x0, y: rect.y - y0, width: rect.width, height: rect.height };
-          const got = k.runRegion(tile, core, pipeline);
+          const { rect, window, core } = region(photo, pipeline, x, y, width, height);
+          const got = k.runRegion(crop(photo, window), core, pipeline);
           const want = crop(k.run(photo, pipeline), rect);
           expect(describeDiff(compare(got.data, want.data, rect.width))).toBe("max diff 0");
         },
@@ -192,17 +204,7 @@ describe("runRegion", () => {
         fc.boolean(),
         (raw, x, y, width, height, histogram) => {
           const pipeline = parsePipeline(raw);
-          const rect = { x, y, width: Math.min(width, photo.width - x), height: Math.min(height, photo.height - y) };
-          const halo = pipeline.reduce((sum, s) => sum + (ops.get(s.op)?.radius(s.params) ?? 0), 0);
-          const x0 = Math.max(0, rect.x - halo);
-          const y0 = Math.max(0, rect.y - halo);
-          const window = {
-            x: x0,
-            y: y0,
-            width: Math.min(photo.width, rect.x + rect.width + halo) - x0,
-            height: Math.min(photo.height, rect.y + rect.height + halo) - y0,
-          };
-          const core = { x: rect.x - x0, y: rect.y - y0, width: rect.width, height: rect.height };
+          const { rect, window, core } = region(photo, pipeline, x, y, width, height);
           // The target is the photo's size, pre-filled: only the core's rectangle may change.
           const target = { width: photo.width, height: photo.height, data: new Uint8ClampedArray(photo.data.length).fill(7) };
           const hist = k.runWindow(photo, window, core, pipeline, target, { x: rect.x, y: rect.y }, { histogram });
