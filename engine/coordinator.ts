@@ -98,7 +98,8 @@ export class Coordinator {
       cutter = await this.codec.cutter(source);
       if (!cutter) pixels = await this.codec.decode(source);
     }
-    const { width, height } = pixels ?? (await this.codec.probe(source as Uint8Array));
+    // Pixels or a cutter: the size is known without reading the header again.
+    const { width, height } = (pixels ?? cutter) as { width: number; height: number };
     const grid = makeGrid(width, height, options.tileSize ?? DEFAULT_TILE_SIZE);
     const plan = planPipeline(steps);
     const id = newJobId();

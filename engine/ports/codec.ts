@@ -24,6 +24,9 @@ export interface EncodedPiece {
 
 /** An encoded image that can be cut into pieces without decoding it. */
 export interface PieceCutter {
+  /** The image's size, as its header (already checked against the codec's limits) gives it. */
+  readonly width: number;
+  readonly height: number;
   /**
    * A piece covering at least rows [y0, y1), whose decoded rows equal the same rows of the
    * whole image decoded, byte for byte.

@@ -65,6 +65,11 @@ export class SharpCodec implements Codec {
   }
 
   async probe(bytes: Uint8Array): Promise<ImageHeader> {
+    return (await this.readHeader(bytes)).header;
+  }
+
+  /** The checked header, with sharp's metadata for callers that need more of it. */
+  private async readHeader(bytes: Uint8Array): Promise<{ header: ImageHeader; meta: Metadata }> {
     if (bytes.length === 0) throw new CodecError("NOT_AN_IMAGE", "the file is empty");
     let meta: Metadata;
     try {
@@ -87,7 +92,7 @@ export class SharpCodec implements Codec {
         `the image is ${width}×${height} = ${width * height} pixels; the limit is ${this.maxPixels}`,
       );
     }
-    return { width, height, format };
+    return { header: { width, height, format }, meta };
   }
 
   async decode(bytes: Uint8Array): Promise<RgbaImage> {
@@ -124,10 +129,8 @@ export class SharpCodec implements Codec {
    * truncated or corrupt file is refused here, before any work is queued.
    */
   async cutter(bytes: Uint8Array): Promise<PieceCutter | undefined> {
-    const header = await this.probe(bytes);
-    if (header.format !== "jpeg") return undefined;
-    const meta = await sharp(bytes, { limitInputPixels: false }).metadata();
-    if ((meta.orientation ?? 1) !== 1) return undefined;
+    const { header, meta } = await this.readHeader(bytes);
+    if (header.format !== "jpeg" || (meta.orientation ?? 1) !== 1) return undefined;
     const cutter = jpegCutter(bytes);
     return "unsupported" in cutter ? undefined : cutter;
   }
