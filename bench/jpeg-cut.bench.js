@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
 import { jpegCutter } from "../dist/infra/adapters/jpeg/cut.js";
+import { medianTime } from "./timing.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -31,17 +32,7 @@ const band = Number(args.band);
 const photoPath = fileURLToPath(new URL(`../test/fixtures/images/${args.photo}`, import.meta.url));
 
 /** Median wall time in ms over RUNS runs after one warm-up. */
-async function time(fn) {
-  await fn();
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
+const time = (fn) => medianTime(fn, RUNS);
 
 const jpegOf = async (pipeline) => new Uint8Array(await pipeline.jpeg({ quality: Number(args.quality) }).toBuffer());
 const inputs = [

@@ -13,6 +13,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadKernels } from "@tessera/kernels";
 import sharp from "sharp";
+import { medianTime } from "./timing.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -31,17 +32,7 @@ sharp.concurrency(1);
 sharp.cache(false);
 
 /** Median wall time in ms over RUNS runs after one warm-up. */
-async function time(fn) {
-  await fn();
-  const samples = [];
-  for (let i = 0; i < RUNS; i++) {
-    const t = process.hrtime.bigint();
-    await fn();
-    samples.push(Number(process.hrtime.bigint() - t) / 1e6);
-  }
-  samples.sort((a, b) => a - b);
-  return samples[Math.floor(samples.length / 2)];
-}
+const time = (fn) => medianTime(fn, RUNS);
 
 async function loadPhoton() {
   try {

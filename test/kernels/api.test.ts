@@ -169,24 +169,27 @@ describe("runRegion", () => {
     return { rect, window, core: { x: rect.x - x0, y: rect.y - y0, width: rect.width, height: rect.height } };
   }
 
+  /** A random pipeline of local steps and a random rectangle (x, y, up to 70×70) of `photo`. */
+  const cases = (photo: { width: number; height: number }) =>
+    fc.tuple(
+      fc.array(step, { minLength: 1, maxLength: 3 }),
+      fc.integer({ min: 0, max: photo.width - 1 }),
+      fc.integer({ min: 0, max: photo.height - 1 }),
+      fc.integer({ min: 1, max: 70 }),
+      fc.integer({ min: 1, max: 70 }),
+    );
+
   it("equals the same window of run() on the whole image, for random rectangles and pipelines", async () => {
     const k = await kernels();
     const photo = await loadPhoto("astronaut.png", 160);
     await fc.assert(
-      fc.property(
-        fc.array(step, { minLength: 1, maxLength: 3 }),
-        fc.integer({ min: 0, max: photo.width - 1 }),
-        fc.integer({ min: 0, max: photo.height - 1 }),
-        fc.integer({ min: 1, max: 70 }),
-        fc.integer({ min: 1, max: 70 }),
-        (raw, x, y, width, height) => {
-          const pipeline = parsePipeline(raw);
-          const { rect, window, core } = region(photo, pipeline, x, y, width, height);
-          const got = k.runRegion(crop(photo, window), core, pipeline);
-          const want = crop(k.run(photo, pipeline), rect);
-          expect(describeDiff(compare(got.data, want.data, rect.width))).toBe("max diff 0");
-        },
-      ),
+      fc.property(cases(photo), ([raw, x, y, width, height]) => {
+        const pipeline = parsePipeline(raw);
+        const { rect, window, core } = region(photo, pipeline, x, y, width, height);
+        const got = k.runRegion(crop(photo, window), core, pipeline);
+        const want = crop(k.run(photo, pipeline), rect);
+        expect(describeDiff(compare(got.data, want.data, rect.width))).toBe("max diff 0");
+      }),
       { numRuns: 60, seed: 20261126 },
     );
   });
@@ -195,32 +198,24 @@ describe("runRegion", () => {
     const k = await kernels();
     const photo = await loadPhoto("coffee.png", 160);
     await fc.assert(
-      fc.property(
-        fc.array(step, { minLength: 1, maxLength: 3 }),
-        fc.integer({ min: 0, max: photo.width - 1 }),
-        fc.integer({ min: 0, max: photo.height - 1 }),
-        fc.integer({ min: 1, max: 70 }),
-        fc.integer({ min: 1, max: 70 }),
-        fc.boolean(),
-        (raw, x, y, width, height, histogram) => {
-          const pipeline = parsePipeline(raw);
-          const { rect, window, core } = region(photo, pipeline, x, y, width, height);
-          // The target is the photo's size, pre-filled: only the core's rectangle may change.
-          const target = { width: photo.width, height: photo.height, data: new Uint8ClampedArray(photo.data.length).fill(7) };
-          const hist = k.runWindow(photo, window, core, pipeline, target, { x: rect.x, y: rect.y }, { histogram });
-          const want = crop(k.run(photo, pipeline), rect);
-          expect(describeDiff(compare(crop(target, rect).data, want.data, rect.width))).toBe("max diff 0");
-          let touchedOutside = 0;
-          target.data.forEach((v, i) => {
-            const px = (i >> 2) % photo.width;
-            const py = Math.floor(i / 4 / photo.width);
-            const inside = px >= rect.x && px < rect.x + rect.width && py >= rect.y && py < rect.y + rect.height;
-            if (!inside && v !== 7) touchedOutside++;
-          });
-          expect(touchedOutside).toBe(0);
-          expect(hist).toEqual(histogram ? k.histogram(want) : undefined);
-        },
-      ),
+      fc.property(cases(photo), fc.boolean(), ([raw, x, y, width, height], histogram) => {
+        const pipeline = parsePipeline(raw);
+        const { rect, window, core } = region(photo, pipeline, x, y, width, height);
+        // The target is the photo's size, pre-filled: only the core's rectangle may change.
+        const target = { width: photo.width, height: photo.height, data: new Uint8ClampedArray(photo.data.length).fill(7) };
+        const hist = k.runWindow(photo, window, core, pipeline, target, { x: rect.x, y: rect.y }, { histogram });
+        const want = crop(k.run(photo, pipeline), rect);
+        expect(describeDiff(compare(crop(target, rect).data, want.data, rect.width))).toBe("max diff 0");
+        let touchedOutside = 0;
+        target.data.forEach((v, i) => {
+          const px = (i >> 2) % photo.width;
+          const py = Math.floor(i / 4 / photo.width);
+          const inside = px >= rect.x && px < rect.x + rect.width && py >= rect.y && py < rect.y + rect.height;
+          if (!inside && v !== 7) touchedOutside++;
+        });
+        expect(touchedOutside).toBe(0);
+        expect(hist).toEqual(histogram ? k.histogram(want) : undefined);
+      }),
       { numRuns: 40, seed: 20261127 },
     );
   });
