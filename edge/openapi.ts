@@ -149,7 +149,7 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
         get: {
           summary: "Workers and queues",
           description:
-            "Workers from their heartbeats (id, pid, host, threads, tilesDone, lastSeen, alive, busy, rssBytes, cpuSeconds), queue depths (active and dead-lettered), tiles finished per second over the last minute, and the most recent dead-lettered tiles with their reasons.",
+            "Workers from their heartbeats (id, pid, host, threads, tilesDone, lastSeen, alive, busy, rssBytes, cpuSeconds), queue depths (active and dead-lettered), tiles finished per second over the last minute, and the most recent dead-lettered bands (rows of tiles) with their reasons.",
           responses: { 200: { description: "OK" } },
         },
       },

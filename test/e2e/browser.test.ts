@@ -112,7 +112,7 @@ describe("the web UI in Chromium", () => {
     expect(consoleErrors).toEqual([]);
   });
 
-  it("shows each worker's memory and CPU, and the dead-lettered tiles with their reasons", async () => {
+  it("shows each worker's memory and CPU, and the dead-lettered bands with their reasons", async () => {
     await page.setViewportSize({ width: 1400, height: 1000 });
     // The real server's worker first: its heartbeat fields reach the table.
     await page.waitForFunction(() => /\d+ MB/.test(document.querySelector("#cluster-rows")?.textContent ?? ""), undefined, {
