@@ -12,7 +12,9 @@ import type { DeadLetterWatch } from "./dead-letters.js";
 import { dispatchStage } from "./dispatch.js";
 import type { EventSession } from "./event-session.js";
 import { type JobError, type JobManifest, resultName, sourceLayer, sourceName, stageLayer, TERMINAL } from "./job.js";
-import type { BandEvent } from "./messages.js";
+import { type BandEvent, TILES_QUEUE } from "./messages.js";
+import { isOutage } from "./outage.js";
+import { atPhase } from "./phase-probe.js";
 import { planPipeline, resultIsGrey, type Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Clock } from "./ports/clock.js";
@@ -84,13 +86,15 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
           pieces.set(band, piece);
         }
       : undefined;
-    const collected = await collect(ctx, job, stage, output, events, done, grid, dispatching, fetchPiece);
+    const redispatch = () => dispatchStage(ctx, job, stage, grid, output, done, encode).then(() => undefined);
+    const collected = await collect(ctx, job, stage, output, events, done, grid, dispatching, redispatch, fetchPiece);
     if (!collected) return;
     // A last stage that ends in canny is reduced by finalize, straight into the result.
     if (stage.index === plan.stages.length - 1 && stage.reduction === "hysteresis") {
       addTime(job, "stages", ctx.clock.now() - stageStart);
       break;
     }
+    await atPhase(job.id, "reduce");
     const reduceStart = ctx.clock.now();
     const consumed = job.input;
     const reduced = await reduceStage(ctx.blobs, ctx.kernels, job.id, stage, grid, output, plan.stages[job.stage + 1]?.halo ?? 0);
@@ -127,7 +131,10 @@ async function encodeWhole(ctx: DriverContext, job: JobManifest, grid: Grid, ima
 /**
  * Follows events until every band of the stage is done, starting from the bands found done
  * at dispatch (a band finished since then reports itself); false if the job ended meanwhile.
- * A dispatch that fails fails the job.
+ * A dispatch that fails throws (the coordinator decides whether to retry). When no band has
+ * finished for longer than a lock lasts, no worker may be running, or the broker may have
+ * lost the messages (an emulator restarted): the job shows a STALLED warning and its missing
+ * bands are sent again (a band that turns out done already is only reported, not rerun).
  */
 async function collect(
   ctx: DriverContext,
@@ -138,12 +145,23 @@ async function collect(
   done: Set<number>,
   grid: Grid,
   dispatching: Promise<void>,
+  redispatch: () => Promise<void>,
   onDone?: (band: number) => void,
 ): Promise<boolean> {
   let dispatchError: unknown;
-  dispatching.catch((err: unknown) => {
-    dispatchError = err ?? new Error("dispatch failed");
-  });
+  let dispatched = false;
+  const watchDispatch = (sending: Promise<void>) =>
+    sending.then(
+      () => {
+        dispatched = true;
+      },
+      (err: unknown) => {
+        dispatchError = err ?? new Error("dispatch failed");
+      },
+    );
+  void watchDispatch(dispatching);
+  const stallMs = ctx.queue.config[TILES_QUEUE]?.lockDurationMs ?? 60_000;
+  let lastProgress = ctx.clock.now();
   const progress = job.stages[stage.index] as { done: number; total: number };
   const total = bandCount(grid);
   progress.done = done.size * grid.cols;
@@ -170,6 +188,9 @@ async function collect(
       }
       if (done.has(event.band)) continue; // a redelivered band reports twice
       done.add(event.band);
+      if (done.size === 1) await atPhase(job.id, "stages");
+      lastProgress = ctx.clock.now();
+      delete job.warning;
       onDone?.(event.band);
       progress.done = done.size * grid.cols;
       const workers = { ...job.tileWorkers };
@@ -190,9 +211,23 @@ async function collect(
       for (const band of await doneBands(ctx.blobs, output)) done.add(band);
       if (progress.done !== done.size * grid.cols) {
         progress.done = done.size * grid.cols;
+        lastProgress = ctx.clock.now();
+        delete job.warning;
         job.updatedAt = ctx.clock.now();
         ctx.notify(job);
       }
+    }
+    if (dispatched && done.size < total && ctx.clock.now() - lastProgress >= stallMs) {
+      const seconds = Math.round((ctx.clock.now() - lastProgress) / 1000);
+      job.warning = {
+        code: "STALLED",
+        message: `no band has finished for ${seconds} s: no worker may be running; the ${total - done.size} bands left were sent again`,
+      };
+      ctx.log.warn({ jobId: job.id, stage: stage.index, bandsLeft: total - done.size, seconds }, "job stalled; bands sent again");
+      ctx.notify(job);
+      lastProgress = ctx.clock.now();
+      dispatched = false;
+      void watchDispatch(redispatch());
     }
   }
   return !TERMINAL.has(job.status);
@@ -213,6 +248,7 @@ async function finalize(
 ): Promise<void> {
   const output = stageLayer(job.id, last.index);
   const joined = last.reduction ? undefined : joinedOutput(ctx, job, grid);
+  await atPhase(job.id, "stitch");
   const stitchStart = ctx.clock.now();
   let encoded: Uint8Array;
   try {
@@ -238,9 +274,11 @@ async function finalize(
       addTime(job, "encode", ctx.clock.now() - encodeStart);
     }
   } catch (err) {
+    if (isOutage(err)) throw err; // storage went away mid-read: the coordinator waits it out and finalizes again
     await ctx.fail(job, { code: "ENCODE_FAILED", message: `encoding ${job.format} failed: ${(err as Error).message}` });
     return;
   }
+  await atPhase(job.id, "encode");
   const result = resultName(job.id, job.format);
   await ctx.blobs.put(result, encoded);
   await ctx.succeed(job, result);

@@ -7,6 +7,8 @@ import type { BandEvent } from "./messages.js";
 export interface JobUpdate {
   job: JobManifest;
   event?: BandEvent;
+  /** Set on the one update that ends the job (metrics count endings by it, once per job). */
+  ended?: true;
 }
 
 export type Listener = (update: JobUpdate) => void;
@@ -31,11 +33,11 @@ export class JobListeners {
   }
 
   /** Sends a snapshot (listeners cannot change the coordinator's copy). */
-  notify(job: JobManifest, event?: BandEvent): void {
+  notify(job: JobManifest, event?: BandEvent, ended = false): void {
     const set = this.byJob.get(job.id);
     if (!set && this.everyJob.size === 0) return;
     const snapshot = structuredClone(job);
-    const update = event ? { job: snapshot, event } : { job: snapshot };
+    const update: JobUpdate = { job: snapshot, ...(event && { event }), ...(ended && { ended: true as const }) };
     for (const listener of set ?? []) listener(update);
     for (const listener of this.everyJob) listener(update);
   }

@@ -3,8 +3,13 @@
  * coordinator that restarts can reload it and carry on.
  *
  *   queued ──▶ running ──▶ succeeded
- *                 │ └────▶ failed     (a tile dead-lettered, a reduction failed, …)
- *                 └──────▶ canceled   (DELETE /v1/jobs/:id, Ctrl-C)
+ *     │           ├──────▶ failed     (a band dead-lettered, a reduction failed, an outage outlasted, …)
+ *     │           └──────▶ canceled   (DELETE /v1/jobs/:id)
+ *     └──▶ failed | canceled
+ *
+ * The three endings are terminal: nothing leaves them (canMove says so, and the coordinator
+ * asks it at every transition), so a job that was canceled stays canceled whatever a worker
+ * or a restarted coordinator does next, and its ending is counted once.
  */
 
 import type { Step } from "@tessera/kernels";
@@ -13,9 +18,37 @@ import type { OutputFormat } from "./ports/codec.js";
 export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
 export const TERMINAL: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "canceled"]);
 
+const MOVES: Readonly<Record<JobStatus, readonly JobStatus[]>> = {
+  queued: ["running", "failed", "canceled"],
+  running: ["succeeded", "failed", "canceled"],
+  succeeded: [],
+  failed: [],
+  canceled: [],
+};
+
+/** Whether a job in state `from` may move to `to`: the state machine above, in one table. */
+export const canMove = (from: JobStatus, to: JobStatus): boolean => MOVES[from].includes(to);
+
 /** Why a job failed, in the same {code, message} shape the HTTP API returns. */
 export interface JobError {
-  code: "TILE_FAILED" | "TILE_DEAD_LETTERED" | "REDUCE_FAILED" | "ENCODE_FAILED" | "INTERNAL";
+  code:
+    | "TILE_FAILED"
+    | "TILE_DEAD_LETTERED"
+    | "REDUCE_FAILED"
+    | "ENCODE_FAILED"
+    /** The queue or the blob store stayed unreachable longer than the outage budget. */
+    | "DEPENDENCY_UNAVAILABLE"
+    | "INTERNAL";
+  message: string;
+}
+
+/**
+ * Something the job's owner should know while it runs: it is waiting out an outage of the
+ * queue or the blob store, or no band has finished for longer than a lock lasts (no worker
+ * may be running). Cleared once the job moves again.
+ */
+export interface JobWarning {
+  code: "DEPENDENCY_UNAVAILABLE" | "STALLED";
   message: string;
 }
 
@@ -36,6 +69,8 @@ export interface JobManifest {
   height: number;
   tileSize: number;
   format: OutputFormat;
+  /** Who the job belongs to: an opaque id derived from the caller's token (never the token). */
+  owner?: string;
   /** The stage running now (index into the plan); equals the stage count once all are done. */
   stage: number;
   /** Progress per stage, in tiles. */
@@ -44,6 +79,14 @@ export interface JobManifest {
   carried?: Step;
   /** What the current stage's bands read (see StageInput). */
   input: StageInput;
+  /**
+   * False from the moment the job is recorded until its source is wholly stored; the 202 goes
+   * out only after that. A restarted coordinator removes a job still false: its upload was
+   * never acknowledged, so nobody knows its id and nothing of it may be left behind.
+   * (Manifests written before this field existed lack it, and were stored.)
+   */
+  stored?: boolean;
+  warning?: JobWarning;
   /** Blob name of the encoded result once succeeded. */
   result?: string;
   error?: JobError;

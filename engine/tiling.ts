@@ -15,6 +15,21 @@ export const DEFAULT_TILE_SIZE = 512;
 /** Smaller tiles spend more on halos and messages than on pixels; the contract floor. */
 export const MIN_TILE_SIZE = 16;
 
+/**
+ * Most tiles one job may have. Each tile costs a halo read, an entry in the tile map and a
+ * share of a band's message; past a few thousand a job spends more on bookkeeping than on
+ * pixels (12 MP at 16 px was 47,000 tiles and a 29 s POST). The tile size floor for an image
+ * (minTileSizeFor) follows from it.
+ */
+export const MAX_TILES = 4096;
+
+/** The smallest tile size that keeps an image of this size within MAX_TILES tiles. */
+export function minTileSizeFor(width: number, height: number): number {
+  let size = Math.max(MIN_TILE_SIZE, Math.ceil(Math.sqrt((width * height) / MAX_TILES)));
+  while (Math.ceil(width / size) * Math.ceil(height / size) > MAX_TILES) size++;
+  return size;
+}
+
 export interface Grid {
   readonly width: number;
   readonly height: number;

@@ -9,7 +9,16 @@ import {
   checkBlobPrefix,
   isBlobNameSegment,
 } from "../../engine/ports/blob-store.js";
-import { blockingFolder, NOT_A_BLOB, pruneFolders, readChunks, systemErrorCode, tempPathFor, writeAll } from "./fs-blob-files.js";
+import {
+  blockingFolder,
+  NOT_A_BLOB,
+  pruneFolders,
+  readChunks,
+  systemErrorCode,
+  TEMP_MARK,
+  tempPathFor,
+  writeAll,
+} from "./fs-blob-files.js";
 
 /** Attempts at creating a temp file when a concurrent delete prunes its folder in between. */
 const CREATE_ATTEMPTS = 3;
@@ -133,6 +142,35 @@ export class FsBlobStore implements BlobStore {
     }
     await pruneFolders(this.root, deleted);
     return deleted.length;
+  }
+
+  /**
+   * Removes the temp files of puts that never finished: a process killed mid-write leaves its
+   * `~tmp-…` file behind (no blob is harmed: the rename never happened). Only safe when no put
+   * of this store is in flight, so a process calls it once, at start, before it writes; then
+   * prunes the folders this leaves empty. Returns how many it removed.
+   */
+  async removeUnfinishedPuts(): Promise<number> {
+    const removed: string[] = [];
+    const visit = async (folder: string[]): Promise<void> => {
+      let entries: Dirent[];
+      try {
+        entries = await readdir(path.join(this.root, ...folder), { withFileTypes: true });
+      } catch (error) {
+        if (NOT_A_BLOB.has(systemErrorCode(error) ?? "")) return;
+        throw blobErrors.unavailable("clean up under", folder.join("/") || ".", error);
+      }
+      for (const entry of entries) {
+        if (entry.isDirectory() && isBlobNameSegment(entry.name)) await visit([...folder, entry.name]);
+        else if (entry.isFile() && entry.name.startsWith(TEMP_MARK)) {
+          await unlink(path.join(this.root, ...folder, entry.name)).catch(() => undefined);
+          removed.push([...folder, entry.name].join("/"));
+        }
+      }
+    };
+    await visit([]);
+    await pruneFolders(this.root, removed);
+    return removed.length;
   }
 
   private pathOf(name: string): string {
