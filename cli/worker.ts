@@ -1,6 +1,7 @@
 /**
  * `tessera worker`: one worker process. It takes sessions of the `tiles` queue, runs their
- * tiles on a kernel thread pool, and writes a heartbeat blob every few seconds. On SIGTERM or
+ * tiles on a kernel thread pool, and writes a heartbeat blob every few seconds. While Service
+ * Bus or storage is down it waits with backoff and carries on when they are back. On SIGTERM or
  * Ctrl-C it finishes the tiles in hand, releases its sessions and exits 0; killed outright,
  * its sessions come back to other workers when their locks expire or its connection drops.
  */
@@ -25,7 +26,8 @@ Options:
       --loops N          sessions worked at once (default: two per thread)
       --id ID            worker id in heartbeats and the tile map (default <host>-<pid>)
       --heartbeat-ms MS  heartbeat interval (default 2000)
-      --metrics-port P   serve Prometheus metrics at http://HOST:P/metrics (TESSERA_METRICS_PORT)
+      --metrics-port P   serve Prometheus metrics at http://HOST:P/metrics (TESSERA_METRICS_PORT),
+                         and health at /healthz (503 with the reason while Service Bus or storage fail)
       --metrics-host H   address for the metrics port (default 127.0.0.1; 0.0.0.0 for a scraper)
   -h, --help             this text
 
@@ -70,7 +72,9 @@ export async function runWorker(argv: string[]): Promise<void> {
   const endpoint =
     metricsPort === undefined
       ? undefined
-      : await serveMetrics(metrics.registry, metricsPort, stringArg(values["metrics-host"]) ?? "127.0.0.1");
+      : await serveMetrics(metrics.registry, metricsPort, stringArg(values["metrics-host"]) ?? "127.0.0.1", () =>
+          worker.health(),
+        );
   log.info(
     {
       event: "worker-started",

@@ -7,13 +7,14 @@
 
 import { compileKernels, loadKernels } from "@tessera/kernels";
 import { Coordinator } from "../engine/coordinator.js";
+import { HealthTracker, logChanges } from "../engine/health.js";
 import { currentHeartbeats } from "../engine/heartbeats.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
-import { ClusterTracker } from "./cluster-view.js";
-import { type Limits, limitsFromEnv } from "./config.js";
+import { ClusterTracker, gatewayHealth } from "./cluster-view.js";
+import { type Limits, limitsFromEnv, resultTtlFromEnv } from "./config.js";
 import type { Gateway } from "./gateway.js";
 import { Metrics } from "./metrics.js";
 
@@ -21,6 +22,8 @@ export interface AzureGatewayOptions {
   queue: Queue;
   blobs: BlobStore;
   limits?: Limits;
+  /** How long ended jobs are kept; default TESSERA_RESULT_TTL (24 h). */
+  resultTtlMs?: number;
   token?: string;
   log?: Logger;
 }
@@ -41,10 +44,22 @@ export async function startAzureGateway(options: AzureGatewayOptions): Promise<A
     blobs,
     codec,
     kernels: await loadKernels(await compileKernels()),
+    resultTtlMs: options.resultTtlMs ?? resultTtlFromEnv(),
     ...(options.log && { log: options.log }),
   });
-  const tracker = new ClusterTracker(coordinator, queue, metrics);
+  // Each outage is logged once when it starts and once when it ends.
+  const dependencies = new HealthTracker({ ...(options.log && { onChange: logChanges(options.log) }) });
+  const tracker = new ClusterTracker(coordinator, queue, metrics, dependencies);
   const resumed = await coordinator.resume();
+  const health = gatewayHealth(dependencies, { queue, blobs }, metrics);
+  const cluster = () => tracker.view(() => currentHeartbeats(blobs));
+  // One probe and one look at start open the links they use (the management link of each
+  // queue, over which Service Bus counts messages) while the broker is known to be up. A link
+  // first opened just as the broker dies can leave the SDK's client hanging for a minute or
+  // more, even after the broker is back; links opened before an outage fail fast during it
+  // and work again as soon as it ends.
+  await Promise.allSettled([health(), cluster()]);
+  let stopping = false;
   return {
     coordinator,
     blobs,
@@ -53,9 +68,12 @@ export async function startAzureGateway(options: AzureGatewayOptions): Promise<A
     limits,
     metrics,
     resumed: resumed.length,
-    cluster: () => tracker.view(() => currentHeartbeats(blobs)),
+    cluster,
+    health,
+    stopping: () => stopping,
     ...(options.token && { token: options.token }),
     async stop() {
+      stopping = true;
       await coordinator.close();
       await queue.close();
     },

@@ -1,4 +1,5 @@
 import type { Coordinator } from "../engine/coordinator.js";
+import type { HealthReport } from "../engine/health.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
 import type { Queue } from "../engine/ports/queue.js";
@@ -17,8 +18,18 @@ export interface Gateway {
   queue: Queue;
   limits: Limits;
   metrics: Metrics;
-  /** Workers and queues, for GET /v1/cluster and the UI's cluster panel. */
+  /**
+   * Workers and queues, for GET /v1/cluster and the UI's cluster panel. Rejects with a
+   * DependencyError (503 DEPENDENCY_UNAVAILABLE) naming the queue or blob storage when one fails.
+   */
   cluster(): Promise<ClusterView>;
+  /**
+   * How the queue and blob storage answer, probed with a timeout (a hung dependency does not
+   * hang the caller) and shared by the callers of one second: for /healthz and /readyz.
+   */
+  health(): Promise<HealthReport>;
+  /** True once the gateway is stopping: /readyz answers 503 so load balancers send no new work. */
+  stopping(): boolean;
   /** When set, every /v1 request needs `Authorization: Bearer <token>` (or `?access_token=` on GETs). */
   token?: string;
 }

@@ -31,6 +31,14 @@ const STATUS_BY_CODE: Record<string, ContentfulStatusCode> = {
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_PIXELS: 422,
   QUEUE_FULL: 429,
+  /** The queue or blob storage failed (engine/health.ts DependencyError): retry later. */
+  DEPENDENCY_UNAVAILABLE: 503,
+  // The ports' own outage codes, thrown straight through a request (a submit's writes, a
+  // result's read): the same 503, not a 500 that reads like a bug.
+  QUEUE_UNAVAILABLE: 503,
+  BLOB_UNAVAILABLE: 503,
+  // A result deleted between the job lookup and the read (DELETE raced a download).
+  BLOB_NOT_FOUND: 404,
 };
 
 /** The API's code for a lower layer's code, where they differ. */
@@ -38,6 +46,9 @@ const API_CODE: Record<string, string> = {
   NOT_AN_IMAGE: "UNSUPPORTED_MEDIA_TYPE",
   UNSUPPORTED_FORMAT: "UNSUPPORTED_MEDIA_TYPE",
   CORRUPT_IMAGE: "UNSUPPORTED_MEDIA_TYPE",
+  QUEUE_UNAVAILABLE: "DEPENDENCY_UNAVAILABLE",
+  BLOB_UNAVAILABLE: "DEPENDENCY_UNAVAILABLE",
+  BLOB_NOT_FOUND: "NOT_FOUND",
 };
 
 export function toErrorResponse(c: Context, err: unknown): Response {

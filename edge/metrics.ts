@@ -48,6 +48,12 @@ export class Metrics {
     help: "Worker processes whose heartbeats arrive on time.",
     registers: [this.registry],
   });
+  readonly dependencyUp = new Gauge({
+    name: "tessera_dependency_up",
+    help: "1 while a dependency (queue: Service Bus, blobs: storage) answered the gateway's last health probe, else 0.",
+    labelNames: ["dependency"],
+    registers: [this.registry],
+  });
   readonly requests = new Counter({
     name: "tessera_http_requests_total",
     help: "HTTP requests by route and status.",

@@ -41,6 +41,8 @@ export interface EmbeddedOptions {
   log?: Logger;
   /** A kernel pool started already (see startPool): its threads boot while the caller loads the rest. */
   pool?: KernelPool;
+  /** How long ended jobs are kept (the coordinator's resultTtlMs; default 24 h). */
+  resultTtlMs?: number;
 }
 
 export interface Embedded {
@@ -84,6 +86,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     kernels: await loadKernels(module),
     ...(options.pollMs !== undefined && { pollMs: options.pollMs }),
     ...(options.log && { log: options.log }),
+    ...(options.resultTtlMs !== undefined && { resultTtlMs: options.resultTtlMs }),
   });
   return {
     coordinator,

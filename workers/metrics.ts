@@ -2,11 +2,12 @@
  * A worker process's Prometheus metrics (`tessera worker --metrics-port P`, GET /metrics):
  * tiles by worker, tile kernel time by op chain, band time (read to write), pool utilisation
  * and whether a band is in hand, plus prom-client's process metrics (CPU seconds, resident memory, event-loop lag),
- * all prefixed `tessera_`.
+ * all prefixed `tessera_`; and GET /healthz, how the queue and blob storage answer this worker.
  */
 
 import { createServer } from "node:http";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { HealthReport } from "../engine/health.js";
 import type { BandEvent, BandMessage } from "../engine/messages.js";
 
 export class WorkerMetrics {
@@ -63,15 +64,36 @@ export class WorkerMetrics {
   }
 }
 
-/** Serves GET /metrics on `port` (0 picks one); resolves with the port and a closer. */
+/**
+ * Serves GET /metrics on `port` (0 picks one), and GET /healthz when `health` is given: 200
+ * while the worker's dependencies answer, 503 with the reasons while one fails (the loops
+ * wait it out, but an orchestrator should know this worker does no work meanwhile). Resolves
+ * with the port and a closer.
+ */
 export async function serveMetrics(
   registry: Registry,
   port: number,
   host: string,
+  health?: () => Promise<HealthReport>,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const server = createServer((req, res) => {
-    if (req.method !== "GET" || req.url?.split("?")[0] !== "/metrics") {
-      res.writeHead(404, { "content-type": "text/plain" }).end("only GET /metrics is served here\n");
+    const path = req.url?.split("?")[0];
+    if (req.method === "GET" && path === "/healthz" && health) {
+      health().then(
+        (report) =>
+          res
+            .writeHead(report.status === "down" ? 503 : 200, { "content-type": "application/json" })
+            .end(`${JSON.stringify(report)}\n`),
+        (err: Error) =>
+          res
+            .writeHead(503, { "content-type": "application/json" })
+            .end(`${JSON.stringify({ status: "down", error: err.message })}\n`),
+      );
+      return;
+    }
+    if (req.method !== "GET" || path !== "/metrics") {
+      const served = health ? "GET /metrics and GET /healthz are" : "only GET /metrics is";
+      res.writeHead(404, { "content-type": "text/plain" }).end(`${served} served here\n`);
       return;
     }
     registry.metrics().then(

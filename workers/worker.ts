@@ -6,11 +6,12 @@
 
 import { availableParallelism, hostname } from "node:os";
 import { compileKernels } from "@tessera/kernels";
+import { dependencyOf, dependencyProbe, type HealthReport, HealthTracker, logChanges, withTimeout } from "../engine/health.js";
 import { DEFAULT_HEARTBEAT_MS, type WorkerHeartbeat, writeHeartbeat } from "../engine/heartbeats.js";
 import type { BandEvent, BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
-import type { Logger } from "../engine/ports/logger.js";
+import { type Logger, silentLogger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
 import { TileBuffers } from "./band-runner.js";
 import { KernelPool } from "./pool.js";
@@ -59,6 +60,11 @@ export interface Worker {
   readonly busy: boolean;
   /** This worker's heartbeat as of now (what it writes to the blob store every interval). */
   heartbeat(): WorkerHeartbeat;
+  /**
+   * How the queue and blob storage answer: what the loops and heartbeats saw, refreshed by a
+   * probe with a timeout (shared by callers within a second). For the worker's /healthz.
+   */
+  health(): Promise<HealthReport>;
   /** Kills loop `i` as if its process died: its band is aborted and nothing is settled or released. */
   kill(i: number): void;
   /**
@@ -79,6 +85,11 @@ function processUsage(): { rssBytes: number; cpuSeconds: number } {
   const cpu = process.cpuUsage();
   return { rssBytes: process.memoryUsage.rss(), cpuSeconds: (cpu.user + cpu.system) / 1e6 };
 }
+
+/** How long a heartbeat write may take before blob storage counts as down (it may still land later). */
+const BEAT_ANSWER_MS = 2_000;
+/** Heartbeat writes left without an answer before the worker stops starting new ones. */
+const MAX_HANGING_BEATS = 16;
 
 /**
  * Bands in hand at once: two, so one band's reading and writing overlaps another's kernels,
@@ -118,8 +129,38 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     ...processUsage(),
     ...(stoppedAt !== undefined && { stoppedAt }),
   });
-  // A missed beat is not fatal (the blob store may hiccup); the next one catches up.
-  const sendBeat = (stoppedAt?: number) => writeHeartbeat(options.blobs, beat(stoppedAt)).catch(() => undefined);
+  const log = options.log ?? silentLogger;
+  // One tracker for the process, fed by every loop and by the heartbeats: each outage is logged
+  // once when it starts and once when it ends, however many loops retry in between.
+  const health = new HealthTracker({ onChange: logChanges(log) });
+  // The probe asks blob storage only: the loops ask the queue every few seconds anyway (each
+  // accept is an answer or a failure), and a probe of the queue would open links of its own, a
+  // risk during an outage (see edge/azure-gateway.ts).
+  const probe = dependencyProbe(health, { blobs: options.blobs });
+  // A missed beat is not fatal (the blob store may hiccup); the next one catches up. It is
+  // the worker's regular look at storage, so it says how storage answers: a write that fails,
+  // or that has no answer within BEAT_ANSWER_MS, marks blob storage down. A write left hanging
+  // (Azure's SDK retries a refused call for many seconds) finishes on its own while the next
+  // beat starts afresh (at most one per BEAT_ANSWER_MS), which answers at once when storage
+  // is back; at most MAX_HANGING_BEATS hang at once, so an outage does not pile up writes.
+  const hanging = new Set<Promise<void>>();
+  let lastAsked = 0;
+  const sendBeat = async (stoppedAt?: number): Promise<void> => {
+    // While writes hang, a fresh one starts only every BEAT_ANSWER_MS (heartbeats may come faster).
+    if (hanging.size >= MAX_HANGING_BEATS || (hanging.size > 0 && Date.now() - lastAsked < BEAT_ANSWER_MS)) return;
+    const asked = Date.now();
+    lastAsked = asked;
+    const write: Promise<void> = writeHeartbeat(options.blobs, beat(stoppedAt))
+      .then(
+        () => health.ok("blobs"),
+        (err: unknown) => {
+          if (dependencyOf(err) === "blobs") health.failed("blobs", err, asked);
+        },
+      )
+      .finally(() => hanging.delete(write));
+    hanging.add(write);
+    await withTimeout(write, BEAT_ANSWER_MS, "heartbeat write").catch((err: unknown) => health.failed("blobs", err, asked));
+  };
   let timer: ReturnType<typeof setInterval> | undefined;
   if (heartbeatMs > 0) {
     await sendBeat();
@@ -150,6 +191,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       stop: stop.signal,
       kill: kill.signal,
       acceptTimeoutMs: options.acceptTimeoutMs ?? 2000,
+      health,
       ...(options.log && { log: options.log.child({ loop: i }) }),
       onBand: (event, band) => {
         tilesDone += event.tiles.length;
@@ -175,6 +217,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       return inHand > 0;
     },
     heartbeat: () => beat(),
+    health: probe,
     kill: (i) => kills[i]?.abort(),
     done,
     async stop(beforeDrain) {
@@ -182,7 +225,15 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       await beforeDrain?.();
       await settled;
       clearInterval(timer);
-      if (heartbeatMs > 0) await sendBeat(Date.now());
+      if (heartbeatMs > 0) {
+        // The last beat says "stopped". Bounded: a worker stopping during a storage outage must
+        // not hang on it (its missed beats say it is gone, only later).
+        const last = (async () => {
+          await Promise.allSettled(hanging); // so that no older beat lands after it
+          await sendBeat(Date.now());
+        })();
+        await withTimeout(last, 2 * BEAT_ANSWER_MS, "last heartbeat").catch(() => undefined);
+      }
       await pool.close();
     },
   };

@@ -19,6 +19,13 @@ import {
 /** Bytes per block when streaming uploads; four blocks are uploaded at once. */
 const STREAM_BLOCK_BYTES = 4 * 1024 * 1024;
 
+/**
+ * Few, short SDK retries: the callers (worker loops, the coordinator) back off on
+ * BLOB_UNAVAILABLE themselves, and the SDK's default (4 tries, delays up to 120 s) held a
+ * refused call 16–28 s while Azurite was down, long after it was back.
+ */
+export const BLOB_CLIENT_OPTIONS = { retryOptions: { maxTries: 3, retryDelayInMs: 500, maxRetryDelayInMs: 2_000 } };
+
 export class AzureBlobStore implements BlobStore {
   private ready: Promise<void> | undefined;
 
@@ -26,7 +33,22 @@ export class AzureBlobStore implements BlobStore {
 
   /** From a storage connection string (Azurite's or an account's) and a container name. */
   static fromConnectionString(connection: string, container: string): AzureBlobStore {
-    return new AzureBlobStore(BlobServiceClient.fromConnectionString(connection).getContainerClient(container));
+    return new AzureBlobStore(
+      BlobServiceClient.fromConnectionString(connection, BLOB_CLIENT_OPTIONS).getContainerClient(container),
+    );
+  }
+
+  /**
+   * Azure's error in the port's terms. A container that vanished (storage restored from a
+   * backup, an emulator that lost its state) is a storage fault, not a missing blob: it is
+   * reported as BLOB_UNAVAILABLE and created again on the next call.
+   */
+  private translate(err: unknown, name: string): Error {
+    if (err instanceof RestError && err.code === "ContainerNotFound") {
+      this.ready = undefined;
+      return blobErrors.unavailable("reach the container for", name, err);
+    }
+    return translate(err, name);
   }
 
   /** Creates the container (private: no public access) the first time it is needed. */
@@ -35,7 +57,7 @@ export class AzureBlobStore implements BlobStore {
       () => undefined,
       (err: unknown) => {
         this.ready = undefined; // try again next time
-        throw translate(err, this.container.containerName);
+        throw this.translate(err, this.container.containerName);
       },
     );
     return this.ready;
@@ -48,7 +70,7 @@ export class AzureBlobStore implements BlobStore {
       .getBlockBlobClient(name)
       .uploadData(data)
       .catch((err: unknown) => {
-        throw translate(err, name);
+        throw this.translate(err, name);
       });
   }
 
@@ -75,7 +97,7 @@ export class AzureBlobStore implements BlobStore {
       await this.container.getBlockBlobClient(name).uploadStream(counted, STREAM_BLOCK_BYTES, 4);
     } catch (err) {
       // Blocks staged before the failure are never committed: the old blob (if any) stays.
-      throw sourceError ?? translate(err, name);
+      throw sourceError ?? this.translate(err, name);
     }
     if (sourceError) throw sourceError;
     return { name, size };
@@ -88,7 +110,7 @@ export class AzureBlobStore implements BlobStore {
       const buffer = await this.container.getBlobClient(name).downloadToBuffer();
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     } catch (err) {
-      throw translate(err, name);
+      throw this.translate(err, name);
     }
   }
 
@@ -100,7 +122,7 @@ export class AzureBlobStore implements BlobStore {
       const buffer = await this.container.getBlobClient(name).downloadToBuffer(offset, length);
       return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     } catch (err) {
-      throw translate(err, name);
+      throw this.translate(err, name);
     }
   }
 
@@ -113,7 +135,7 @@ export class AzureBlobStore implements BlobStore {
       if (!body) throw new BlobError("BLOB_UNAVAILABLE", `blob ${JSON.stringify(name)} came back without a body`);
       return body as AsyncIterable<Uint8Array>;
     } catch (err) {
-      throw translate(err, name);
+      throw this.translate(err, name);
     }
   }
 
@@ -124,7 +146,7 @@ export class AzureBlobStore implements BlobStore {
       .getBlobClient(name)
       .exists()
       .catch((err: unknown) => {
-        throw translate(err, name);
+        throw this.translate(err, name);
       });
   }
 
@@ -136,7 +158,7 @@ export class AzureBlobStore implements BlobStore {
       for await (const blob of this.container.listBlobsFlat({ prefix }))
         out.push({ name: blob.name, size: blob.properties.contentLength ?? 0 });
     } catch (err) {
-      throw translate(err, prefix);
+      throw this.translate(err, prefix);
     }
     return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
@@ -148,7 +170,7 @@ export class AzureBlobStore implements BlobStore {
       .getBlobClient(name)
       .deleteIfExists()
       .catch((err: unknown) => {
-        throw translate(err, name);
+        throw this.translate(err, name);
       });
   }
 

@@ -8,7 +8,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { BlobServiceClient } from "@azure/storage-blob";
 import { EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
 import type { QueueConfig } from "../../engine/ports/queue.js";
-import { AzureBlobStore } from "./blob-store.js";
+import { AzureBlobStore, BLOB_CLIENT_OPTIONS } from "./blob-store.js";
 import { AzureServiceBusQueue } from "./service-bus-queue.js";
 
 export interface AzureSettings {
@@ -48,6 +48,7 @@ export async function connectAzure(settings: AzureSettings): Promise<{ queue: Az
           new BlobServiceClient(
             `https://${settings.storage.account}.blob.core.windows.net`,
             credential as TokenCredential,
+            BLOB_CLIENT_OPTIONS,
           ).getContainerClient(settings.container),
         );
   return { queue, blobs };
