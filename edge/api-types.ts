@@ -9,7 +9,11 @@ export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "cancele
 
 export interface ApiError {
   error: {
-    /** A stable code: INVALID_PIPELINE, NOT_FOUND, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, TOO_MANY_PIXELS, QUEUE_FULL, UNAUTHORIZED, BAD_REQUEST, INTERNAL. */
+    /**
+     * A stable code: INVALID_PIPELINE, BAD_REQUEST, UNAUTHORIZED, LISTING_DISABLED, NOT_FOUND,
+     * NOT_READY, PAYLOAD_TOO_LARGE, UNSUPPORTED_MEDIA_TYPE, TOO_MANY_PIXELS, JOB_TOO_LARGE,
+     * QUEUE_FULL (with a Retry-After header), DEPENDENCY_UNAVAILABLE, INTERNAL.
+     */
     code: string;
     message: string;
   };
@@ -44,6 +48,11 @@ export interface JobView {
   /** Relative URL of the result, once succeeded. */
   resultUrl?: string;
   error?: { code: string; message: string };
+  /**
+   * While it runs: DEPENDENCY_UNAVAILABLE (the job waits out a queue or storage outage) or
+   * STALLED (no band has finished for longer than a lock lasts; no worker may be running).
+   */
+  warning?: { code: string; message: string };
 }
 
 /** Messages on GET /v1/jobs/:id/events (SSE, event names as `type`) and the WebSocket /v1/jobs/:id/ws. */

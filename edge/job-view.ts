@@ -23,5 +23,6 @@ export function toJobView(job: JobManifest, now = Date.now()): JobView {
     etaSeconds: running ? Math.round((elapsed / progress.done) * (progress.total - progress.done)) : null,
     ...(job.status === "succeeded" && { resultUrl: `/v1/jobs/${job.id}/result` }),
     ...(job.error && { error: job.error }),
+    ...(job.warning && { warning: job.warning }),
   };
 }

@@ -5,7 +5,9 @@
 
 import { ops, type ParamSpec } from "@tessera/kernels";
 import { OUTPUT_FORMATS } from "../engine/ports/codec.js";
+import { MAX_TILES, MIN_TILE_SIZE } from "../engine/tiling.js";
 import type { Limits } from "./config.js";
+import { MAX_FIELD_BYTES, MAX_FIELDS } from "./upload.js";
 
 function paramSchema(p: ParamSpec): Record<string, unknown> {
   switch (p.type) {
@@ -28,6 +30,15 @@ function paramSchema(p: ParamSpec): Record<string, unknown> {
       };
   }
 }
+
+/** Where a header cannot be sent (EventSource, a browser WebSocket, a download link); refused on every other route. */
+const accessToken = {
+  name: "access_token",
+  in: "query",
+  required: false,
+  description: "The bearer token, for clients that cannot send the Authorization header",
+  schema: { type: "string" },
+};
 
 const error = (description: string) => ({
   description,
@@ -53,7 +64,12 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
     },
     components: {
       securitySchemes: {
-        bearer: { type: "http", scheme: "bearer", description: "Only when the gateway has TESSERA_API_TOKEN set." },
+        bearer: {
+          type: "http",
+          scheme: "bearer",
+          description:
+            "Only when the gateway has TESSERA_API_TOKEN or TESSERA_API_TOKENS set. Each token owns the jobs it submits; other tokens get 404 for them.",
+        },
       },
       schemas: {
         Error: {
@@ -75,6 +91,12 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
             etaSeconds: { type: ["integer", "null"] },
             resultUrl: { type: "string" },
             error: { type: "object" },
+            warning: {
+              type: "object",
+              description:
+                "while running: DEPENDENCY_UNAVAILABLE (waiting out an outage) or STALLED (no band finished for a lock's length)",
+              properties: { code: { enum: ["DEPENDENCY_UNAVAILABLE", "STALLED"] }, message: { type: "string" } },
+            },
           },
         },
       },
@@ -99,48 +121,69 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
                     },
                     pipeline: {
                       type: "string",
-                      description:
-                        'Text form "gaussian-blur(sigma=2) | sobel", or the JSON form of #/components/schemas/Pipeline',
+                      maxLength: MAX_FIELD_BYTES,
+                      description: `Text form "gaussian-blur(sigma=2) | sobel", or the JSON form of #/components/schemas/Pipeline; at most ${limits.maxSteps} steps, and pixels × steps at most ${limits.maxPixelSteps}`,
                     },
                     format: { enum: [...OUTPUT_FORMATS], default: "png" },
-                    tileSize: { type: "integer", minimum: 16, maximum: 4096, default: 512 },
+                    tileSize: {
+                      type: "string",
+                      pattern: "^[0-9]+$",
+                      description: `Plain decimal digits, ${MIN_TILE_SIZE} to 4096 (default 512), and large enough that the image has at most ${MAX_TILES} tiles`,
+                    },
                   },
+                  description: `Each field once; at most ${MAX_FIELDS} text fields of ${MAX_FIELD_BYTES} bytes each.`,
                 },
               },
             },
           },
           responses: {
             202: { description: "Accepted", content: { "application/json": { schema: job } } },
-            400: error("Bad pipeline or fields"),
+            400: error("Bad pipeline or fields: a field twice, too many fields, tileSize below the image's floor"),
             401: error("Token required"),
-            413: error("Upload too large"),
-            415: error("Not an image, or not multipart"),
-            422: error("Image over the pixel limit"),
-            429: error("Too many active jobs"),
+            413: error("Upload or a field too large"),
+            415: error("Not an image, an unsupported format (e.g. BMP), or not multipart"),
+            422: error("Image over the pixel limit, or the job over the pixel-steps limit"),
+            429: {
+              ...error("Too many active jobs or pixels (TESSERA_MAX_ACTIVE_JOBS, TESSERA_MAX_ACTIVE_PIXELS); retry later"),
+              headers: { "Retry-After": { description: "Seconds to wait before retrying", schema: { type: "integer" } } },
+            },
           },
         },
-        get: { summary: "Recent jobs", responses: { 200: { description: "OK" } } },
+        get: {
+          summary: "The caller's recent jobs (needs a token)",
+          description:
+            "The 50 most recent jobs of the caller's token, newest first. A gateway without tokens does not list jobs (403 LISTING_DISABLED): a job's id is its only key there.",
+          responses: { 200: { description: "OK" }, 401: error("Token required"), 403: error("Listing is off: no tokens") },
+        },
       },
       "/v1/jobs/{id}": {
         get: {
           summary: "A job",
           responses: { 200: { description: "OK", content: { "application/json": { schema: job } } }, 404: error("No such job") },
         },
-        delete: { summary: "Cancel a job", responses: { 200: { description: "OK" }, 404: error("No such job") } },
+        delete: {
+          summary: "Cancel a queued or running job (200 with the job), or delete an ended one and its result (204)",
+          responses: { 200: { description: "Canceled" }, 204: { description: "Deleted" }, 404: error("No such job") },
+        },
       },
       "/v1/jobs/{id}/events": {
         get: {
           summary: "Server-sent events: job, tile, end",
+          parameters: [accessToken],
           responses: { 200: { description: "text/event-stream" }, 404: error("No such job") },
         },
       },
       "/v1/jobs/{id}/ws": {
-        get: { summary: "The same events over a WebSocket", responses: { 101: { description: "Switching protocols" } } },
+        get: {
+          summary: "The same events over a WebSocket",
+          parameters: [accessToken],
+          responses: { 101: { description: "Switching protocols" } },
+        },
       },
       "/v1/jobs/{id}/result": {
         get: {
           summary: "The result image",
-          parameters: [{ name: "format", in: "query", schema: { enum: ["png", "jpeg", "webp"] } }],
+          parameters: [{ name: "format", in: "query", schema: { enum: ["png", "jpeg", "webp"] } }, accessToken],
           responses: { 200: { description: "The image" }, 404: error("No such job"), 409: error("Not finished") },
         },
       },
@@ -150,11 +193,31 @@ export function openApiDocument(limits: Limits): Record<string, unknown> {
           summary: "Workers and queues",
           description:
             "Workers from their heartbeats (id, pid, host, threads, tilesDone, lastSeen, alive, busy, rssBytes, cpuSeconds), queue depths (active and dead-lettered), tiles finished per second over the last minute, and the most recent dead-lettered bands (rows of tiles) with their reasons.",
-          responses: { 200: { description: "OK" } },
+          responses: {
+            200: { description: "OK" },
+            503: error("The queue or blob storage is unavailable (DEPENDENCY_UNAVAILABLE)"),
+          },
         },
       },
       "/metrics": { get: { summary: "Prometheus metrics", responses: { 200: { description: "text/plain" } } } },
-      "/healthz": { get: { summary: "Liveness", responses: { 200: { description: "OK" } } } },
+      "/healthz": {
+        get: {
+          summary: "Liveness, with the queue's and blob storage's health",
+          responses: {
+            200: { description: '{"status":"ok"|"degraded","checks":{"queue":{…},"blobs":{…}}}' },
+            503: { description: 'A dependency is down: {"status":"down","checks":{…}} with each reason' },
+          },
+        },
+      },
+      "/readyz": {
+        get: {
+          summary: "Readiness, for load balancers",
+          responses: {
+            200: { description: "Ready for work" },
+            503: { description: "A dependency is down, or the gateway is stopping" },
+          },
+        },
+      },
     },
   };
 }

@@ -43,6 +43,42 @@ function form(fields: Record<string, string | Blob | Buffer>): FormData {
 const post = async (body: FormData | string, headers?: Record<string, string>): Promise<Response> =>
   app.request("/v1/jobs", { method: "POST", body, ...(headers && { headers }) });
 
+/** A form with fields in order, repeats allowed (FormData.set would keep only the last). */
+function formOf(entries: [string, string | Buffer][]): FormData {
+  const f = new FormData();
+  for (const [k, v] of entries) {
+    if (typeof v === "string") f.append(k, v);
+    else f.append(k, new Blob([new Uint8Array(v)]), "upload.bin");
+  }
+  return f;
+}
+
+/** A multipart body written by hand, so it can end where no client would end it. */
+const postRaw = (body: string): Promise<Response> => post(body, { "content-type": "multipart/form-data; boundary=x" });
+const filePart = (bytes: string): string =>
+  `--x\r\nContent-Disposition: form-data; name="image"; filename="a"\r\nContent-Type: application/octet-stream\r\n\r\n${bytes}`;
+const fieldPart = (name: string, value: string): string =>
+  `--x\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+
+/** A valid 24-bit BMP (no codec here writes one): a file header, a BITMAPINFOHEADER, then rows. */
+function bmp(width: number, height: number): Buffer {
+  const row = Math.ceil((width * 3) / 4) * 4;
+  const b = Buffer.alloc(54 + row * height, 0x80);
+  b.write("BM", 0, "ascii");
+  b.writeUInt32LE(b.length, 2);
+  b.writeUInt32LE(0, 6);
+  b.writeUInt32LE(54, 10);
+  b.writeUInt32LE(40, 14);
+  b.writeInt32LE(width, 18);
+  b.writeInt32LE(height, 22);
+  b.writeUInt16LE(1, 26);
+  b.writeUInt16LE(24, 28);
+  b.writeUInt32LE(0, 30);
+  b.writeUInt32LE(row * height, 34);
+  b.fill(0, 38, 54);
+  return b;
+}
+
 /** Sends a multipart body as a stream of chunks with no Content-Length, as a chunked upload arrives. */
 async function postStreamed(body: FormData): Promise<Response> {
   const encoded = new Response(body);
@@ -68,7 +104,7 @@ async function waitFor(id: string): Promise<JobView> {
 
 describe("routes", () => {
   it("GET /healthz, /v1/ops, /v1/openapi.json, /v1/docs, /metrics, /v1/cluster", async () => {
-    expect(await (await app.request("/healthz")).json()).toEqual({ status: "ok" });
+    expect(await (await app.request("/healthz")).json()).toMatchObject({ status: "ok" });
     const ops = (await (await app.request("/v1/ops")).json()) as OpView[];
     expect(ops.map((o) => o.name)).toContain("gaussian-blur");
     expect(ops.find((o) => o.name === "gaussian-blur")?.params[0]).toMatchObject({
@@ -121,8 +157,23 @@ describe("routes", () => {
       expect([r.status, r.headers.get("content-type")]).toEqual([200, type]);
       expect((await sharp(Buffer.from(await r.arrayBuffer())).metadata()).format).toBe(format);
     }
-    const list = (await (await app.request("/v1/jobs")).json()) as { jobs: JobView[] };
-    expect(list.jobs.map((j) => j.id)).toContain(job.id);
+    // Without tokens a job id is its only key: the list of ids is not handed out.
+    const list = await app.request("/v1/jobs");
+    expect(list.status).toBe(403);
+    expect(((await list.json()) as ApiError).error.code).toBe("LISTING_DISABLED");
+  });
+
+  it("deletes an ended job with DELETE: 204, then 404, and its blobs are gone", async () => {
+    const res = await post(form({ image: photoBytes("coffee.png"), pipeline: "invert" }));
+    const job = (await res.json()) as JobView;
+    expect((await waitFor(job.id)).status).toBe("succeeded");
+    expect(readdirSync(join(dataDir, "jobs"))).toContain(job.id);
+    const del = await app.request(`/v1/jobs/${job.id}`, { method: "DELETE" });
+    expect(del.status).toBe(204);
+    expect((await app.request(`/v1/jobs/${job.id}`)).status).toBe(404);
+    expect((await app.request(`/v1/jobs/${job.id}/result`)).status).toBe(404);
+    expect(readdirSync(join(dataDir, "jobs"))).not.toContain(job.id);
+    expect((await app.request(`/v1/jobs/${job.id}`, { method: "DELETE" })).status).toBe(404);
   });
 
   it("cancels a job with DELETE", async () => {
@@ -223,6 +274,77 @@ describe("bad input", () => {
     ["unknown output format", () => post(form({ image: coffee, pipeline: "invert", format: "bmp" })), 400, "BAD_REQUEST"],
     ["tile size below 16", () => post(form({ image: coffee, pipeline: "invert", tileSize: "8" })), 400, "BAD_REQUEST"],
     ["tile size not a number", () => post(form({ image: coffee, pipeline: "invert", tileSize: "big" })), 400, "BAD_REQUEST"],
+    ["tile size 1e3", () => post(form({ image: coffee, pipeline: "invert", tileSize: "1e3" })), 400, "BAD_REQUEST"],
+    ["tile size 0x100", () => post(form({ image: coffee, pipeline: "invert", tileSize: "0x100" })), 400, "BAD_REQUEST"],
+    ['tile size " 256 "', () => post(form({ image: coffee, pipeline: "invert", tileSize: " 256 " })), 400, "BAD_REQUEST"],
+    [
+      "tile size under the image's floor (too many tiles)",
+      async () =>
+        post(
+          form({
+            image: await sharp({ create: { width: 2000, height: 2000, channels: 3, background: "#345" } })
+              .png()
+              .toBuffer(),
+            pipeline: "invert",
+            tileSize: "16",
+          }),
+        ),
+      400,
+      "BAD_REQUEST",
+    ],
+    ["a BMP", () => post(ok(bmp(40, 30))), 415, "UNSUPPORTED_MEDIA_TYPE"],
+    ["multipart cut off inside the file", () => postRaw(filePart("abc")), 400, "BAD_REQUEST"],
+    [
+      "multipart cut off inside the file, after a pipeline",
+      () => postRaw(fieldPart("pipeline", "invert") + filePart(coffee.subarray(0, 2000).toString("latin1"))),
+      400,
+      "BAD_REQUEST",
+    ],
+    [
+      "pipeline field over the field size (it would be cut, and the cut pipeline run)",
+      () => post(form({ image: coffee, pipeline: `invert${" ".repeat(70_000)}` })),
+      413,
+      "PAYLOAD_TOO_LARGE",
+    ],
+    [
+      "17 text fields (busboy drops the 17th)",
+      () =>
+        post(
+          formOf([
+            ["pipeline", "invert"],
+            ...Array.from({ length: 16 }, (_, i): [string, string] => [`extra${i}`, "x"]),
+            ["image", coffee],
+          ]),
+        ),
+      400,
+      "BAD_REQUEST",
+    ],
+    [
+      "pipeline twice",
+      () =>
+        post(
+          formOf([
+            ["image", coffee],
+            ["pipeline", "invert"],
+            ["pipeline", "sobel"],
+          ]),
+        ),
+      400,
+      "BAD_REQUEST",
+    ],
+    [
+      "image twice",
+      () =>
+        post(
+          formOf([
+            ["image", coffee],
+            ["image", coffee],
+            ["pipeline", "invert"],
+          ]),
+        ),
+      400,
+      "BAD_REQUEST",
+    ],
     [
       "JSON body instead of multipart",
       () => post(JSON.stringify({ pipeline: "invert" }), { "content-type": "application/json" }),
@@ -242,6 +364,7 @@ describe("bad input", () => {
     ["DELETE of an unknown job", () => app.request("/v1/jobs/abc", { method: "DELETE" }), 404, "NOT_FOUND"],
     ["events of an unknown job", () => app.request("/v1/jobs/abc/events"), 404, "NOT_FOUND"],
     ["unknown route", () => app.request("/v2/jobs"), 404, "NOT_FOUND"],
+    ["unknown /v1 route", () => app.request("/v1/nope"), 404, "NOT_FOUND"],
   ];
 
   it.each(cases)("%s → the documented status and a JSON error", async (_name, send, status, code) => {
@@ -252,10 +375,35 @@ describe("bad input", () => {
     expect(body.error.message.length).toBeGreaterThan(10);
   });
 
+  it("names what was wrong: the tile size floor, BMP, the field, the step limit's variable", async () => {
+    const message = async (res: Response | Promise<Response>) => ((await (await res).json()) as ApiError).error.message;
+    const big = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: "#345" } })
+      .png()
+      .toBuffer();
+    expect(await message(post(form({ image: big, pipeline: "invert", tileSize: "16" })))).toMatch(/at least 32/);
+    expect(await message(post(ok(bmp(40, 30))))).toMatch(/^BMP is not supported; send JPEG, PNG, WebP, TIFF, GIF or AVIF/);
+    expect(
+      await message(
+        post(
+          formOf([
+            ["image", coffee],
+            ["pipeline", "invert"],
+            ["pipeline", "invert"],
+          ]),
+        ),
+      ),
+    ).toMatch(/"pipeline" appears more than once/);
+    for (const n of [33, 1000]) {
+      expect(await message(post(form({ image: coffee, pipeline: Array(n).fill("invert").join(" | ") })))).toBe(
+        `pipeline has ${n} steps; at most 32 are allowed (TESSERA_MAX_STEPS)`,
+      );
+    }
+  });
+
   it("leaves the gateway healthy, the data directory clean, and valid jobs working", async () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
     expect((await app.request("/healthz")).status).toBe(200);
-    const accepted = new Set(((await (await app.request("/v1/jobs")).json()) as { jobs: JobView[] }).jobs.map((j) => j.id));
+    const accepted = new Set(gw.coordinator.list().map((j) => j.id));
     const jobsDir = join(dataDir, "jobs");
     for (const entry of readdirSync(jobsDir)) expect(accepted.has(entry), `stray ${entry}`).toBe(true);
     expect(readdirSync(dataDir).filter((f) => f !== "jobs")).toEqual([]);
@@ -272,14 +420,59 @@ describe("bad input", () => {
 });
 
 describe("auth", () => {
-  it("requires the bearer token when one is set, and accepts it as access_token on GET", async () => {
+  it("requires the bearer token when one is set; access_token only where headers cannot go", async () => {
     const locked = createApp({ ...gw, token: "s3cret" });
     expect((await locked.request("/v1/ops")).status).toBe(401);
     expect(((await (await locked.request("/v1/ops")).json()) as ApiError).error.code).toBe("UNAUTHORIZED");
     expect((await locked.request("/v1/ops", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);
     expect((await locked.request("/v1/ops", { headers: { authorization: "Bearer s3cret" } })).status).toBe(200);
-    expect((await locked.request("/v1/ops?access_token=s3cret")).status).toBe(200);
+    const inQuery = await locked.request("/v1/ops?access_token=s3cret");
+    expect(inQuery.status).toBe(401);
+    expect(((await inQuery.json()) as ApiError).error.message).toMatch(/access_token= is accepted only on/);
     expect((await locked.request("/healthz")).status).toBe(200);
+
+    const auth = { authorization: "Bearer s3cret" };
+    const res = await locked.request("/v1/jobs", {
+      method: "POST",
+      body: form({ image: photoBytes("coffee.png"), pipeline: "invert" }),
+      headers: auth,
+    });
+    const job = (await res.json()) as JobView;
+    expect(res.status).toBe(202);
+    expect((await locked.request(`/v1/jobs/${job.id}?access_token=s3cret`)).status).toBe(401);
+    expect((await locked.request(`/v1/jobs/${job.id}/events?access_token=s3cret`)).status).toBe(200);
+    expect((await waitFor(job.id)).status).toBe("succeeded");
+    expect((await locked.request(`/v1/jobs/${job.id}/result?access_token=s3cret`)).status).toBe(200);
+    expect((await locked.request(`/v1/jobs/${job.id}/result?access_token=wrong`)).status).toBe(401);
+    // The owner stored with the job is a hash, never the token.
+    expect(JSON.stringify(gw.coordinator.get(job.id))).not.toContain("s3cret");
+  });
+
+  it("with several tokens, each sees only its own jobs; another's job is 404", async () => {
+    const shared = createApp(gw, { tokens: ["alice-token", "bob-token"] });
+    const as = (token: string) => ({ authorization: `Bearer ${token}` });
+    const submit = async (token: string) => {
+      const res = await shared.request("/v1/jobs", {
+        method: "POST",
+        body: form({ image: photoBytes("coffee.png"), pipeline: "invert" }),
+        headers: as(token),
+      });
+      expect(res.status).toBe(202);
+      return ((await res.json()) as JobView).id;
+    };
+    const alices = await submit("alice-token");
+    const bobs = await submit("bob-token");
+    const list = async (token: string) =>
+      ((await (await shared.request("/v1/jobs", { headers: as(token) })).json()) as { jobs: JobView[] }).jobs.map((j) => j.id);
+    expect(await list("alice-token")).toEqual([alices]);
+    expect(await list("bob-token")).toEqual([bobs]);
+    for (const path of [`/v1/jobs/${bobs}`, `/v1/jobs/${bobs}/events`, `/v1/jobs/${bobs}/result`]) {
+      expect((await shared.request(path, { headers: as("alice-token") })).status, path).toBe(404);
+    }
+    expect((await shared.request(`/v1/jobs/${bobs}`, { method: "DELETE", headers: as("alice-token") })).status).toBe(404);
+    expect((await shared.request(`/v1/jobs/${bobs}`, { headers: as("bob-token") })).status).toBe(200);
+    await waitFor(alices);
+    await waitFor(bobs);
   });
 });
 
@@ -294,11 +487,79 @@ describe("back-pressure", () => {
     const first = (await (await submit()).json()) as JobView;
     const second = await submit();
     expect(second.status).toBe(429);
+    expect(second.headers.get("retry-after")).toMatch(/^\d+$/);
     expect(((await second.json()) as ApiError).error).toMatchObject({ code: "QUEUE_FULL" });
     await app.request(`/v1/jobs/${first.id}`, { method: "DELETE" });
     await waitFor(first.id);
     const third = await submit();
     expect(third.status).toBe(202);
     await app.request(`/v1/jobs/${((await third.json()) as JobView).id}`, { method: "DELETE" });
+  });
+});
+
+describe("admission", () => {
+  it("takes a slot before reading the upload: concurrent POSTs cannot pass the limit", async () => {
+    const busy = createApp({ ...gw, limits: { ...LIMITS, maxActiveJobs: 2 } });
+    const body = () =>
+      form({ image: photoBytes("retina.jpg"), pipeline: "median(radius=7) | gaussian-blur(sigma=10)", tileSize: "64" });
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => busy.request("/v1/jobs", { method: "POST", body: body() })),
+    );
+    const statuses = answers.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 202).length).toBeLessThanOrEqual(2);
+    expect(statuses.every((s) => s === 202 || s === 429)).toBe(true);
+    for (const r of answers.filter((a) => a.status === 202)) {
+      const id = ((await r.json()) as JobView).id;
+      await app.request(`/v1/jobs/${id}`, { method: "DELETE" });
+      await waitFor(id);
+    }
+  });
+
+  it("gives the slot back when a submission fails, whatever failed", async () => {
+    const busy = createApp({ ...gw, limits: { ...LIMITS, maxActiveJobs: 2 } });
+    const failing = [
+      () => form({ image: truncated(photoBytes("rocket.jpg")), pipeline: "invert" }),
+      () => form({ image: photoBytes("coffee.png"), pipeline: "frobnicate" }),
+      () => form({ image: photoBytes("coffee.png"), pipeline: "invert", tileSize: "0x100" }),
+    ];
+    for (let i = 0; i < 20; i++) {
+      const res = await busy.request("/v1/jobs", { method: "POST", body: (failing[i % failing.length] as () => FormData)() });
+      expect(res.status).not.toBe(202);
+      expect(res.status).not.toBe(429);
+    }
+    for (let i = 0; i < 20; i++) expect((await busy.request("/v1/jobs", { method: "POST", body: "--x" })).status).toBe(415);
+    const good = await busy.request("/v1/jobs", {
+      method: "POST",
+      body: form({ image: photoBytes("coffee.png"), pipeline: "invert" }),
+    });
+    expect(good.status).toBe(202);
+    expect((await waitFor(((await good.json()) as JobView).id)).status).toBe("succeeded");
+  });
+
+  it("bounds the pixels of the jobs in progress: the second large image waits (429), an impossible one is 422", async () => {
+    const image = await sharp({ create: { width: 1500, height: 1500, channels: 3, background: "#123" } })
+      .png()
+      .toBuffer();
+    const narrow = createApp({ ...gw, limits: { ...LIMITS, maxActivePixels: 3_000_000 } });
+    const send = () =>
+      narrow.request("/v1/jobs", {
+        method: "POST",
+        body: form({ image, pipeline: "median(radius=7) | gaussian-blur(sigma=10)", tileSize: "64" }),
+      });
+    const first = await send();
+    expect(first.status).toBe(202);
+    const second = await send();
+    expect(second.status).toBe(429);
+    expect(second.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(((await second.json()) as ApiError).error.message).toMatch(/TESSERA_MAX_ACTIVE_PIXELS/);
+    const id = ((await first.json()) as JobView).id;
+    await app.request(`/v1/jobs/${id}`, { method: "DELETE" });
+    await waitFor(id);
+    const tiny = createApp({ ...gw, limits: { ...LIMITS, maxActivePixels: 1_000_000 } });
+    const never = await tiny.request("/v1/jobs", { method: "POST", body: form({ image, pipeline: "invert" }) });
+    expect(never.status).toBe(422);
+    const costly = createApp({ ...gw, limits: { ...LIMITS, maxPixelSteps: 1_000_000 } });
+    const heavy = await costly.request("/v1/jobs", { method: "POST", body: form({ image, pipeline: "invert" }) });
+    expect([heavy.status, ((await heavy.json()) as ApiError).error.code]).toEqual([422, "JOB_TOO_LARGE"]);
   });
 });

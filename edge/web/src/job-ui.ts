@@ -116,8 +116,9 @@ export class JobPanel {
     this.cancel.disabled = true;
     try {
       const answer = await this.api.request<JobView | undefined>("DELETE", `/v1/jobs/${encodeURIComponent(job.id)}`);
-      const fresh = answer?.id ? answer : await this.api.get<JobView>(`/v1/jobs/${encodeURIComponent(job.id)}`);
-      if (this.job?.id === job.id) this.apply({ type: "job", job: fresh });
+      // 204: the job had ended before the cancel arrived, and DELETE on an ended job deletes it.
+      if (!answer?.id) return this.showError("The job had already ended, so it was deleted instead of canceled.");
+      if (this.job?.id === job.id) this.apply({ type: "job", job: answer });
     } catch (err) {
       this.showError(errorMessage(err));
       this.cancel.disabled = false;

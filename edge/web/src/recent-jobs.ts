@@ -1,5 +1,7 @@
-// The recent-jobs list: the gateway's 20 newest jobs, newest first; a click follows one in the
-// job panel.
+// The recent-jobs list, newest first; a click follows one in the job panel. With a token it is
+// the caller's 20 newest jobs on the gateway; without one the gateway lists nothing (a job id is
+// the capability to read a job, so listing ids to anyone would leak them), and the list holds
+// the jobs this tab has followed, each refreshed by its id.
 
 import type { JobView } from "../../api-types.ts";
 import { type Api, errorMessage } from "./api.ts";
@@ -17,19 +19,21 @@ export class RecentJobs {
     byId("jobs-refresh").addEventListener("click", () => void this.refresh());
   }
 
-  /** Updates a listed job from the followed job's live events, so its row keeps up between polls. */
+  /**
+   * Updates a listed job from the followed job's live events, so its row keeps up between
+   * polls; without a token, a job not listed yet joins the list (it is one of this tab's).
+   */
   mark(job: JobView): void {
     const i = this.jobs.findIndex((j) => j.id === job.id);
-    if (i >= 0) {
-      this.jobs[i] = job;
-      this.render();
-    }
+    if (i >= 0) this.jobs[i] = job;
+    else if (this.api.token === null) this.jobs.unshift(job);
+    else return;
+    this.render();
   }
 
   async refresh(): Promise<void> {
     try {
-      const body = await this.api.get<{ jobs: JobView[] } | JobView[]>("/v1/jobs");
-      const list = Array.isArray(body) ? body : (body?.jobs ?? []);
+      const list = this.api.token === null ? await this.ownJobs() : await this.listed();
       this.jobs = list
         .map((j) => normalizeJob(j))
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt))
@@ -39,6 +43,19 @@ export class RecentJobs {
     } catch (err) {
       showError("jobs-error", errorMessage(err));
     }
+  }
+
+  private async listed(): Promise<JobView[]> {
+    const body = await this.api.get<{ jobs: JobView[] } | JobView[]>("/v1/jobs");
+    return Array.isArray(body) ? body : (body?.jobs ?? []);
+  }
+
+  /** This tab's jobs as they are now; one deleted or expired meanwhile drops out. */
+  private async ownJobs(): Promise<JobView[]> {
+    const now = await Promise.all(
+      this.jobs.map((job) => this.api.get<JobView>(`/v1/jobs/${encodeURIComponent(job.id)}`).catch(() => undefined)),
+    );
+    return now.filter((job): job is JobView => job !== undefined);
   }
 
   private render(): void {
