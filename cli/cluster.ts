@@ -1,7 +1,10 @@
 /**
  * `tessera cluster --workers N [--port P]`: the Service Bus emulator, Azurite, the gateway and
  * N worker processes on this machine. Ctrl-C or SIGTERM stops them all, workers first (they
- * finish their tiles in hand), and leaves no process or temporary directory behind.
+ * finish their tiles in hand), and leaves no process or temporary directory behind, also when
+ * it comes during the start. A gateway or worker that dies is started again after a back-off;
+ * every death and restart is a JSON line on stdout. Killed outright, the cluster takes its
+ * processes with it (cli/parent-watch.ts).
  */
 
 import { startLocalCluster } from "../infra/local/cluster.js";
@@ -12,6 +15,8 @@ export const CLUSTER_HELP = `Usage: tessera cluster --workers N|MIN..MAX [--port
 
 Starts a local cluster, every part its own process: the Service Bus emulator, Azurite, the
 gateway (the web UI and API at http://localhost:P) and N workers. Ctrl-C stops them all.
+A gateway or worker that dies is started again (after 0.5 s, doubling to 30 s while it keeps
+dying); each death and restart is printed as a JSON line ("process-exited", "process-restarted").
 
 Options:
       --workers N      worker processes (default 2)
@@ -67,6 +72,14 @@ export async function runCluster(argv: string[]): Promise<void> {
   const threads = intArg("--threads", values.threads, 1);
   const lockMs = intArg("--lock-ms", values["lock-ms"], 1000);
   const maxDeliveries = intArg("--max-deliveries", values["max-deliveries"], 1);
+  const print = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
+  // Listening from the start: Ctrl-C while the parts start stops the ones already up (without
+  // a handler, the signal would kill this process alone).
+  const interrupt = new AbortController();
+  const signalled = untilSignal().then((signal) => {
+    interrupt.abort();
+    return signal;
+  });
   const cluster = await startLocalCluster({
     workers,
     port: intArg("--port", stringArg(values.port, "PORT"), 0) ?? 8080,
@@ -75,22 +88,26 @@ export async function runCluster(argv: string[]): Promise<void> {
     ...(maxDeliveries !== undefined && { maxDeliveries }),
     ...(values.verbose === true && { onLine: (line: string) => process.stderr.write(`${line}\n`) }),
     ...(growAbove !== undefined && { autoscale: { growAbove } }),
-    onScale: (event) => process.stdout.write(`${JSON.stringify({ event: "cluster-scaled", ...event })}\n`),
+    onScale: (event) => print({ event: "cluster-scaled", ...event }),
+    restart: true,
+    onEvent: print,
+    signal: interrupt.signal,
+  }).catch(async (err: unknown) => {
+    if (!interrupt.signal.aborted) throw err;
+    throw new CliError(EXIT.FAILED, `stopped by ${await signalled} while starting; every part started was stopped`);
   });
-  process.stdout.write(
-    `${JSON.stringify({
-      event: "cluster-started",
-      url: cluster.url,
-      gateway: cluster.gateway.pid,
-      workers: cluster.workers.map((w) => w.pid),
-      services: cluster.servicePids,
-    })}\n`,
-  );
+  print({
+    event: "cluster-started",
+    url: cluster.url,
+    gateway: cluster.gateway.pid,
+    workers: cluster.workers.map((w) => w.pid),
+    services: cluster.servicePids,
+  });
   const count = typeof workers === "number" ? `${workers}` : `${workers.min} to ${workers.max} (autoscaled)`;
   process.stdout.write(
     `Tessera cluster is running at ${cluster.url.replace("127.0.0.1", "localhost")} with ${count} worker(s)  (Ctrl-C stops it)\n`,
   );
-  await untilSignal();
+  await signalled;
   process.stdout.write("stopping…\n");
   await cluster.stop();
 }

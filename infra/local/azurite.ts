@@ -1,16 +1,17 @@
 /**
  * Azurite (the Azure Storage emulator) as a child process on loopback, with its data in a
  * temporary folder: for tests and `tessera cluster`. Telemetry and the API-version check are
- * off (the first would try the network, the second rejects newer SDKs).
+ * off (the first would try the network, the second rejects newer SDKs). It dies with this
+ * process, and then removes its folder itself (child-process.ts, spawnNodeChild).
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { exited, stopChild, waitForReady } from "./child-process.js";
+import { exited, spawnNodeChild, stopChild, waitForReady } from "./child-process.js";
 
 /** Azurite's well-known development account (public, documented by Microsoft). */
 export const AZURITE_ACCOUNT = "devstoreaccount1";
@@ -45,13 +46,17 @@ function azuriteBlobScript(): string {
   }
 }
 
-export async function startAzurite(): Promise<Azurite> {
+export interface AzuriteOptions {
+  /** Extra environment for the process. */
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const location = mkdtempSync(join(tmpdir(), "tessera-azurite-"));
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
+  const child = spawnNodeChild(
+    azuriteBlobScript(),
     [
-      azuriteBlobScript(),
       "--blobHost",
       "127.0.0.1",
       "--blobPort",
@@ -62,7 +67,7 @@ export async function startAzurite(): Promise<Azurite> {
       "--disableTelemetry",
       "--silent",
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { ...(options.env && { env: options.env }), removeIfOrphaned: location },
   );
   try {
     await waitForReady(child, {

@@ -1,9 +1,57 @@
 /**
- * The child processes the local tooling runs (Azurite, the Service Bus emulator): waiting
- * for one to say it is ready, and stopping it, the same way for each.
+ * The child processes the local tooling runs (Azurite, the Service Bus emulator, `tessera`
+ * roles): starting one so that it dies with this process, waiting for it to say it is ready,
+ * and stopping it, the same way for each.
  */
 
-import type { ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath, pathToFileURL } from "node:url";
+
+// The environment cli/parent-watch.ts reads (named there; not imported, since importing that
+// module installs its watch in this process).
+const EXIT_WITH_PARENT_ENV = "TESSERA_EXIT_WITH_PARENT";
+const EXIT_REMOVE_ENV = "TESSERA_EXIT_WITH_PARENT_REMOVE";
+
+/** The built cli/parent-watch.js, from the build (dist/infra/local/) or the source tree (infra/local/). */
+function parentWatchModule(): string | undefined {
+  return ["../../cli/parent-watch.js", "../../dist/cli/parent-watch.js"]
+    .map((p) => fileURLToPath(new URL(p, import.meta.url)))
+    .find((p) => existsSync(p));
+}
+
+export interface NodeChildOptions {
+  env?: NodeJS.ProcessEnv;
+  /**
+   * Preload cli/parent-watch.js with `--import` (for scripts that are not `tessera`, whose
+   * cli/main.ts loads it itself). Default true.
+   */
+  preloadWatch?: boolean;
+  /** A folder the child removes when it exits because this process died (it can no longer). */
+  removeIfOrphaned?: string;
+}
+
+/**
+ * `node script ...args` as a child that dies with this process, however this process ends
+ * (SIGKILL included; see cli/parent-watch.ts): its stdin is a pipe whose other end only this
+ * process holds, so it reads end-of-file once this process is gone. stdout and stderr are piped.
+ */
+export function spawnNodeChild(script: string, args: readonly string[], options: NodeChildOptions = {}): ChildProcess {
+  const watch = options.preloadWatch === false ? undefined : parentWatchModule();
+  // Only a build older than parent-watch.ts lacks it (`npm run build` adds it); the child then
+  // starts as before, without the watch, rather than not at all.
+  const preload = watch === undefined ? [] : ["--import", pathToFileURL(watch).href];
+  return spawn(process.execPath, [...preload, script, ...args], {
+    env: {
+      ...process.env,
+      ...options.env,
+      [EXIT_WITH_PARENT_ENV]: "1",
+      ...(options.removeIfOrphaned !== undefined && { [EXIT_REMOVE_ENV]: options.removeIfOrphaned }),
+    },
+    // Nothing is ever written to stdin: it is only there to be closed by this process's death.
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+}
 
 /** Still running: neither exited with a code nor ended by a signal. */
 export function isRunning(child: ChildProcess): boolean {

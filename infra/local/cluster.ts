@@ -3,15 +3,21 @@
  * emulator, Azurite, the gateway and N workers, talking over loopback sockets exactly as they
  * would across machines in Azure. `tessera cluster` runs it; the fault-tolerance tests drive
  * it (kill a worker, kill the gateway, add a worker) through the same code.
+ *
+ * Every part dies with the process that started it, however that process ends (spawnNodeChild
+ * in child-process.ts); a start that fails part-way stops what it had started and names the
+ * part that failed; with `restart`, a gateway or worker that dies is started again
+ * (supervisor.ts).
  */
 
 import { type AutoscaleRule, DEFAULT_AUTOSCALE } from "../../engine/autoscale.js";
 import { EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
 import { AzureServiceBusQueue } from "../azure/service-bus-queue.js";
-import { type Azurite, startAzurite } from "./azurite.js";
+import { startAzurite } from "./azurite.js";
 import { type ScaleEvent, startLocalAutoscaler } from "./local-autoscaler.js";
 import { startServiceBusEmulatorProcess } from "./service-bus-emulator/process.js";
-import { startTessera, type TesseraProcess } from "./tessera-process.js";
+import { type RestartPolicy, type SupervisedProcess, Supervisor, type SupervisorEvent } from "./supervisor.js";
+import { startTessera } from "./tessera-process.js";
 
 export interface LocalClusterOptions {
   /** Worker processes: a fixed number, or a range the autoscaler keeps the count within. */
@@ -29,8 +35,18 @@ export interface LocalClusterOptions {
   heartbeatMs?: number;
   /** Every line the children print, prefixed with their name. */
   onLine?: (line: string) => void;
-  /** Extra environment for the gateway and workers (limits, TESSERA_API_TOKEN). */
+  /** Extra environment for every process (limits and TESSERA_API_TOKEN for the gateway and workers). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Start a gateway or worker again when it exits on its own, after a back-off (true: the
+   * defaults of supervisor.ts, 0.5 s doubling to 30 s). Default false: a killed process stays
+   * dead until restartGateway(), as the failover tests want; `tessera cluster` turns it on.
+   */
+  restart?: boolean | RestartPolicy;
+  /** Every death and restart of a process (reported with or without `restart`). */
+  onEvent?: (event: SupervisorEvent) => void;
+  /** Aborted during the start: what was started is stopped and the start rejects. */
+  signal?: AbortSignal;
 }
 
 export interface LocalCluster {
@@ -39,32 +55,65 @@ export interface LocalCluster {
   readonly storageConnection: string;
   /** The Service Bus emulator's and Azurite's process ids. */
   readonly servicePids: readonly number[];
-  readonly gateway: TesseraProcess;
-  /** The workers started so far (dead ones included), in start order. */
-  readonly workers: readonly TesseraProcess[];
-  addWorker(): Promise<TesseraProcess>;
-  /** Starts the gateway again (after it was killed), on the same port. */
-  restartGateway(): Promise<TesseraProcess>;
+  /** The gateway, whichever process it is now. */
+  readonly gateway: SupervisedProcess;
+  /** The workers started so far (stopped ones included), in start order; each whichever process it is now. */
+  readonly workers: readonly SupervisedProcess[];
+  addWorker(): Promise<SupervisedProcess>;
+  /** Starts the gateway again now (after it was killed, or stopping it first), on the same port. */
+  restartGateway(): Promise<SupervisedProcess>;
+  /** How many times each gateway or worker (`gateway`, `worker-0`, ...) was started again. */
+  restarts(): Record<string, number>;
   /** Stops every process (workers drain first) and removes every temporary directory. */
   stop(): Promise<void>;
+}
+
+/** An error that says which part of the cluster did not start. */
+function partFailed(part: string, err: unknown): Error {
+  const detail = err instanceof Error ? err.message : String(err);
+  return new Error(`${part} did not start: ${detail}`, { cause: err });
 }
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
   const lockMs = options.lockMs ?? 30_000;
   const maxDeliveries = options.maxDeliveries ?? 10;
+  const supervisor = new Supervisor({
+    restart: options.restart === true ? {} : (options.restart ?? false),
+    ...(options.onEvent && { onEvent: options.onEvent }),
+  });
   const stops: (() => Promise<void>)[] = [];
-  const stopAll = async () => {
-    // Workers first (they drain into the queue), then the gateway, then the services.
-    while (stops.length > 0)
-      await stops
-        .pop()?.()
-        .catch(() => undefined);
+  let stopping: Promise<void> | undefined;
+  const stopAll = () => {
+    stopping ??= (async () => {
+      // No restarts from here on: every exit that follows is wanted.
+      await supervisor.close();
+      // Workers first (they drain into the queue), then the gateway, then the services.
+      while (stops.length > 0)
+        await stops
+          .pop()?.()
+          .catch(() => undefined);
+    })();
+    return stopping;
+  };
+  /** Starts one part, unless the start was called off; a failure names the part. */
+  const part = async <T>(name: string, start: () => Promise<T>): Promise<T> => {
+    if (options.signal?.aborted) throw new Error(`the start was interrupted before ${name} started`);
+    try {
+      return await start();
+    } catch (err) {
+      throw partFailed(name, err);
+    }
   };
   try {
-    const serviceBus = await startServiceBusEmulatorProcess({ lockMs, maxDeliveryCount: maxDeliveries });
+    const serviceEnv = options.env && { env: options.env };
+    const serviceBus = await part("the Service Bus emulator", () =>
+      startServiceBusEmulatorProcess({ lockMs, maxDeliveryCount: maxDeliveries, ...serviceEnv }),
+    );
     stops.push(() => serviceBus.stop());
-    const azurite: Azurite = await startAzurite();
+    supervisor.watch("service-bus-emulator", serviceBus.child);
+    const azurite = await part("Azurite", () => startAzurite({ ...serviceEnv }));
     stops.push(() => azurite.stop());
+    supervisor.watch("azurite", azurite.child);
     const env: NodeJS.ProcessEnv = {
       ...options.env,
       TESSERA_SERVICEBUS_CONNECTION: serviceBus.connectionString,
@@ -76,24 +125,33 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
 
     let port = options.port ?? 0;
     const startGateway = async () => {
-      const gw = await startTessera(["gateway", "--port", String(port)], {
-        env,
-        readyEvent: "gateway-started",
-        onLine: line("gateway"),
-      });
-      // Keep the port: a restarted gateway comes back where clients know it.
-      port = Number(new URL(String(gw.started.url)).port);
-      return gw;
+      try {
+        const gw = await startTessera(["gateway", "--port", String(port)], {
+          env,
+          readyEvent: "gateway-started",
+          onLine: line("gateway"),
+        });
+        // Keep the port: a restarted gateway comes back where clients know it.
+        port = Number(new URL(String(gw.started.url)).port);
+        return gw;
+      } catch (err) {
+        if (/EADDRINUSE/.test(String((err as Error).message))) throw new Error(`port ${port} is already in use`, { cause: err });
+        throw err;
+      }
     };
-    let gateway = await startGateway();
+    const gateway = await part("the gateway", () => supervisor.start("gateway", startGateway));
     stops.push(() => gateway.stop());
 
-    const workers: TesseraProcess[] = [];
+    const workers: SupervisedProcess[] = [];
+    let nextWorker = 0;
     const addWorker = async () => {
-      const n = workers.length;
-      const args = ["worker", "--threads", String(options.threads ?? 1), "--id", `worker-${n}`];
+      // Taken before the first await: two workers started at once get different ids.
+      const name = `worker-${nextWorker++}`;
+      const args = ["worker", "--threads", String(options.threads ?? 1), "--id", name];
       if (options.heartbeatMs !== undefined) args.push("--heartbeat-ms", String(options.heartbeatMs));
-      const worker = await startTessera(args, { env, readyEvent: "worker-started", onLine: line(`worker-${n}`) });
+      const worker = await supervisor.start(name, () =>
+        startTessera(args, { env, readyEvent: "worker-started", onLine: line(name) }),
+      );
       workers.push(worker);
       return worker;
     };
@@ -102,13 +160,15 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       await Promise.all(workers.map((w) => w.stop()));
     });
     const range = typeof options.workers === "number" ? undefined : options.workers;
-    for (let i = 0; i < (range?.min ?? (options.workers as number)); i++) await addWorker();
+    const initial = range?.min ?? (options.workers as number);
+    for (let i = 0; i < initial; i++) await part(`worker-${nextWorker}`, addWorker);
     if (range !== undefined) {
       const settings = { lockDurationMs: lockMs, maxDeliveryCount: maxDeliveries };
       const queue = new AzureServiceBusQueue({
         connection: { connectionString: serviceBus.connectionString },
         queues: { [TILES_QUEUE]: settings, [EVENTS_QUEUE]: settings },
       });
+      // A worker it drains (scale-in) is stopped through stop(): not a death, not restarted.
       const scaler = startLocalAutoscaler({
         rule: { ...DEFAULT_AUTOSCALE, ...options.autoscale, ...range },
         queue,
@@ -122,6 +182,8 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
         await queue.close();
       });
     }
+    // Interrupted during the last part: that part is up, but the caller gave up on the cluster.
+    if (options.signal?.aborted) throw new Error("the start was interrupted");
 
     return {
       get url() {
@@ -130,16 +192,11 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       serviceBusConnection: serviceBus.connectionString,
       storageConnection: azurite.connectionString,
       servicePids: [serviceBus.pid, azurite.child.pid ?? 0],
-      get gateway() {
-        return gateway;
-      },
+      gateway,
       workers,
       addWorker,
-      async restartGateway() {
-        await gateway.stop();
-        gateway = await startGateway();
-        return gateway;
-      },
+      restartGateway: () => gateway.restart(),
+      restarts: () => Object.fromEntries([gateway, ...workers].map((p) => [p.name, p.restarts])),
       stop: stopAll,
     };
   } catch (err) {

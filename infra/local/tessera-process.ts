@@ -1,13 +1,14 @@
 /**
  * `tessera <command>` as a child process: the CLI from bin/tessera.js (which runs the built
  * dist/), ready once it prints the JSON line its command announces itself with
- * (`{"event":"worker-started",...}`).
+ * (`{"event":"worker-started",...}`). It dies with this process, however this one ends (the
+ * CLI watches its stdin: cli/parent-watch.ts).
  */
 
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { exited, stopChild, waitForReady } from "./child-process.js";
+import { exited, spawnNodeChild, stopChild, waitForReady } from "./child-process.js";
 
 /** bin/tessera.js from the source tree (infra/local/) or from the build (dist/infra/local/). */
 export function tesseraBin(): string {
@@ -49,10 +50,8 @@ export async function startTessera(
   args: string[],
   options: { env?: NodeJS.ProcessEnv; readyEvent: string; timeoutMs?: number; onLine?: (line: string) => void },
 ): Promise<TesseraProcess> {
-  const child = spawn(process.execPath, [tesseraBin(), ...args], {
-    env: { ...process.env, ...options.env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  // cli/main.ts loads the watch itself: no preload needed.
+  const child = spawnNodeChild(tesseraBin(), args, { ...(options.env && { env: options.env }), preloadWatch: false });
   if (options.onLine) {
     const forward = (chunk: Buffer) => {
       for (const line of String(chunk).split("\n")) if (line) options.onLine?.(line);

@@ -1,14 +1,15 @@
 /**
  * The Service Bus emulator as a real OS process (main.ts, run from the build with this
  * Node): for `tessera cluster` and tests that kill and restart parts of a cluster, where an
- * in-process emulator would share the fate of the process under test.
+ * in-process emulator would share the fate of the process under test. It dies with the process
+ * that started it (child-process.ts, spawnNodeChild).
  */
 
-import { spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import type { QueueConfig } from "../../../engine/ports/queue.js";
-import { stopChild, waitForReady } from "../child-process.js";
+import { spawnNodeChild, stopChild, waitForReady } from "../child-process.js";
 
 export interface ServiceBusEmulatorProcessOptions {
   /** 0 (default) picks a free port. */
@@ -23,12 +24,15 @@ export interface ServiceBusEmulatorProcessOptions {
   startTimeoutMs?: number;
   /** How long stop() waits after SIGTERM before SIGKILL; default 5 s. */
   stopGraceMs?: number;
+  /** Extra environment for the process. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface ServiceBusEmulatorProcess {
   readonly port: number;
   readonly connectionString: string;
   readonly pid: number;
+  readonly child: ChildProcess;
   /** SIGTERM, then SIGKILL after the grace period; resolves once the process is gone. */
   stop(): Promise<void>;
 }
@@ -74,8 +78,8 @@ function readyLine(stdout: string): { port: number; connectionString: string } |
 export async function startServiceBusEmulatorProcess(
   options: ServiceBusEmulatorProcessOptions = {},
 ): Promise<ServiceBusEmulatorProcess> {
-  const child = spawn(process.execPath, [emulatorMainScript(), ...argumentsFor(options)], {
-    stdio: ["ignore", "pipe", "pipe"],
+  const child = spawnNodeChild(emulatorMainScript(), argumentsFor(options), {
+    ...(options.env && { env: options.env }),
   });
   let badLine: Error | undefined;
   const ready = await waitForReady(child, {
@@ -101,6 +105,7 @@ export async function startServiceBusEmulatorProcess(
     port: ready.port,
     connectionString: ready.connectionString,
     pid,
+    child,
     stop: () => stopChild(child, options.stopGraceMs ?? 5_000),
   };
 }
