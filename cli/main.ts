@@ -1,6 +1,9 @@
 /** The `tessera` command: dispatch to subcommands, and the one place errors become exit codes. */
 
 import { CliError, EXIT, exitCodeOf } from "./exit-codes.js";
+// First, before any command starts: a child of `tessera cluster` exits when the cluster dies
+// (it does nothing unless TESSERA_EXIT_WITH_PARENT=1; see parent-watch.ts).
+import "./parent-watch.js";
 
 // Each command is imported when it runs: the roles pull in very different dependencies (the
 // Azure SDKs, Hono, sharp, piscina), and `tessera --help` or `tessera process` should not pay
@@ -51,6 +54,9 @@ async function listOps(json: boolean): Promise<void> {
 export async function main(argv: string[]): Promise<number> {
   const [command = "help", ...rest] = argv;
   try {
+    // Only the chaos tests set it; the import is skipped otherwise (see fault-injection.ts).
+    if (process.env.TESSERA_TEST_FAULT && (command === "serve" || command === "gateway"))
+      (await import("./fault-injection.js")).installFaultInjection();
     switch (command) {
       case "process":
         await (await import("./process.js")).runProcess(rest);

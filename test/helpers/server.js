@@ -12,10 +12,13 @@ const BIN = fileURLToPath(new URL("../../bin/tessera.js", import.meta.url));
 /**
  * @typedef {{ url: string, child: import("node:child_process").ChildProcess, dataDir: string, output(): string, stop(): Promise<void> }} ServerProcess
  * @param {Record<string, string>} [extraEnv]
+ * @param {{ dataDir?: string }} [options]
  * @returns {Promise<ServerProcess>}
  */
-export async function startServe(extraEnv = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), "tessera-serve-"));
+export async function startServe(extraEnv = {}, options = {}) {
+  // A caller that names the data folder owns it (a test restarts a server on it); else it is ours.
+  const ownsData = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), "tessera-serve-"));
   const child = spawn(process.execPath, [BIN, "serve", "--port", "0", "--threads", "2", "--data", dataDir], {
     env: { ...process.env, ...extraEnv },
     stdio: ["ignore", "pipe", "pipe"],
@@ -44,7 +47,7 @@ export async function startServe(extraEnv = {}) {
   } catch (err) {
     // A server that failed to start must not leave its process or folder behind.
     child.kill("SIGKILL");
-    rmSync(dataDir, { recursive: true, force: true });
+    if (ownsData) rmSync(dataDir, { recursive: true, force: true });
     throw err;
   }
   return {
@@ -53,13 +56,14 @@ export async function startServe(extraEnv = {}) {
     dataDir,
     output: () => log,
     async stop() {
-      if (child.exitCode === null) {
+      // Still running: a child killed by a signal has no exit code, only a signal code.
+      if (child.exitCode === null && child.signalCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
         await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
         if (child.exitCode === null) child.kill("SIGKILL");
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownsData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
