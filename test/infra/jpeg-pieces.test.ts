@@ -52,7 +52,7 @@ describe("SharpCodec pieces", () => {
   it("joins a grey result too wide for one restart interval a band, from shorter pieces", async () => {
     const codec = new SharpCodec({ maxPixels: 20_000_000 });
     // 16400 × 700, grey: bands of 512 rows are encoded as pieces of 128 (see above).
-    const { data, info } = await sharp(PHOTO_DIR + "camera.png")
+    const { data, info } = await sharp(`${PHOTO_DIR}camera.png`)
       .resize(16400, 700, { fit: "fill" })
       .ensureAlpha()
       .raw()
