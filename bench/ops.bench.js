@@ -12,10 +12,10 @@ import { parseArgs } from "node:util";
 import { compileKernels, loadKernels, parsePipeline } from "@tessera/kernels";
 import sharp from "sharp";
 import { Coordinator } from "../dist/engine/coordinator.js";
-import { MemoryBlobStore } from "../dist/engine/embedded/memory-blob-store.js";
-import { MemoryQueue } from "../dist/engine/embedded/memory-queue.js";
 import { EVENTS_QUEUE, TILES_QUEUE } from "../dist/engine/messages.js";
 import { SharpCodec } from "../dist/infra/adapters/sharp-codec.js";
+import { MemoryBlobStore } from "../dist/infra/memory/memory-blob-store.js";
+import { MemoryQueue } from "../dist/infra/memory/memory-queue.js";
 import { startWorker } from "../dist/workers/worker.js";
 
 const { values: args } = parseArgs({ options: { tile: { type: "string", default: "512" } } });

@@ -11,7 +11,7 @@ import { availableParallelism } from "node:os";
 // As bin/tessera.js does: one libuv thread per core for sharp's decodes and encodes.
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
 const { SharpCodec } = await import("../dist/infra/adapters/sharp-codec.js");
-const { startEmbedded } = await import("../dist/workers/embedded.js");
+const { startEmbedded } = await import("../dist/roles/embedded.js");
 const { parsePipeline } = await import("@tessera/kernels");
 
 const [image = new URL("./.cache/24mp.jpg", import.meta.url).pathname, threadsArg, pipeline, runsArg] = process.argv.slice(2);

@@ -4,10 +4,10 @@
  * them on.
  */
 
-import { startAzureGateway } from "../edge/azure-gateway.js";
 import { listen } from "../edge/serve.js";
 import { createLogger } from "../infra/adapters/pino-logger.js";
 import { connectAzure } from "../infra/azure/connect.js";
+import { startAzureGateway } from "../roles/gateway.js";
 import { intArg, parseCommand, stringArg, untilSignal } from "./args.js";
 import { AZURE_FLAGS, AZURE_HELP, azureSettings } from "./azure-options.js";
 

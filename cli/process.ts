@@ -11,7 +11,7 @@ import { basename, dirname, join } from "node:path";
 import { parsePipeline } from "@tessera/kernels";
 import { type Codec, formatFromExtension, OUTPUT_FORMATS } from "../engine/ports/codec.js";
 import { DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from "../engine/tiling.js";
-import { startEmbedded } from "../workers/embedded.js";
+import { startEmbedded } from "../roles/embedded.js";
 import { KernelPool } from "../workers/pool.js";
 import { intArg, parseCommand } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";

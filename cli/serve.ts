@@ -6,8 +6,8 @@
 
 import { resolve } from "node:path";
 import { DEFAULT_LIMITS, DEFAULT_TIMEOUTS, tokensFromEnv } from "../edge/config.js";
-import { startServer } from "../edge/serve.js";
 import { createLogger } from "../infra/adapters/pino-logger.js";
+import { startServer } from "../roles/serve.js";
 import { intArg, parseCommand, stringArg, untilSignal } from "./args.js";
 
 export const SERVE_HELP = `Usage: tessera serve [--port P] [--host H] [--threads N] [--data DIR]

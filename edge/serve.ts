@@ -1,6 +1,7 @@
 /**
  * The HTTP server around a gateway: the API, the WebSocket and the built web UI on one port.
- * `tessera serve` puts the embedded gateway behind it, `tessera gateway` the Azure one.
+ * `tessera serve` puts the embedded gateway behind it (roles/serve.ts), `tessera gateway` the
+ * Azure one.
  */
 
 import { existsSync } from "node:fs";
@@ -13,7 +14,6 @@ import { Hono } from "hono";
 import type { Logger } from "../engine/ports/logger.js";
 import { createApp, noRoute } from "./app.js";
 import { type ServerTimeouts, timeoutsFromEnv, tokensFromEnv } from "./config.js";
-import { startEmbeddedGateway } from "./embedded-gateway.js";
 import type { Gateway } from "./gateway.js";
 import { toErrorResponse } from "./http-errors.js";
 
@@ -39,19 +39,6 @@ function staticFiles(): Hono {
   return files;
 }
 
-export interface ServeOptions {
-  port: number;
-  host: string;
-  dataDir: string;
-  threads?: number;
-  token?: string;
-  /** More API tokens besides `token`, each its own owner of jobs; default TESSERA_API_TOKEN(S). */
-  tokens?: readonly string[];
-  /** Default: edge/config.ts timeoutsFromEnv(). */
-  timeouts?: ServerTimeouts;
-  log?: Logger;
-}
-
 export interface ListenOptions {
   port: number;
   host: string;
@@ -66,25 +53,6 @@ export interface ListenOptions {
 export interface RunningServer {
   url: string;
   close(): Promise<void>;
-}
-
-/** `tessera serve`: the embedded gateway on a port. */
-export async function startServer(options: ServeOptions): Promise<RunningServer> {
-  // Read first: a bad variable stops the start before any worker runs.
-  const timeouts = options.timeouts ?? timeoutsFromEnv();
-  const gw = await startEmbeddedGateway({
-    dataDir: options.dataDir,
-    ...(options.threads !== undefined && { threads: options.threads }),
-    ...(options.token && { token: options.token }),
-    ...(options.log && { log: options.log }),
-  });
-  return listen(gw, {
-    port: options.port,
-    host: options.host,
-    timeouts,
-    ...(options.tokens && { tokens: options.tokens }),
-    ...(options.log && { log: options.log }),
-  });
 }
 
 /** A request that sends a body: only those can stall mid-body. */

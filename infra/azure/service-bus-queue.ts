@@ -19,15 +19,7 @@ import {
   type ServiceBusSessionReceiverOptions,
 } from "@azure/service-bus";
 import Long from "long";
-import { encodeMessage } from "../../engine/embedded/message-codec.js";
-import { queueErrors } from "../../engine/embedded/queue-errors.js";
-import {
-  checkMax,
-  checkTimeout,
-  DEFAULT_TIMEOUT_MS,
-  idProblem,
-  validateQueueConfig,
-} from "../../engine/embedded/queue-validation.js";
+import { encodeMessage } from "../../engine/ports/message-codec.js";
 import {
   type AcceptOptions,
   type DeadLetter,
@@ -37,6 +29,14 @@ import {
   QueueError,
   type SessionReceiver,
 } from "../../engine/ports/queue.js";
+import { queueErrors } from "../../engine/ports/queue-errors.js";
+import {
+  checkMax,
+  checkTimeout,
+  DEFAULT_TIMEOUT_MS,
+  idProblem,
+  validateQueueConfig,
+} from "../../engine/ports/queue-validation.js";
 import { sdkCode, translate } from "./service-bus-errors.js";
 import { AzureSessionReceiver, MIN_RECEIVE_WAIT_MS, toReceived } from "./service-bus-session.js";
 

@@ -6,10 +6,10 @@
  */
 
 import type { ServiceBusReceivedMessage, ServiceBusSessionReceiver } from "@azure/service-bus";
-import { decode, encodeState } from "../../engine/embedded/message-codec.js";
-import { queueErrors } from "../../engine/embedded/queue-errors.js";
-import { checkMax, checkTimeout } from "../../engine/embedded/queue-validation.js";
+import { decode, encodeState } from "../../engine/ports/message-codec.js";
 import type { MessageBody, ReceivedMessage, ReceiveOptions, SessionReceiver } from "../../engine/ports/queue.js";
+import { queueErrors } from "../../engine/ports/queue-errors.js";
+import { checkMax, checkTimeout } from "../../engine/ports/queue-validation.js";
 import { translate } from "./service-bus-errors.js";
 
 /**

@@ -15,10 +15,7 @@ import { parsePipeline } from "@tessera/kernels";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiError, JobView } from "../../edge/api-types.js";
 import { createApp } from "../../edge/app.js";
-import { startEmbeddedGateway } from "../../edge/embedded-gateway.js";
 import { Coordinator } from "../../engine/coordinator.js";
-import { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
-import { MemoryQueue } from "../../engine/embedded/memory-queue.js";
 import type { HealthReport } from "../../engine/health.js";
 import { EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
 import type { LogFields, Logger } from "../../engine/ports/logger.js";
@@ -29,6 +26,9 @@ import {
   type ServiceBusEmulatorProcess,
   startServiceBusEmulatorProcess,
 } from "../../infra/local/service-bus-emulator/process.js";
+import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
+import { MemoryQueue } from "../../infra/memory/memory-queue.js";
+import { startEmbeddedGateway } from "../../roles/gateway.js";
 import { serveMetrics, WorkerMetrics } from "../../workers/metrics.js";
 import { startWorker, type Worker } from "../../workers/worker.js";
 import { codec } from "../helpers/cluster.js";

@@ -2,10 +2,10 @@ import { expect, it } from "vitest";
 import { ClusterTracker } from "../../edge/cluster-view.js";
 import { Metrics } from "../../edge/metrics.js";
 import { Coordinator } from "../../engine/coordinator.js";
-import { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
-import { MemoryQueue } from "../../engine/embedded/memory-queue.js";
 import type { WorkerHeartbeat } from "../../engine/heartbeats.js";
 import { EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
+import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
+import { MemoryQueue } from "../../infra/memory/memory-queue.js";
 import { codec } from "../helpers/cluster.js";
 import { kernels } from "../helpers/kernels.js";
 

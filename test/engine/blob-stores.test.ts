@@ -2,9 +2,9 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
 import type { BlobStore } from "../../engine/ports/blob-store.js";
 import { FsBlobStore } from "../../infra/adapters/fs-blob-store.js";
+import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
 import { runBlobStoreContract } from "../contract/blob-store.contract.js";
 
 const roots = mkdtemp(path.join(tmpdir(), "tessera-blobs-"));

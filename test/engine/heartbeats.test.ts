@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
 import {
   currentHeartbeats,
   FORGET_AFTER_MS,
@@ -9,6 +8,7 @@ import {
   type WorkerHeartbeat,
   writeHeartbeat,
 } from "../../engine/heartbeats.js";
+import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
 
 const NOW = 1_800_000_000_000;
 const beat = (id: string, lastSeen: number, extra: Partial<WorkerHeartbeat> = {}): WorkerHeartbeat => ({

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { MemoryQueue } from "../../engine/embedded/memory-queue.js";
 import type { ReceivedMessage, SessionReceiver } from "../../engine/ports/queue.js";
+import { MemoryQueue } from "../../infra/memory/memory-queue.js";
 import { ManualClock } from "../helpers/manual-clock.js";
 
 const LOCK_MS = 1000;

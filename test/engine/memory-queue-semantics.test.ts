@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { MemoryQueue } from "../../engine/embedded/memory-queue.js";
 import type { Clock } from "../../engine/ports/clock.js";
 import type { ReceivedMessage, SessionReceiver } from "../../engine/ports/queue.js";
+import { MemoryQueue } from "../../infra/memory/memory-queue.js";
 import { ManualClock } from "../helpers/manual-clock.js";
 
 const LOCK_MS = 1000;

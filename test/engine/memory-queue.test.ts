@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MemoryQueue } from "../../engine/embedded/memory-queue.js";
+import { MemoryQueue } from "../../infra/memory/memory-queue.js";
 import { runQueueContract } from "../contract/queue.contract.js";
 import { ManualClock } from "../helpers/manual-clock.js";
 

@@ -1,9 +1,9 @@
-// A small embedded cluster for tests: the production wiring (workers/embedded.ts) with two
+// A small embedded cluster for tests: the production wiring (roles/embedded.ts) with two
 // threads, named loops that can be killed one by one, and a pool wrapper for injecting faults.
 
-import type { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
 import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
-import { startEmbedded } from "../../workers/embedded.js";
+import type { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
+import { startEmbedded } from "../../roles/embedded.js";
 import type { KernelPool } from "../../workers/pool.js";
 import type { TileRunner } from "../../workers/worker-loop.js";
 

@@ -13,8 +13,8 @@
  */
 
 import { parseArgs } from "node:util";
-import { validateQueueConfig } from "../../../engine/embedded/queue-validation.js";
 import type { QueueConfig } from "../../../engine/ports/queue.js";
+import { validateQueueConfig } from "../../../engine/ports/queue-validation.js";
 import { DEFAULT_EMULATOR_QUEUES, type ServiceBusEmulatorOptions, startServiceBusEmulator } from "./server.js";
 
 class UsageError extends Error {}

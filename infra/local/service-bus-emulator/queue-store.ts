@@ -1,12 +1,12 @@
 /**
- * The emulator's queues: MemoryQueue (engine/embedded) holds the session-queue semantics
+ * The emulator's queues: MemoryQueue (infra/memory) holds the session-queue semantics
  * (FIFO per session, session locks, lock expiry, deliveryCount, dead-lettering, session
  * state); this store only keeps the AMQP messages themselves, by reference, beside it, and
  * what `$management` requests look up: session holders and message lock tokens.
  */
 
-import { MemoryQueue } from "../../../engine/embedded/memory-queue.js";
 import type { QueueConfig, ReceivedMessage, SessionReceiver } from "../../../engine/ports/queue.js";
+import { MemoryQueue } from "../../../infra/memory/memory-queue.js";
 import type { AmqpMessage } from "./rhea-types.js";
 
 export type Settlement = "complete" | "abandon" | "deadLetter";

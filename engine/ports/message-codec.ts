@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES, type MessageBody, type OutgoingMessage } from "../ports/queue.js";
+import { MAX_MESSAGE_BYTES, type MessageBody, type OutgoingMessage } from "./queue.js";
 import { queueErrors } from "./queue-errors.js";
 import { idProblem } from "./queue-validation.js";
 

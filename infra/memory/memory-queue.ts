@@ -1,4 +1,5 @@
-import type { Clock } from "../ports/clock.js";
+import type { Clock } from "../../engine/ports/clock.js";
+import { encodeMessage } from "../../engine/ports/message-codec.js";
 import type {
   AcceptOptions,
   DeadLetter,
@@ -7,9 +8,8 @@ import type {
   QueueConfig,
   ReceivedMessage,
   SessionReceiver,
-} from "../ports/queue.js";
-import { encodeMessage } from "./message-codec.js";
-import { queueErrors } from "./queue-errors.js";
+} from "../../engine/ports/queue.js";
+import { queueErrors } from "../../engine/ports/queue-errors.js";
 import {
   checkMax,
   checkSequenceNumber,
@@ -17,7 +17,7 @@ import {
   idProblem,
   validateClock,
   validateQueueConfig,
-} from "./queue-validation.js";
+} from "../../engine/ports/queue-validation.js";
 import { SessionQueue } from "./session-queue.js";
 
 export interface MemoryQueueOptions {

@@ -1,4 +1,4 @@
-import { type BlobInfo, type BlobStore, blobErrors, checkBlobName, checkBlobPrefix } from "../ports/blob-store.js";
+import { type BlobInfo, type BlobStore, blobErrors, checkBlobName, checkBlobPrefix } from "../../engine/ports/blob-store.js";
 
 /** Chunk size getStream yields, so consumers see the same shape as from a file or the network. */
 const STREAM_CHUNK_BYTES = 64 * 1024;

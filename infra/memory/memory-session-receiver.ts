@@ -1,9 +1,9 @@
-import type { MessageBody, QueueError, ReceivedMessage, ReceiveOptions, SessionReceiver } from "../ports/queue.js";
+import { decode, encodeState } from "../../engine/ports/message-codec.js";
+import type { MessageBody, QueueError, ReceivedMessage, ReceiveOptions, SessionReceiver } from "../../engine/ports/queue.js";
+import { queueErrors } from "../../engine/ports/queue-errors.js";
+import { checkMax, checkTimeout } from "../../engine/ports/queue-validation.js";
 import type { Session, StoredMessage } from "./memory-session.js";
 import { toReceived } from "./memory-session.js";
-import { decode, encodeState } from "./message-codec.js";
-import { queueErrors } from "./queue-errors.js";
-import { checkMax, checkTimeout } from "./queue-validation.js";
 import type { SessionQueue } from "./session-queue.js";
 
 /** Why a receiver no longer holds its session. */

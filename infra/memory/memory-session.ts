@@ -1,6 +1,6 @@
-import type { DeadLetter, ReceivedMessage } from "../ports/queue.js";
+import { decode } from "../../engine/ports/message-codec.js";
+import type { DeadLetter, ReceivedMessage } from "../../engine/ports/queue.js";
 import type { MemorySessionReceiver } from "./memory-session-receiver.js";
-import { decode } from "./message-codec.js";
 
 /** One message in the embedded queue, from send until completed or dead-lettered. */
 export interface StoredMessage {

@@ -1,5 +1,7 @@
-import type { Clock } from "../ports/clock.js";
-import type { DeadLetter, QueueConfig, QueueError, ReceivedMessage } from "../ports/queue.js";
+import type { Clock } from "../../engine/ports/clock.js";
+import type { EncodedMessage } from "../../engine/ports/message-codec.js";
+import type { DeadLetter, QueueConfig, QueueError, ReceivedMessage } from "../../engine/ports/queue.js";
+import { queueErrors } from "../../engine/ports/queue-errors.js";
 import {
   insertInOrder,
   type Session,
@@ -9,8 +11,6 @@ import {
   toReceived,
 } from "./memory-session.js";
 import { type LostReason, MemorySessionReceiver } from "./memory-session-receiver.js";
-import type { EncodedMessage } from "./message-codec.js";
-import { queueErrors } from "./queue-errors.js";
 
 /** Service Bus's own reason and description for a message that ran out of deliveries. */
 export const MAX_DELIVERY_REASON = "MaxDeliveryCountExceeded";

@@ -7,17 +7,18 @@
 import { hostname } from "node:os";
 import { compileKernels, loadKernels } from "@tessera/kernels";
 import { Coordinator } from "../engine/coordinator.js";
-import { MemoryBlobStore } from "../engine/embedded/memory-blob-store.js";
-import { MemoryQueue } from "../engine/embedded/memory-queue.js";
+import { DEFAULTS } from "../engine/defaults.js";
 import type { WorkerHeartbeat } from "../engine/heartbeats.js";
 import { type BandEvent, EVENTS_QUEUE, TILES_QUEUE } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { QueueConfig } from "../engine/ports/queue.js";
-import type { KernelPool } from "./pool.js";
-import { startWorker } from "./worker.js";
-import type { TileRunner } from "./worker-loop.js";
+import { MemoryBlobStore } from "../infra/memory/memory-blob-store.js";
+import { MemoryQueue } from "../infra/memory/memory-queue.js";
+import type { KernelPool } from "../workers/pool.js";
+import { startWorker } from "../workers/worker.js";
+import type { TileRunner } from "../workers/worker-loop.js";
 
 export interface EmbeddedOptions {
   codec: Codec;
@@ -59,7 +60,7 @@ export interface Embedded {
 }
 
 export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded> {
-  const config: QueueConfig = { lockDurationMs: 30_000, maxDeliveryCount: 3, ...options.queue };
+  const config: QueueConfig = { ...DEFAULTS.embeddedQueue, ...options.queue };
   const queue = new MemoryQueue({ [TILES_QUEUE]: config, [EVENTS_QUEUE]: config });
   const blobs = options.blobs ?? new MemoryBlobStore();
   const module = options.pool?.module ?? (await compileKernels());
@@ -70,7 +71,7 @@ export async function startEmbedded(options: EmbeddedOptions): Promise<Embedded>
     blobs,
     codec: options.codec,
     heartbeatMs: 0,
-    acceptTimeoutMs: 200,
+    acceptTimeoutMs: DEFAULTS.embeddedAcceptTimeoutMs,
     id: `${hostname()}/${process.pid}`,
     ...(options.threads !== undefined && { threads: options.threads }),
     ...(options.loops !== undefined && { loops: options.loops }),

@@ -1,5 +1,5 @@
-import { type Clock, systemClock } from "../ports/clock.js";
-import { MAX_ID_LENGTH, type QueueConfig } from "../ports/queue.js";
+import { type Clock, systemClock } from "./clock.js";
+import { MAX_ID_LENGTH, type QueueConfig } from "./queue.js";
 
 /** Service Bus's queue naming rule, so a config that runs embedded also deploys. */
 const QUEUE_NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,258}[A-Za-z0-9])?$/;

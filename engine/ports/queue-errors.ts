@@ -1,4 +1,4 @@
-import { MAX_MESSAGE_BYTES, QueueError } from "../ports/queue.js";
+import { MAX_MESSAGE_BYTES, QueueError } from "./queue.js";
 
 const q = (name: string) => JSON.stringify(name);
 
