@@ -4,7 +4,7 @@
  */
 
 import { MAX_STEPS } from "@tessera/kernels";
-import { DEFAULT_RESULT_TTL_MS } from "../engine/retention.js";
+import { DEFAULTS } from "../engine/defaults.js";
 
 export interface Limits {
   /** Largest upload in bytes (TESSERA_MAX_UPLOAD_BYTES, default 50 MB). */
@@ -30,7 +30,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = {
   maxUploadBytes: 50 * 1024 * 1024,
-  maxPixels: 100_000_000,
+  maxPixels: DEFAULTS.maxPixels,
   maxSteps: 32,
   maxActiveJobs: 16,
   maxActivePixels: 200_000_000,
@@ -132,7 +132,7 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_0
  */
 export function resultTtlFromEnv(env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.TESSERA_RESULT_TTL;
-  if (raw === undefined || raw.trim() === "") return DEFAULT_RESULT_TTL_MS;
+  if (raw === undefined || raw.trim() === "") return DEFAULTS.resultTtlMs;
   const match = /^(\d+)(ms|s|m|h|d)?$/.exec(raw.trim());
   const ms = match ? Number(match[1]) * (UNIT_MS[match[2] ?? "s"] as number) : Number.NaN;
   if (!Number.isSafeInteger(ms) || ms < 1) {

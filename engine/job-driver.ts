@@ -9,6 +9,7 @@
 import type { Kernels, RgbaImage } from "@tessera/kernels";
 import { doneBands, pieceName, readLayer, rowsOf } from "./band-store.js";
 import type { DeadLetterWatch } from "./dead-letters.js";
+import { DEFAULTS } from "./defaults.js";
 import { dispatchStage } from "./dispatch.js";
 import type { EventSession } from "./event-session.js";
 import { type JobError, type JobManifest, resultName, sourceLayer, sourceName, stageLayer, TERMINAL } from "./job.js";
@@ -160,7 +161,7 @@ async function collect(
       },
     );
   void watchDispatch(dispatching);
-  const stallMs = ctx.queue.config[TILES_QUEUE]?.lockDurationMs ?? 60_000;
+  const stallMs = ctx.queue.config[TILES_QUEUE]?.lockDurationMs ?? DEFAULTS.queue.lockDurationMs;
   let lastProgress = ctx.clock.now();
   const progress = job.stages[stage.index] as { done: number; total: number };
   const total = bandCount(grid);
@@ -221,7 +222,7 @@ async function collect(
       const seconds = Math.round((ctx.clock.now() - lastProgress) / 1000);
       job.warning = {
         code: "STALLED",
-        message: `no band has finished for ${seconds} s: no worker may be running; the ${total - done.size} bands left were sent again`,
+        message: `no band has finished for ${seconds} s: no worker may be running; ${plural(total - done.size, "band")} left, sent again`,
       };
       ctx.log.warn({ jobId: job.id, stage: stage.index, bandsLeft: total - done.size, seconds }, "job stalled; bands sent again");
       ctx.notify(job);
@@ -283,3 +284,5 @@ async function finalize(
   await ctx.blobs.put(result, encoded);
   await ctx.succeed(job, result);
 }
+
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;

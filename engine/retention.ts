@@ -9,9 +9,6 @@ import { type JobManifest, TERMINAL } from "./job.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Logger } from "./ports/logger.js";
 
-/** How long an ended job is kept by default: a day to download its result. */
-export const DEFAULT_RESULT_TTL_MS = 24 * 3_600_000;
-
 export interface SweepReport {
   /** Ended jobs deleted because their time to live was over. */
   expired: number;

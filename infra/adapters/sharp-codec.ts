@@ -6,6 +6,7 @@
 
 import type { RgbaImage } from "@tessera/kernels";
 import sharp, { type Metadata } from "sharp";
+import { DEFAULTS } from "../../engine/defaults.js";
 import {
   type Codec,
   CodecError,
@@ -53,7 +54,7 @@ export class SharpCodec implements Codec {
   private readonly slots: Slots;
 
   constructor(options: SharpCodecOptions = {}) {
-    this.maxPixels = options.maxPixels ?? 100_000_000;
+    this.maxPixels = options.maxPixels ?? DEFAULTS.maxPixels;
     if (!Number.isInteger(this.maxPixels) || this.maxPixels < 1) {
       throw new RangeError(`options.maxPixels must be a positive integer, got ${String(options.maxPixels)}`);
     }

@@ -6,6 +6,7 @@
 
 import type { TokenCredential } from "@azure/core-auth";
 import { BlobServiceClient } from "@azure/storage-blob";
+import { DEFAULTS } from "../../engine/defaults.js";
 import { EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
 import type { QueueConfig } from "../../engine/ports/queue.js";
 import { AzureBlobStore, BLOB_CLIENT_OPTIONS } from "./blob-store.js";
@@ -22,7 +23,7 @@ export interface AzureSettings {
 }
 
 /** Service Bus's defaults, which the Bicep template keeps. */
-export const DEFAULT_QUEUE_SETTINGS: QueueConfig = { lockDurationMs: 60_000, maxDeliveryCount: 10 };
+export const DEFAULT_QUEUE_SETTINGS: QueueConfig = DEFAULTS.queue;
 export const DEFAULT_CONTAINER = "tessera";
 
 async function defaultCredential(): Promise<TokenCredential> {

@@ -11,6 +11,7 @@
  */
 
 import { type AutoscaleRule, DEFAULT_AUTOSCALE } from "../../engine/autoscale.js";
+import { DEFAULTS } from "../../engine/defaults.js";
 import { EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
 import { AzureServiceBusQueue } from "../azure/service-bus-queue.js";
 import { startAzurite } from "./azurite.js";
@@ -75,8 +76,8 @@ function partFailed(part: string, err: unknown): Error {
 }
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
-  const lockMs = options.lockMs ?? 30_000;
-  const maxDeliveries = options.maxDeliveries ?? 10;
+  const lockMs = options.lockMs ?? DEFAULTS.localClusterQueue.lockDurationMs;
+  const maxDeliveries = options.maxDeliveries ?? DEFAULTS.localClusterQueue.maxDeliveryCount;
   const supervisor = new Supervisor({
     restart: options.restart === true ? {} : (options.restart ?? false),
     ...(options.onEvent && { onEvent: options.onEvent }),

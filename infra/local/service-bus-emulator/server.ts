@@ -19,6 +19,7 @@
 
 import { createServer, type Server, type Socket } from "node:net";
 import rhea from "rhea";
+import { DEFAULTS } from "../../../engine/defaults.js";
 import { type QueueConfig, QueueError } from "../../../engine/ports/queue.js";
 import { parseAddress } from "./addresses.js";
 import { answerCbs } from "./cbs.js";
@@ -33,8 +34,8 @@ const BATCH_FORMAT = 0x80013700;
 const MAX_MESSAGE_SIZE = 256 * 1024;
 
 export const DEFAULT_EMULATOR_QUEUES: Record<string, QueueConfig> = {
-  tiles: { lockDurationMs: 60_000, maxDeliveryCount: 10 },
-  events: { lockDurationMs: 60_000, maxDeliveryCount: 10 },
+  tiles: DEFAULTS.queue,
+  events: DEFAULTS.queue,
 };
 
 export interface ServiceBusEmulatorOptions {

@@ -1,0 +1,37 @@
+/**
+ * Every default the system falls back to, in one table: a setting that nobody set takes its
+ * value from here, whichever file reads it. The environment variables and flags that override
+ * them are listed in docs/operations.md.
+ */
+
+import type { QueueConfig } from "./ports/queue.js";
+
+export const DEFAULTS = {
+  /**
+   * The queues on Azure Service Bus (and the emulator): a lock outlives a slow band by far (the
+   * worker renews it at a third), and ten deliveries ride out a few worker deaths before a band
+   * is dead-lettered (TESSERA_LOCK_MS, TESSERA_MAX_DELIVERY_COUNT).
+   */
+  queue: { lockDurationMs: 60_000, maxDeliveryCount: 10 } satisfies QueueConfig,
+  /** `tessera cluster` on one machine: a hung worker holds its bands half as long (--lock-ms). */
+  localClusterQueue: { lockDurationMs: 30_000, maxDeliveryCount: 10 } satisfies QueueConfig,
+  /**
+   * One process (`tessera serve`, `tessera process`): no other machine's worker can die, so a
+   * band that fails three times is a bad band, not bad luck.
+   */
+  embeddedQueue: { lockDurationMs: 30_000, maxDeliveryCount: 3 } satisfies QueueConfig,
+  /** How long a worker loop waits for a free session per try. */
+  acceptTimeoutMs: 2_000,
+  /** The same in one process, where closing the queue ends a pending accept at once anyway. */
+  embeddedAcceptTimeoutMs: 200,
+  /** How long the coordinator waits for progress events before it looks at dead letters. */
+  pollMs: 500,
+  /** How long an ended job is kept (TESSERA_RESULT_TTL). */
+  resultTtlMs: 24 * 3_600_000,
+  /** How often expired jobs and orphan blobs are swept. */
+  sweepEveryMs: 60_000,
+  /** How long a job waits out an unreachable queue or blob store before it fails. */
+  outageBudgetMs: 120_000,
+  /** The largest image, in pixels, checked from its header (TESSERA_MAX_PIXELS). */
+  maxPixels: 100_000_000,
+} as const;
