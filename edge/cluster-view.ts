@@ -13,13 +13,11 @@ import {
   type Dependency,
   DependencyError,
   dependencyOf,
-  dependencyProbe,
   type HealthReport,
   type HealthTracker,
   reasonOf,
-  TimeoutError,
-  withTimeout,
 } from "../engine/health.js";
+import { dependencyProbe, TimeoutError, withTimeout } from "../engine/health-probe.js";
 import { isAlive, type WorkerHeartbeat } from "../engine/heartbeats.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Queue } from "../engine/ports/queue.js";
@@ -168,7 +166,7 @@ export class ClusterTracker {
 }
 
 /**
- * The gateway's health(): the probe of engine/health.ts over its queue and blob store, with
+ * The gateway's health(): the probe of engine/health-probe.ts over its queue and blob store, with
  * the result on the `tessera_dependency_up` gauge, so a scrape sees outages too.
  */
 export function gatewayHealth(

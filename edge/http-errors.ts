@@ -61,4 +61,18 @@ export function toErrorResponse(c: Context, err: unknown): Response {
   return c.json<ApiError>({ error: { code: "INTERNAL", message: "internal error; the gateway log has the details" } }, 500);
 }
 
+/**
+ * What a route's request validator (params, query) does with a request that fails its schema:
+ * the same 400 BAD_REQUEST as every other bad request, with the first problem as the message.
+ */
+export function validationHook(result: {
+  success: boolean;
+  error?: { issues: readonly { message: string; path: readonly PropertyKey[] }[] };
+}): undefined {
+  if (result.success) return undefined;
+  const issue = result.error?.issues[0];
+  const where = issue && issue.path.length > 0 ? `${issue.path.map(String).join(".")}: ` : "";
+  throw new HttpError(400, "BAD_REQUEST", issue ? `${where}${issue.message}` : "the request is invalid");
+}
+
 export const notFound = (what: string): HttpError => new HttpError(404, "NOT_FOUND", `${what} not found`);

@@ -5,6 +5,7 @@
  * that restarts finds them all again, and no extra service is needed.
  */
 
+import { z } from "zod";
 import type { BlobStore } from "./ports/blob-store.js";
 
 export const HEARTBEAT_PREFIX = "workers/";
@@ -34,6 +35,37 @@ export interface WorkerHeartbeat {
   cpuSeconds?: number;
 }
 
+const count = z.number().int().nonnegative();
+const time = z.number().nonnegative();
+
+/** A heartbeat as read back: the blob store is shared, so what is in it is checked, not trusted. */
+export const WorkerHeartbeatSchema = z.object({
+  id: z.string().min(1),
+  pid: count,
+  host: z.string(),
+  threads: count,
+  tilesDone: count,
+  busy: z.boolean(),
+  startedAt: time,
+  lastSeen: time,
+  intervalMs: z.number().positive(),
+  stoppedAt: time.optional(),
+  rssBytes: z.number().nonnegative().optional(),
+  cpuSeconds: z.number().nonnegative().optional(),
+}) satisfies z.ZodType<WorkerHeartbeat>;
+
+/** The heartbeat in `bytes`, or undefined when they are not one (not JSON, or not a heartbeat's shape). */
+export function parseHeartbeat(bytes: Uint8Array): WorkerHeartbeat | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder().decode(bytes));
+  } catch {
+    return undefined;
+  }
+  const parsed = WorkerHeartbeatSchema.safeParse(json);
+  return parsed.success ? parsed.data : undefined;
+}
+
 /** A worker id made safe as one blob-name segment. */
 export function heartbeatName(id: string): string {
   return `${HEARTBEAT_PREFIX}${id.replace(/[^A-Za-z0-9._-]/g, "_")}.json`;
@@ -43,10 +75,13 @@ export async function writeHeartbeat(blobs: BlobStore, beat: WorkerHeartbeat): P
   await blobs.put(heartbeatName(beat.id), new TextEncoder().encode(JSON.stringify(beat)));
 }
 
-/** Every heartbeat on record; one that stays unreadable is skipped (it is rewritten within seconds). */
+/**
+ * Every heartbeat on record; one that stays unreadable is skipped (it is rewritten within
+ * seconds), and so is one that is not a heartbeat's shape (it would break the cluster view).
+ */
 export async function readHeartbeats(blobs: BlobStore): Promise<WorkerHeartbeat[]> {
   const beats: WorkerHeartbeat[] = [];
-  const read = async (name: string) => JSON.parse(new TextDecoder().decode(await blobs.get(name))) as WorkerHeartbeat;
+  const read = async (name: string) => parseHeartbeat(await blobs.get(name));
   for (const blob of await blobs.list(HEARTBEAT_PREFIX)) {
     // A beat being rewritten can be missing for a moment: look once more before skipping it.
     const beat = await read(blob.name).catch(() => read(blob.name).catch(() => undefined));

@@ -15,7 +15,9 @@
 import type { Step } from "@tessera/kernels";
 import type { OutputFormat } from "./ports/codec.js";
 
-export type JobStatus = "queued" | "running" | "succeeded" | "failed" | "canceled";
+/** Every state a job can be in: the one list the manifest schema and the HTTP API's enum come from. */
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed", "canceled"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
 export const TERMINAL: ReadonlySet<JobStatus> = new Set(["succeeded", "failed", "canceled"]);
 
 const MOVES: Readonly<Record<JobStatus, readonly JobStatus[]>> = {

@@ -4,7 +4,8 @@
  */
 
 import type { Step } from "@tessera/kernels";
-import type { OutputFormat } from "./ports/codec.js";
+import { z } from "zod";
+import { OUTPUT_FORMATS, type OutputFormat } from "./ports/codec.js";
 import type { MessageBody } from "./ports/queue.js";
 
 export const TILES_QUEUE = "tiles";
@@ -75,15 +76,76 @@ export const sessionFor = (jobId: string, stage: number, band: number): string =
 
 export const asBody = (m: BandMessage | BandEvent): MessageBody => m as unknown as MessageBody;
 
+const count = z.number().int().nonnegative();
+const blobName = z.string().min(1);
+
+/**
+ * What a band message must be to be run: checked where it is read (the worker), so one that is
+ * malformed is dead-lettered with the reason instead of failing inside a tile. Steps are
+ * checked for shape only here; the kernels validate each step's params when they run it.
+ */
+export const BandMessageSchema = z.object({
+  kind: z.literal("band"),
+  jobId: z.string().min(1),
+  stage: count,
+  band: count,
+  grid: z.object({
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    tileSize: z.number().int().positive(),
+  }),
+  halo: count,
+  input: z.discriminatedUnion("kind", [
+    z.object({ kind: z.literal("window"), name: blobName }),
+    z.object({ kind: z.literal("piece"), name: blobName, top: count }),
+    z.object({ kind: z.literal("layer"), prefix: blobName }),
+  ]),
+  output: blobName,
+  steps: z.array(z.looseObject({ op: z.string() })),
+  histogram: z.boolean(),
+  encode: z.object({ format: z.enum(OUTPUT_FORMATS), grey: z.boolean() }).optional(),
+  last: z.boolean().optional(),
+});
+
+/** What a band event must be for the coordinator to count it. */
+export const BandEventSchema = z.object({
+  kind: z.enum(["band-done", "band-failed"]),
+  jobId: z.string().min(1),
+  stage: count,
+  band: count,
+  tiles: z.array(count),
+  worker: z.string(),
+  ms: z.number().nonnegative(),
+  kernelMs: z.number().nonnegative().optional(),
+  readMs: z.number().nonnegative().optional(),
+  writeMs: z.number().nonnegative().optional(),
+  tile: count.optional(),
+  error: z.string().optional(),
+});
+
+/** The first few issues of a failed parse, on one line (a dead letter's description is short). */
+export function describeIssues(error: z.ZodError, max = 3): string {
+  const issues = error.issues.slice(0, max).map((i) => `${i.path.length > 0 ? i.path.join(".") : "(body)"}: ${i.message}`);
+  const more = error.issues.length > max ? `; and ${error.issues.length - max} more` : "";
+  return `${issues.join("; ")}${more}`.slice(0, 1000);
+}
+
+/** Why `body` is not a band message to run, or undefined when it is one: a dead letter's description. */
+export function bandMessageProblem(body: MessageBody): string | undefined {
+  const parsed = BandMessageSchema.safeParse(body);
+  return parsed.success ? undefined : `not a band message: ${describeIssues(parsed.error)}`;
+}
+
+/** Why `body` is not a band event, or undefined when it is one. */
+export function bandEventProblem(body: MessageBody): string | undefined {
+  const parsed = BandEventSchema.safeParse(body);
+  return parsed.success ? undefined : `not a band event: ${describeIssues(parsed.error)}`;
+}
+
 export function isBandMessage(body: MessageBody): body is MessageBody & BandMessage {
-  return typeof body === "object" && body !== null && !Array.isArray(body) && body.kind === "band";
+  return BandMessageSchema.safeParse(body).success;
 }
 
 export function isBandEvent(body: MessageBody): body is MessageBody & BandEvent {
-  return (
-    typeof body === "object" &&
-    body !== null &&
-    !Array.isArray(body) &&
-    (body.kind === "band-done" || body.kind === "band-failed")
-  );
+  return BandEventSchema.safeParse(body).success;
 }

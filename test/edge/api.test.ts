@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiError, ClusterView, JobView, OpView } from "../../edge/api-types.js";
 import { createApp } from "../../edge/app.js";
 import { DEFAULT_LIMITS } from "../../edge/config.js";
-import { type EmbeddedGateway, startEmbeddedGateway } from "../../edge/embedded-gateway.js";
+import { type EmbeddedGateway, startEmbeddedGateway } from "../../roles/gateway.js";
 import { encoded, photoBytes, pngBomb, truncated } from "../helpers/bad-images.js";
 import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
