@@ -6,7 +6,9 @@
 
 import { availableParallelism, hostname } from "node:os";
 import { compileKernels } from "@tessera/kernels";
-import { dependencyOf, dependencyProbe, type HealthReport, HealthTracker, logChanges, withTimeout } from "../engine/health.js";
+import { DEFAULTS } from "../engine/defaults.js";
+import { dependencyOf, type HealthReport, HealthTracker, logChanges } from "../engine/health.js";
+import { dependencyProbe, withTimeout } from "../engine/health-probe.js";
 import { DEFAULT_HEARTBEAT_MS, type WorkerHeartbeat, writeHeartbeat } from "../engine/heartbeats.js";
 import type { BandEvent, BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
@@ -135,7 +137,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const health = new HealthTracker({ onChange: logChanges(log) });
   // The probe asks blob storage only: the loops ask the queue every few seconds anyway (each
   // accept is an answer or a failure), and a probe of the queue would open links of its own, a
-  // risk during an outage (see edge/azure-gateway.ts).
+  // risk during an outage (see roles/gateway.ts).
   const probe = dependencyProbe(health, { blobs: options.blobs });
   // A missed beat is not fatal (the blob store may hiccup); the next one catches up. It is
   // the worker's regular look at storage, so it says how storage answers: a write that fails,
@@ -190,7 +192,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       workerId: options.loopId?.(i) ?? `${id}/${i}`,
       stop: stop.signal,
       kill: kill.signal,
-      acceptTimeoutMs: options.acceptTimeoutMs ?? 2000,
+      acceptTimeoutMs: options.acceptTimeoutMs ?? DEFAULTS.acceptTimeoutMs,
       health,
       ...(options.log && { log: options.log.child({ loop: i }) }),
       onBand: (event, band) => {

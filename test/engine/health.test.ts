@@ -2,13 +2,14 @@
 // with a timeout (a hung dependency is reported, not waited for), and logs once per outage.
 
 import { describe, expect, it } from "vitest";
-import { MemoryBlobStore } from "../../engine/embedded/memory-blob-store.js";
-import { MemoryQueue } from "../../engine/embedded/memory-queue.js";
-import { DependencyError, dependencyOf, dependencyProbe, HealthTracker, logChanges, withTimeout } from "../../engine/health.js";
+import { DependencyError, dependencyOf, HealthTracker, logChanges } from "../../engine/health.js";
+import { dependencyProbe, withTimeout } from "../../engine/health-probe.js";
 import { EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
 import { BlobError, type BlobStore } from "../../engine/ports/blob-store.js";
 import type { LogFields, Logger } from "../../engine/ports/logger.js";
 import { type Queue, QueueError } from "../../engine/ports/queue.js";
+import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
+import { MemoryQueue } from "../../infra/memory/memory-queue.js";
 
 const settings = { lockDurationMs: 10_000, maxDeliveryCount: 3 };
 
