@@ -72,6 +72,93 @@ export async function waitForJob(
 }
 
 export const finished = (job: JobView) => ["succeeded", "failed", "canceled"].includes(job.status);
+
+export interface ProgressWait {
+  /** Give up only after this long without any progress (default 60 s). */
+  stallMs?: number;
+  /** Between looks (default 50 ms). */
+  intervalMs?: number;
+}
+
+/**
+ * Looks again and again until `done(value)`, for as long as it takes, so long as something
+ * moves: the deadline is `stallMs` after the last change of `progressOf(value)`. A slow (loaded)
+ * machine only makes the wait longer; a stuck system still fails, after `stallMs` of standing
+ * still. A look that throws (e.g. a gateway being restarted) counts as no progress.
+ */
+export async function waitWhileProgressing<T>(
+  what: string,
+  look: () => Promise<T>,
+  done: (value: T) => boolean,
+  progressOf: (value: T) => string,
+  { stallMs = 60_000, intervalMs = 50 }: ProgressWait = {},
+): Promise<T> {
+  const started = Date.now();
+  let deadline = started + stallMs;
+  let seen: string | undefined;
+  let last: { value: T } | undefined;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await look();
+      last = { value };
+      lastError = undefined;
+      if (done(value)) return value;
+      const progress = progressOf(value);
+      if (progress !== seen) {
+        seen = progress;
+        deadline = Date.now() + stallMs;
+      }
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(
+    `${what}: no progress for ${stallMs} ms (waited ${Date.now() - started} ms in all); ` +
+      `last progress ${seen ?? "none"}, last seen ${JSON.stringify(last?.value)} ${String(lastError ?? "")}`,
+  );
+}
+
+/** What moves while a job runs: its status, its stage, and the tiles done of every stage. */
+export const jobProgress = (job: JobView) =>
+  `${job.status} stage ${job.stage} ${job.stages.map((s) => s.done).join(",")} (${job.progress.done}/${job.progress.total})`;
+
+/**
+ * As waitForJob, but without a fixed deadline: it waits as long as the job makes progress, and
+ * fails after `stallMs` (default 60 s) without any. `also` adds other progress to watch, e.g.
+ * the number of worker processes while one starts.
+ */
+export async function waitForJobProgress(
+  url: () => string,
+  id: string,
+  until: (job: JobView) => boolean,
+  options: ProgressWait & { also?: () => unknown } = {},
+): Promise<JobView> {
+  return waitWhileProgressing(
+    `job ${id}`,
+    () => getJob(url(), id),
+    (job) => until(job) || finished(job),
+    (job) => `${jobProgress(job)} ${JSON.stringify(options.also?.() ?? null)}`,
+    options,
+  );
+}
+
+/** Every job of `ids` until `until` holds for each (or it ended), while any of them (or `also`) moves. */
+export async function waitForJobsProgress(
+  url: () => string,
+  ids: readonly string[],
+  until: (job: JobView) => boolean,
+  options: ProgressWait & { also?: () => unknown } = {},
+): Promise<JobView[]> {
+  return waitWhileProgressing(
+    `jobs ${ids.join(", ")}`,
+    () => Promise.all(ids.map((id) => getJob(url(), id))),
+    (jobs) => jobs.every((job) => until(job) || finished(job)),
+    (jobs) => `${jobs.map(jobProgress).join("; ")} ${JSON.stringify(options.also?.() ?? null)}`,
+    options,
+  );
+}
 export const fraction = (job: JobView) => job.progress.done / job.progress.total;
 
 /** The job succeeded and its result is byte-identical to run() on the whole image. */
