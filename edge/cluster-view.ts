@@ -20,6 +20,7 @@ import {
 import { dependencyProbe, TimeoutError, withTimeout } from "../engine/health-probe.js";
 import { isAlive, type WorkerHeartbeat } from "../engine/heartbeats.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
+import { type Clock, systemClock } from "../engine/ports/clock.js";
 import type { Queue } from "../engine/ports/queue.js";
 import type { ClusterView } from "./api-types.js";
 import type { Metrics } from "./metrics.js";
@@ -48,10 +49,12 @@ export class ClusterTracker {
     private readonly metrics: Metrics,
     /** Told what each look finds about the queue and blob storage (the gateway's /healthz reports it). */
     private readonly health?: HealthTracker,
+    /** Time for the throughput window, the freshness of a look and liveness; tests pass a manual one. */
+    private readonly clock: Clock = systemClock,
   ) {
     coordinator.subscribeAll(({ job, event, ended }) => {
       if (event?.kind === "band-done") {
-        for (const _ of event.tiles) this.recent.push(Date.now());
+        for (const _ of event.tiles) this.recent.push(this.clock.now());
         metrics.tiles.inc({ worker: event.worker }, event.tiles.length);
       }
       // `ended` comes once per job, however often an ended job is heard of again.
@@ -69,12 +72,12 @@ export class ClusterTracker {
    */
   view(beats: () => Promise<readonly WorkerHeartbeat[]> | readonly WorkerHeartbeat[]): Promise<ClusterView> {
     const cached = this.last;
-    if (cached && (cached.at === undefined || Date.now() - cached.at < FRESH_MS)) return cached.view;
+    if (cached && (cached.at === undefined || this.clock.now() - cached.at < FRESH_MS)) return cached.view;
     const look = { view: this.look(beats), at: undefined as number | undefined };
     this.last = look;
     look.view.then(
       () => {
-        look.at = Date.now();
+        look.at = this.clock.now();
       },
       () => {
         if (this.last === look) this.last = undefined; // a failed look is not cached
@@ -91,7 +94,7 @@ export class ClusterTracker {
       this.depths(),
       this.answer("queue", "receive the dead letters", () => this.coordinator.deadLetters()),
     ]);
-    const now = Date.now();
+    const now = this.clock.now();
     while (this.recent.length > 0 && (this.recent[0] ?? 0) < now - WINDOW_MS) this.recent.shift();
     const workers =
       beatsLook.status === "fulfilled"
@@ -148,7 +151,7 @@ export class ClusterTracker {
    * else is a bug and rejects as it is.
    */
   private async answer<T>(dependency: Dependency, what: string, call: () => Promise<T> | T): Promise<T> {
-    const asked = Date.now();
+    const asked = this.clock.now();
     try {
       const value = await withTimeout(Promise.resolve().then(call), ANSWER_MS, what);
       this.health?.ok(dependency);

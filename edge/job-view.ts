@@ -1,8 +1,9 @@
 import { type JobManifest, overallProgress } from "../engine/job.js";
+import { systemClock } from "../engine/ports/clock.js";
 import type { JobView } from "./api-types.js";
 
 /** The API's view of a job: what the UI draws (progress, tile map, ETA) and nothing internal. */
-export function toJobView(job: JobManifest, now = Date.now()): JobView {
+export function toJobView(job: JobManifest, now = systemClock.now()): JobView {
   const progress = overallProgress(job);
   const elapsed = (now - job.createdAt) / 1000;
   const running = job.status === "running" && progress.done > 0 && progress.done < progress.total;

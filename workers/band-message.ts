@@ -12,6 +12,7 @@ import { dependencyOf, type HealthTracker } from "../engine/health.js";
 import { withTimeout } from "../engine/health-probe.js";
 import { stoppedMarker } from "../engine/job.js";
 import { asBody, type BandEvent, type BandMessage, bandMessageProblem, EVENTS_QUEUE, TILES_QUEUE } from "../engine/messages.js";
+import { systemClock } from "../engine/ports/clock.js";
 import { silentLogger } from "../engine/ports/logger.js";
 import type { ReceivedMessage, SessionReceiver } from "../engine/ports/queue.js";
 import { bandTiles } from "../engine/tiling.js";
@@ -70,7 +71,7 @@ export async function runBandMessage(
   options.kill?.addEventListener("abort", onKill);
   const started = performance.now();
   // What the band's calls report to the health tracker is as of its start (see HealthTracker.failed).
-  const asked = Date.now();
+  const asked = (options.clock ?? systemClock).now();
   let completed = false;
   try {
     if (await stopped()) {

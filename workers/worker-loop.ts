@@ -17,6 +17,7 @@ import { dependencyOf, HealthTracker, logChanges } from "../engine/health.js";
 import { PROBE_BLOB, TimeoutError, withTimeout } from "../engine/health-probe.js";
 import { type BandEvent, type BandMessage, TILES_QUEUE } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
+import { type Clock, systemClock } from "../engine/ports/clock.js";
 import type { Codec } from "../engine/ports/codec.js";
 import { type Logger, silentLogger } from "../engine/ports/logger.js";
 import type { Queue, SessionReceiver } from "../engine/ports/queue.js";
@@ -54,6 +55,8 @@ export interface WorkerLoopOptions {
   onBand?: (event: BandEvent, band: BandMessage) => void;
   /** Band-level logs (each line with jobId, stage and band); silent by default. */
   log?: Logger;
+  /** Time for health reports; default the system clock. */
+  clock?: Clock;
   /**
    * Where the loop says how the queue and blob storage answer (one tracker per worker
    * process, shared by its loops); default a tracker of its own that logs changes to `log`.
@@ -77,7 +80,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
     // dead-lettered, failing its job, for an outage it had no part in). Instead the loop asks
     // storage itself, with backoff, until it answers (or a heartbeat or probe saw it answer).
     if (!health.isOk("blobs")) {
-      const asked = Date.now();
+      const asked = (options.clock ?? systemClock).now();
       try {
         // Bounded: Azure's SDK retries a refused call for many seconds, and a fresh call answers
         // at once when storage is back, while one made during the outage may still be retrying.
@@ -92,7 +95,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
       }
     }
     let receiver: SessionReceiver | null;
-    const asked = Date.now();
+    const asked = (options.clock ?? systemClock).now();
     try {
       receiver = await queue.acceptSession(TILES_QUEUE, undefined, {
         timeoutMs: options.acceptTimeoutMs ?? DEFAULTS.acceptTimeoutMs,
@@ -144,7 +147,7 @@ async function drainSession(
 ): Promise<void> {
   while (!options.stop?.aborted) {
     if (options.kill?.aborted) throw new Killed();
-    const asked = Date.now();
+    const asked = (options.clock ?? systemClock).now();
     const [message] = await receiver.receive(1, { timeoutMs: options.receiveTimeoutMs ?? 0 }).catch((err: unknown) => {
       const dependency = dependencyOf(err);
       if (dependency) health.failed(dependency, err, asked);

@@ -12,6 +12,7 @@ import { dependencyProbe, withTimeout } from "../engine/health-probe.js";
 import { DEFAULT_HEARTBEAT_MS, type WorkerHeartbeat, writeHeartbeat } from "../engine/heartbeats.js";
 import type { BandEvent, BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
+import { type Clock, systemClock } from "../engine/ports/clock.js";
 import type { Codec } from "../engine/ports/codec.js";
 import { type Logger, silentLogger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
@@ -50,6 +51,8 @@ export interface WorkerOptions {
   pool?: KernelPool;
   /** Where the worker logs; silent by default. */
   log?: Logger;
+  /** Time for heartbeats and health; default the system clock (tests pass a manual one). */
+  clock?: Clock;
   /** Wraps the pool the loops use (tests inject failures and delays here). */
   wrapPool?: (pool: KernelPool) => TileRunner;
 }
@@ -116,7 +119,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   let inHand = 0;
 
   const heartbeatMs = options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS;
-  const startedAt = Date.now();
+  const clock = options.clock ?? systemClock;
+  const startedAt = clock.now();
   const beat = (stoppedAt?: number): WorkerHeartbeat => ({
     id,
     pid: process.pid,
@@ -125,7 +129,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
     tilesDone,
     busy: inHand > 0 || pool.queued > 0,
     startedAt,
-    lastSeen: Date.now(),
+    lastSeen: clock.now(),
     // A beat taken on demand (heartbeats off) is fresh whenever it is read.
     intervalMs: heartbeatMs > 0 ? heartbeatMs : DEFAULT_HEARTBEAT_MS,
     ...processUsage(),
@@ -149,8 +153,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   let lastAsked = 0;
   const sendBeat = async (stoppedAt?: number): Promise<void> => {
     // While writes hang, a fresh one starts only every BEAT_ANSWER_MS (heartbeats may come faster).
-    if (hanging.size >= MAX_HANGING_BEATS || (hanging.size > 0 && Date.now() - lastAsked < BEAT_ANSWER_MS)) return;
-    const asked = Date.now();
+    if (hanging.size >= MAX_HANGING_BEATS || (hanging.size > 0 && clock.now() - lastAsked < BEAT_ANSWER_MS)) return;
+    const asked = clock.now();
     lastAsked = asked;
     const write: Promise<void> = writeHeartbeat(options.blobs, beat(stoppedAt))
       .then(
@@ -194,6 +198,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       kill: kill.signal,
       acceptTimeoutMs: options.acceptTimeoutMs ?? DEFAULTS.acceptTimeoutMs,
       health,
+      clock,
       ...(options.log && { log: options.log.child({ loop: i }) }),
       onBand: (event, band) => {
         tilesDone += event.tiles.length;
@@ -232,7 +237,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
         // not hang on it (its missed beats say it is gone, only later).
         const last = (async () => {
           await Promise.allSettled(hanging); // so that no older beat lands after it
-          await sendBeat(Date.now());
+          await sendBeat(clock.now());
         })();
         await withTimeout(last, 2 * BEAT_ANSWER_MS, "last heartbeat").catch(() => undefined);
       }
