@@ -12,13 +12,9 @@
  */
 
 import type { RgbaImage } from "@tessera/kernels";
+import { bandName } from "./blob-names.js";
 import type { BlobStore } from "./ports/blob-store.js";
-import type { OutputFormat } from "./ports/codec.js";
 import { bandCount, bandRows, bandWindowRows, type Grid } from "./tiling.js";
-
-export const bandName = (layer: string, band: number): string => `${layer}/b${band}`;
-export const pieceName = (layer: string, band: number, format: OutputFormat): string => `${layer}/b${band}.${format}`;
-export const histogramName = (layer: string, band: number): string => `${layer}/h${band}`;
 
 const BAND_BLOB = /^b(\d+)(\.[a-z]+)?$/;
 

@@ -8,9 +8,10 @@
  */
 
 import type { Kernels, Pipeline, RgbaImage } from "@tessera/kernels";
+import { jobPrefix, sourceName } from "./blob-names.js";
 import { type DeadLetteredBand, DeadLetterWatch } from "./dead-letters.js";
 import { DEFAULTS } from "./defaults.js";
-import { type JobManifest, jobPrefix, sourceName, TERMINAL } from "./job.js";
+import { type JobManifest, TERMINAL } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
 import { type SubmitOptions, storeSource, takeIn } from "./job-intake.js";
 import { JobListeners, type Listener } from "./job-listeners.js";

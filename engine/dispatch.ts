@@ -7,8 +7,9 @@
  */
 
 import type { RgbaImage } from "@tessera/kernels";
-import { bandName, pieceName, writeBandWindow } from "./band-store.js";
-import { type JobManifest, type StageInput, sourceLayer, sourceName, TERMINAL } from "./job.js";
+import { writeBandWindow } from "./band-store.js";
+import { bandName, pieceName, sourceLayer, sourceName } from "./blob-names.js";
+import { type JobManifest, type StageInput, TERMINAL } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
 import { asBody, type BandInput, type BandMessage, sessionFor, TILES_QUEUE } from "./messages.js";
 import { type Stage, tileSteps } from "./plan.js";

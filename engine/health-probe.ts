@@ -6,6 +6,7 @@
  * caller cannot afford to wait on (closing a session, giving back a band during an outage).
  */
 
+import { PROBE_BLOB } from "./blob-names.js";
 import { DEPENDENCY_NAMES, type Dependency, type HealthReport, type HealthTracker } from "./health.js";
 import { EVENTS_QUEUE } from "./messages.js";
 import type { BlobStore } from "./ports/blob-store.js";
@@ -31,9 +32,6 @@ export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): P
   });
   return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
-
-/** The blob a probe asks about: it need not exist (asking is what tells whether storage answers). */
-export const PROBE_BLOB = "health/probe";
 
 export interface ProbeTargets {
   queue?: Queue;

@@ -6,9 +6,9 @@
  */
 
 import { z } from "zod";
+import { HEARTBEAT_PREFIX, heartbeatName } from "./blob-names.js";
 import type { BlobStore } from "./ports/blob-store.js";
 
-export const HEARTBEAT_PREFIX = "workers/";
 /** How often a worker writes its heartbeat by default. */
 export const DEFAULT_HEARTBEAT_MS = 2_000;
 /** A worker is presumed dead after this many missed heartbeats. */
@@ -64,11 +64,6 @@ export function parseHeartbeat(bytes: Uint8Array): WorkerHeartbeat | undefined {
   }
   const parsed = WorkerHeartbeatSchema.safeParse(json);
   return parsed.success ? parsed.data : undefined;
-}
-
-/** A worker id made safe as one blob-name segment. */
-export function heartbeatName(id: string): string {
-  return `${HEARTBEAT_PREFIX}${id.replace(/[^A-Za-z0-9._-]/g, "_")}.json`;
 }
 
 export async function writeHeartbeat(blobs: BlobStore, beat: WorkerHeartbeat): Promise<void> {

@@ -7,12 +7,13 @@
  */
 
 import type { Kernels, RgbaImage } from "@tessera/kernels";
-import { doneBands, pieceName, readLayer, rowsOf } from "./band-store.js";
+import { doneBands, readLayer, rowsOf } from "./band-store.js";
+import { pieceName, resultName, sourceLayer, sourceName, stageLayer } from "./blob-names.js";
 import type { DeadLetterWatch } from "./dead-letters.js";
 import { DEFAULTS } from "./defaults.js";
 import { dispatchStage } from "./dispatch.js";
 import type { EventSession } from "./event-session.js";
-import { type JobError, type JobManifest, resultName, sourceLayer, sourceName, stageLayer, TERMINAL } from "./job.js";
+import { type JobError, type JobManifest, TERMINAL } from "./job.js";
 import { type BandEvent, TILES_QUEUE } from "./messages.js";
 import { isOutage } from "./outage.js";
 import { atPhase } from "./phase-probe.js";

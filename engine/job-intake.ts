@@ -8,7 +8,8 @@
 
 import { formatPipeline, type Pipeline, type RgbaImage } from "@tessera/kernels";
 import { writeBandWindow } from "./band-store.js";
-import { type JobManifest, newJobId, sourceLayer, sourceName, TERMINAL } from "./job.js";
+import { sourceLayer, sourceName } from "./blob-names.js";
+import { type JobManifest, newJobId, TERMINAL } from "./job.js";
 import { atPhase } from "./phase-probe.js";
 import { planPipeline } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";

@@ -7,16 +7,8 @@
  * intermediate blobs are dropped.
  */
 
-import {
-  canMove,
-  type JobError,
-  type JobManifest,
-  type JobStatus,
-  jobPrefix,
-  manifestName,
-  stoppedMarker,
-  TERMINAL,
-} from "./job.js";
+import { jobPrefix, manifestName, stoppedMarker } from "./blob-names.js";
+import { canMove, type JobError, type JobManifest, type JobStatus, TERMINAL } from "./job.js";
 import type { JobListeners } from "./job-listeners.js";
 import { parseManifest } from "./manifest-schema.js";
 import type { BandEvent } from "./messages.js";

@@ -118,18 +118,6 @@ export function overallProgress(m: JobManifest): Progress {
   return m.stages.reduce((acc, s) => ({ done: acc.done + s.done, total: acc.total + s.total }), { done: 0, total: 0 });
 }
 
-export const jobPrefix = (id: string): string => `jobs/${id}`;
-export const manifestName = (id: string): string => `${jobPrefix(id)}/manifest.json`;
-/** The image as it was uploaded (encoded): what a restarted coordinator cuts again. */
-export const sourceName = (id: string): string => `${jobPrefix(id)}/source`;
-/** The first stage's inputs: pieces cut from the source, or windows of the decoded source. */
-export const sourceLayer = (id: string): string => `${jobPrefix(id)}/src`;
-export const stageLayer = (id: string, stage: number): string => `${jobPrefix(id)}/s${stage}`;
-export const edgesLayer = (id: string, stage: number): string => `${jobPrefix(id)}/s${stage}e`;
-/** Written when a job is canceled or fails: workers drop its remaining tiles instead of running them. */
-export const stoppedMarker = (id: string): string => `${jobPrefix(id)}/stopped`;
-export const resultName = (id: string, format: OutputFormat): string => `${jobPrefix(id)}/result.${format}`;
-
 /** Job ids are random UUIDs: unguessable, so knowing one is the capability to read the job. */
 export const newJobId = (): string => globalThis.crypto.randomUUID();
 

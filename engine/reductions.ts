@@ -10,8 +10,9 @@
  */
 
 import type { Kernels, Step } from "@tessera/kernels";
-import { histogramName, readLayer, writeBandWindow } from "./band-store.js";
-import { edgesLayer, type StageInput } from "./job.js";
+import { readLayer, writeBandWindow } from "./band-store.js";
+import { edgesLayer, histogramName } from "./blob-names.js";
+import type { StageInput } from "./job.js";
 import type { Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { resolveAfterHistogram, sumHistograms } from "./tile-work.js";

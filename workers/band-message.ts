@@ -7,10 +7,10 @@
  */
 
 import { setMaxListeners } from "node:events";
+import { stoppedMarker } from "../engine/blob-names.js";
 import { DEFAULTS } from "../engine/defaults.js";
 import { dependencyOf, type HealthTracker } from "../engine/health.js";
 import { withTimeout } from "../engine/health-probe.js";
-import { stoppedMarker } from "../engine/job.js";
 import { asBody, type BandEvent, type BandMessage, bandMessageProblem, EVENTS_QUEUE, TILES_QUEUE } from "../engine/messages.js";
 import { systemClock } from "../engine/ports/clock.js";
 import { silentLogger } from "../engine/ports/logger.js";

@@ -12,7 +12,8 @@
  */
 
 import type { RgbaImage } from "@tessera/kernels";
-import { bandName, histogramName, pieceName, readBandWindow, readLayerRows, rowsOf, writeBand } from "../engine/band-store.js";
+import { readBandWindow, readLayerRows, rowsOf, writeBand } from "../engine/band-store.js";
+import { bandName, histogramName, pieceName } from "../engine/blob-names.js";
 import type { BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";

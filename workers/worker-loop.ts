@@ -12,9 +12,10 @@
  */
 
 import { Backoff, type BackoffOptions, pause } from "../engine/backoff.js";
+import { PROBE_BLOB } from "../engine/blob-names.js";
 import { DEFAULTS } from "../engine/defaults.js";
 import { dependencyOf, HealthTracker, logChanges } from "../engine/health.js";
-import { PROBE_BLOB, TimeoutError, withTimeout } from "../engine/health-probe.js";
+import { TimeoutError, withTimeout } from "../engine/health-probe.js";
 import { type BandEvent, type BandMessage, TILES_QUEUE } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import { type Clock, systemClock } from "../engine/ports/clock.js";

@@ -4,8 +4,7 @@
 // byte-identical to run() on the whole image.
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { bandName } from "../../engine/band-store.js";
-import { sourceLayer } from "../../engine/job.js";
+import { bandName, sourceLayer } from "../../engine/blob-names.js";
 import { AzureBlobStore } from "../../infra/azure/blob-store.js";
 import { DEFAULT_CONTAINER } from "../../infra/azure/connect.js";
 import { pidAlive } from "../../infra/local/child-process.js";

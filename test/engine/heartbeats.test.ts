@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
+import { heartbeatName } from "../../engine/blob-names.js";
 import {
   currentHeartbeats,
   FORGET_AFTER_MS,
-  heartbeatName,
   isAlive,
   readHeartbeats,
   type WorkerHeartbeat,

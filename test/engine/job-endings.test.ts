@@ -5,8 +5,9 @@
 
 import { parsePipeline } from "@tessera/kernels";
 import { afterEach, describe, expect, it } from "vitest";
+import { manifestName } from "../../engine/blob-names.js";
 import { Coordinator } from "../../engine/coordinator.js";
-import { canMove, type JobManifest, type JobStatus, manifestName } from "../../engine/job.js";
+import { canMove, type JobManifest, type JobStatus } from "../../engine/job.js";
 import { TILES_QUEUE } from "../../engine/messages.js";
 import { OutageBudget } from "../../engine/outage.js";
 import type { BlobStore } from "../../engine/ports/blob-store.js";
