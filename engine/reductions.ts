@@ -9,13 +9,12 @@
  * - none: the stage's output bands are the next input as they are.
  */
 
-import type { Kernels, Step } from "@tessera/kernels";
+import { type Kernels, resolveHistogramStep, type Step } from "@tessera/kernels";
 import { readLayer, writeBandWindow } from "./band-store.js";
 import { edgesLayer, histogramName } from "./blob-names.js";
 import type { StageInput } from "./job.js";
 import type { Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
-import { resolveAfterHistogram, sumHistograms } from "./tile-work.js";
 import { bandCount, type Grid } from "./tiling.js";
 
 export interface Reduced {
@@ -53,4 +52,17 @@ export async function reduceStage(
   } catch (err) {
     throw new Error(`reducing stage ${stage.index} (${stage.global?.op}) failed: ${(err as Error).message}`);
   }
+}
+
+/** Sums per-tile histograms: the whole image's histogram, since tile cores partition it. */
+export function sumHistograms(parts: Iterable<ArrayLike<number>>): Uint32Array {
+  const total = new Uint32Array(256);
+  for (const part of parts) for (let i = 0; i < 256; i++) total[i] = (total[i] ?? 0) + (part[i] ?? 0);
+  return total;
+}
+
+/** The resolved step that the next stage's tiles run first, after a histogram reduction. */
+export function resolveAfterHistogram(stage: Stage, histogram: ArrayLike<number>): Step {
+  if (stage.reduction !== "histogram" || !stage.global) throw new Error(`stage ${stage.index} does not end in a histogram op`);
+  return resolveHistogramStep(stage.global, histogram);
 }

@@ -1,6 +1,7 @@
 /**
- * Tile grids: where each tile's core lies, the window (core + halo, clamped to the image) a
- * worker reads for it, and how tiles are grouped into sessions.
+ * The geometry, in one place: tile grids, where each tile's core lies, the window (core +
+ * halo, clamped to the image) a worker reads for it, the bands tiles are grouped into, and the
+ * copies that move pixels between images, windows and cores.
  *
  *   ┌──────┬──────┬──┐   cores: tileSize × tileSize, the last row/column smaller
  *   │  0   │  1   │2 │   window of tile 4 with halo h: its core grown by h on every side,
@@ -9,7 +10,7 @@
  *   └──────┴──────┴──┘
  */
 
-import type { Rect } from "@tessera/kernels";
+import type { Rect, RgbaImage } from "@tessera/kernels";
 
 export const DEFAULT_TILE_SIZE = 512;
 /** Smaller tiles spend more on halos and messages than on pixels; the contract floor. */
@@ -88,4 +89,57 @@ export function bandWindowRows(g: Grid, band: number, halo: number): { y0: numbe
 /** The tiles of band `band`, left to right. */
 export function bandTiles(g: Grid, band: number): number[] {
   return Array.from({ length: g.cols }, (_, c) => band * g.cols + c);
+}
+
+// ─── moving pixels between images, tile cores and windows: pure copies on RGBA8 rows ─────
+
+/** Where tile `index`'s core lies inside its window (for runRegion). */
+export function coreInWindow(g: Grid, index: number, halo: number): Rect {
+  const core = tileRect(g, index);
+  const window = windowRect(g, index, halo);
+  return { x: core.x - window.x, y: core.y - window.y, width: core.width, height: core.height };
+}
+
+/** Copies `src` (a rectangle `from` of the source's coordinates) into `dst` at the same coordinates. */
+function blit(
+  src: RgbaImage,
+  srcOrigin: Rect,
+  dst: { width: number; data: Uint8Array | Uint8ClampedArray },
+  dstOrigin: Rect,
+  area: Rect,
+): void {
+  const rowBytes = area.width * 4;
+  for (let y = 0; y < area.height; y++) {
+    const sy = area.y - srcOrigin.y + y;
+    const dy = area.y - dstOrigin.y + y;
+    const from = (sy * src.width + (area.x - srcOrigin.x)) * 4;
+    const to = (dy * dst.width + (area.x - dstOrigin.x)) * 4;
+    dst.data.set(src.data.subarray(from, from + rowBytes), to);
+  }
+}
+
+/** Cuts `rect` out of a whole image, into `into` when given (its length must fit the rect). */
+export function cutRect(
+  image: RgbaImage,
+  rect: Rect,
+  into: Uint8ClampedArray = new Uint8ClampedArray(rect.width * rect.height * 4),
+): { width: number; height: number; data: Uint8ClampedArray } {
+  const out = { width: rect.width, height: rect.height, data: into };
+  blit(image, { x: 0, y: 0, width: image.width, height: image.height }, out, rect, rect);
+  return out;
+}
+
+/**
+ * Writes tile `index`'s core pixels into `into`: the whole image, or with `top` the image's
+ * rows from `top` down (a band).
+ */
+export function placeTile(
+  g: Grid,
+  index: number,
+  tile: RgbaImage,
+  into: { width: number; data: Uint8Array | Uint8ClampedArray },
+  top = 0,
+): void {
+  const rect = tileRect(g, index);
+  blit(tile, rect, into, { x: 0, y: top, width: g.width, height: g.height - top }, rect);
 }

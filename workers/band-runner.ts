@@ -17,9 +17,18 @@ import { bandName, histogramName, pieceName } from "../engine/blob-names.js";
 import type { BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
-import { cutRect, placeTile } from "../engine/stitch.js";
-import { coreInWindow, sumHistograms } from "../engine/tile-work.js";
-import { bandRows, bandTiles, bandWindowRows, type Grid, makeGrid, windowRect } from "../engine/tiling.js";
+import { sumHistograms } from "../engine/reductions.js";
+import {
+  bandRows,
+  bandTiles,
+  bandWindowRows,
+  coreInWindow,
+  cutRect,
+  type Grid,
+  makeGrid,
+  placeTile,
+  windowRect,
+} from "../engine/tiling.js";
 import type { PixelBuffer, TileTask, TileTaskResult } from "./pool-messages.js";
 
 /** What the band needs from a pool (KernelPool, or a stand-in in tests). */
