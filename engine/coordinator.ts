@@ -70,10 +70,8 @@ export class Coordinator {
   private readonly outageBudgetMs: number;
   private sweeper: ReturnType<typeof setInterval> | undefined;
   private sweeping: Promise<SweepReport> | undefined;
-  private closed = false;
-  /** Resolves when close() is called: ends the waits between retries at once. */
-  private readonly closing: Promise<void>;
-  private markClosing: () => void = () => undefined;
+  /** Aborted by close(): runs stop following their jobs, and waits between retries end at once. */
+  private readonly closing = new AbortController();
 
   constructor(options: CoordinatorOptions) {
     this.queue = options.queue;
@@ -86,16 +84,13 @@ export class Coordinator {
     this.resultTtlMs = options.resultTtlMs ?? DEFAULTS.resultTtlMs;
     this.sweepEveryMs = options.sweepEveryMs ?? DEFAULTS.sweepEveryMs;
     this.outageBudgetMs = options.outageBudgetMs ?? DEFAULTS.outageBudgetMs;
-    this.closing = new Promise((resolve) => {
-      this.markClosing = resolve;
-    });
     this.records = new JobRecords({
       blobs: this.blobs,
       clock: this.clock,
       log: this.log,
       listeners: this.listeners,
       outageBudgetMs: this.outageBudgetMs,
-      closing: this.closing,
+      closing: this.closing.signal,
     });
     this.deadLetterWatch = new DeadLetterWatch(this.queue, this.clock, this.log, async (jobId, error) => {
       const job = this.records.get(jobId);
@@ -112,7 +107,7 @@ export class Coordinator {
    * is read before this resolves, so a corrupt file rejects here (a CodecError), not later.
    */
   async submit(source: Uint8Array | RgbaImage, steps: Pipeline, options: SubmitOptions): Promise<JobManifest> {
-    if (this.closed) throw new Error("coordinator is closed");
+    if (this.closing.signal.aborted) throw new Error("coordinator is closed");
     const intake = await takeIn(this.codec, this.clock, source, steps, options);
     const { job, grid } = intake;
     this.records.add(job);
@@ -201,7 +196,7 @@ export class Coordinator {
     const resumed = await this.records.reload();
     for (const job of resumed) this.start(job);
     await this.sweep();
-    if (this.sweepEveryMs > 0 && !this.closed && this.sweeper === undefined) {
+    if (this.sweepEveryMs > 0 && !this.closing.signal.aborted && this.sweeper === undefined) {
       this.sweeper = setInterval(() => void this.sweep().catch(() => undefined), this.sweepEveryMs);
       this.sweeper.unref?.();
     }
@@ -236,14 +231,13 @@ export class Coordinator {
    * with no job running nobody else would.
    */
   async deadLetters(): Promise<{ recent: DeadLetteredBand[]; totals: Map<string, number> }> {
-    if (!this.closed) await this.deadLetterWatch.look();
+    if (!this.closing.signal.aborted) await this.deadLetterWatch.look();
     return this.deadLetterWatch.snapshot();
   }
 
   /** Stops following jobs (they stay persisted and can be resumed). */
   async close(): Promise<void> {
-    this.closed = true;
-    this.markClosing();
+    this.closing.abort();
     clearInterval(this.sweeper);
     await Promise.allSettled(this.drivers.values());
     await this.sweeping?.catch(() => undefined);
@@ -255,7 +249,7 @@ export class Coordinator {
     const run = runJob(this.driverContext(), job, {
       records: this.records,
       outageBudgetMs: this.outageBudgetMs,
-      closing: this.closing,
+      closing: this.closing.signal,
     }).finally(() => this.drivers.delete(job.id));
     this.drivers.set(job.id, run);
   }
@@ -271,7 +265,7 @@ export class Coordinator {
       pollMs: this.pollMs,
       log: this.log,
       deadLetters: this.deadLetterWatch,
-      closed: () => this.closed,
+      closed: () => this.closing.signal.aborted,
       cutter: async (j) => {
         const made = this.cutters.get(j.id) ?? (await this.codec.cutter(await this.blobs.get(sourceName(j.id))));
         this.cutters.delete(j.id);

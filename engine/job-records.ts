@@ -7,6 +7,7 @@
  * intermediate blobs are dropped.
  */
 
+import { pause } from "./backoff.js";
 import { jobPrefix, manifestName, stoppedMarker } from "./blob-names.js";
 import { canMove, type JobError, type JobManifest, type JobStatus, TERMINAL } from "./job.js";
 import type { JobListeners } from "./job-listeners.js";
@@ -26,8 +27,8 @@ export interface JobRecordsOptions {
   log: Logger;
   listeners: JobListeners;
   outageBudgetMs: number;
-  /** Resolves when the coordinator closes: retries stop waiting. */
-  closing: Promise<void>;
+  /** Aborted when the coordinator closes: retries stop waiting. */
+  closing: AbortSignal;
 }
 
 export class JobRecords {
@@ -36,13 +37,7 @@ export class JobRecords {
   private readonly writes = new Map<string, Promise<void>>();
   /** Each ended job's recording of its ending. */
   private readonly endings = new Map<string, Promise<void>>();
-  private closed = false;
-
-  constructor(private readonly options: JobRecordsOptions) {
-    void options.closing.then(() => {
-      this.closed = true;
-    });
-  }
+  constructor(private readonly options: JobRecordsOptions) {}
 
   /** The live manifest (not a copy): the coordinator and the job's driver change it. */
   get(id: string): JobManifest | undefined {
@@ -178,12 +173,12 @@ export class JobRecords {
         await this.persist(job, false);
         break;
       } catch (err) {
-        const waitMs = isOutage(err) && !this.closed ? budget.next(false) : undefined;
+        const waitMs = isOutage(err) && !closing.aborted ? budget.next(false) : undefined;
         if (waitMs === undefined) {
           log.error({ jobId: job.id, status, err: (err as Error).message }, "job ending could not be recorded");
           return;
         }
-        await Promise.race([closing, new Promise((r) => setTimeout(r, waitMs))]);
+        await pause(waitMs, closing);
       }
     }
     await this.dropLeftovers(job).catch((err: unknown) =>

@@ -6,6 +6,7 @@
  * error fails it at once (INTERNAL).
  */
 
+import { pause } from "./backoff.js";
 import { EventSession } from "./event-session.js";
 import { type JobManifest, overallProgress, TERMINAL } from "./job.js";
 import { type DriverContext, driveJob } from "./job-driver.js";
@@ -15,8 +16,8 @@ import { isOutage, OutageBudget } from "./outage.js";
 export interface RunOptions {
   records: JobRecords;
   outageBudgetMs: number;
-  /** Resolves when the coordinator closes: a wait between tries ends at once. */
-  closing: Promise<void>;
+  /** Aborted when the coordinator closes: a wait between tries ends at once. */
+  closing: AbortSignal;
 }
 
 export async function runJob(ctx: DriverContext, job: JobManifest, options: RunOptions): Promise<void> {
@@ -51,7 +52,7 @@ async function driveThroughOutages(ctx: DriverContext, job: JobManifest, options
       job.warning = { code: "DEPENDENCY_UNAVAILABLE", message: `${(err as Error).message}; retrying` };
       records.notify(job);
       ctx.log.warn({ jobId: job.id, err: (err as Error).message, retryInMs: waitMs }, "job waits out an outage");
-      await Promise.race([closing, new Promise((r) => setTimeout(r, waitMs))]);
+      await pause(waitMs, closing);
     } finally {
       await events.close();
     }

@@ -7,14 +7,11 @@
  */
 
 import { Backoff } from "./backoff.js";
+import { dependencyOf } from "./health.js";
 import type { Clock } from "./ports/clock.js";
 
-const OUTAGE_CODES = new Set(["QUEUE_UNAVAILABLE", "BLOB_UNAVAILABLE"]);
-
-export function isOutage(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return typeof code === "string" && OUTAGE_CODES.has(code);
-}
+/** An outage of the queue or the blob store (health.ts says which), not a bug. */
+export const isOutage = (err: unknown): boolean => dependencyOf(err) !== undefined;
 
 /** Never a busy retry, however the jitter falls. */
 const SHORTEST_WAIT_MS = 50;
