@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Entry point of the `tessera` command; the commands live in cli/ (built to dist/cli/).
+// Entry point of the `tessera` command; the commands live in cli/, built to dist/cli/ and
+// bundled into dist/bundle/ for a faster start (cli/bundle.mjs).
 import { availableParallelism } from "node:os";
 
 // sharp decodes and encodes bands on libuv's thread pool, 4 threads unless told otherwise:
@@ -7,5 +8,5 @@ import { availableParallelism } from "node:os";
 // pool first starts, which has not happened yet here (checked: a size set at this point holds).
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
 
-const { main } = await import("../dist/cli/main.js");
+const { main } = await import("../dist/bundle/tessera.js");
 process.exitCode = await main(process.argv.slice(2));

@@ -34,7 +34,10 @@ export const ApiErrorSchema = z
   .openapi("Error", { description: 'Every error response: {"error":{"code","message"}}' });
 
 export const JobStatusSchema = z.enum(JOB_STATUSES).openapi("JobStatus");
-export const ProgressSchema = EngineProgress.openapi("Progress");
+// Rebuilt here rather than extended: zod gives a schema its methods when it is made, so one the
+// engine made before @hono/zod-openapi loaded has no .openapi (module order is not ours to
+// rely on: the bundle in dist/bundle/ evaluates the engine first).
+export const ProgressSchema = z.object(EngineProgress.shape).openapi("Progress");
 
 export const JobViewSchema = z
   .strictObject({

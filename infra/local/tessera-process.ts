@@ -15,8 +15,8 @@ export function tesseraBin(): string {
   const candidates = ["../../bin/tessera.js", "../../../bin/tessera.js"].map((p) => fileURLToPath(new URL(p, import.meta.url)));
   const found = candidates.find((p) => existsSync(p));
   if (found === undefined) throw new Error(`bin/tessera.js not found (looked at ${candidates.join(", ")})`);
-  if (!existsSync(fileURLToPath(new URL("../dist/cli/main.js", `file://${found}`)))) {
-    throw new Error("Tessera is not built: run `npm run build` (bin/tessera.js runs dist/)");
+  if (!existsSync(fileURLToPath(new URL("../dist/bundle/tessera.js", `file://${found}`)))) {
+    throw new Error("Tessera is not built: run `npm run build` (bin/tessera.js runs dist/bundle/)");
   }
   return found;
 }

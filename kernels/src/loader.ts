@@ -34,7 +34,9 @@ export async function compileKernels(source?: KernelSource): Promise<WebAssembly
 
 /** Bytes from a Response, a URL or a path: file: URLs are read from disk (Node), others fetched. */
 async function readSource(source: string | URL | Response | Promise<Response> | undefined): Promise<ArrayBuffer> {
-  if (source instanceof Promise || (typeof Response !== "undefined" && source instanceof Response)) {
+  // Strings, URLs and "nothing" first: on Node, merely reading globalThis.Response loads undici
+  // (~15 ms of a one-shot `tessera process` start-up), and these never need it.
+  if (source !== undefined && typeof source !== "string" && !(source instanceof URL)) {
     const response = await source;
     if (!response.ok) throw new Error(`HTTP ${response.status} ${response.statusText} for ${response.url}`);
     return await response.arrayBuffer();

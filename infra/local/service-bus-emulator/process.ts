@@ -37,9 +37,13 @@ export interface ServiceBusEmulatorProcess {
   stop(): Promise<void>;
 }
 
-/** main.js beside this file in the build (dist/infra/local/...), or in dist/ from the source tree. */
+/** main.js beside this file in the build (dist/infra/local/...), or in dist/ from the source tree or the bundle. */
 export function emulatorMainScript(): string {
-  const candidates = ["./main.js", "../../../dist/infra/local/service-bus-emulator/main.js"].map((p) =>
+  const candidates = [
+    "./main.js",
+    "../../../dist/infra/local/service-bus-emulator/main.js",
+    "../infra/local/service-bus-emulator/main.js", // from dist/bundle/
+  ].map((p) =>
     fileURLToPath(new URL(p, import.meta.url)),
   );
   const found = candidates.find((p) => existsSync(p));
