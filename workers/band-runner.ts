@@ -2,13 +2,13 @@
  * One band of one stage, from input blob to output blob:
  *
  *   read the window (a raw window, a source piece to decode, or rows of the previous stage's
- *   bands) → cut each tile's window into a recycled buffer and send it to the pool (a band's
- *   tiles spread over every thread; a bounded number in flight) → place the cores that come
- *   back in the band's result → write the histogram, then the band (raw, or encoded as a
- *   piece of the final file).
+ *   bands) → cut each tile's window into a recycled shared buffer and send it to the pool (a
+ *   band's tiles spread over every thread; a bounded number in flight), the thread writing
+ *   the tile's core straight into the loop's shared result buffer → write the histogram,
+ *   then the band (raw, or encoded as a piece of the final file).
  *
- * Pixel memory is reused: tile buffers go to the threads and back, and each loop keeps its
- * result buffer, so a job allocates little beyond what decoding hands over.
+ * Pixel memory is reused: tile buffers serve tile after tile, and each loop keeps its result
+ * buffer, so a job allocates little beyond what decoding hands over.
  */
 
 import type { RgbaImage } from "@tessera/kernels";
@@ -26,10 +26,10 @@ import {
   cutRect,
   type Grid,
   makeGrid,
-  placeTile,
+  tileRect,
   windowRect,
 } from "../engine/tiling.js";
-import type { PixelBuffer, TileTask, TileTaskResult } from "./pool-messages.js";
+import type { PixelBuffer, SharedPixels, TileTask, TileTaskResult } from "./pool-messages.js";
 
 /** What the band needs from a pool (KernelPool, or a stand-in in tests). */
 export interface TileRunner {
@@ -72,13 +72,15 @@ async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Code
 }
 
 /**
- * The buffers tile windows travel in: each goes to a pool thread and comes back holding the
- * tile's core, then serves the next tile. One set per worker process, shared by its loops;
- * at most `limit` are out at once, so a wide pool with many bands in hand holds a bounded
- * number of windows (a loop waits for a buffer before it cuts the next window).
+ * The shared buffers tile windows are cut into: the main thread cuts a window into one, a pool
+ * thread reads it there, and once the task settles it serves the next tile. One set per worker
+ * process, shared by its loops; at most `limit` are out at once, so a wide pool with many
+ * bands in hand holds a bounded number of windows (a loop waits for a buffer before it cuts
+ * the next window). Recycled, they stay warm: a band's decoded rows are read once, into
+ * memory already touched.
  */
 export class TileBuffers {
-  private readonly free: ArrayBuffer[] = [];
+  private readonly free: SharedArrayBuffer[] = [];
   private readonly waiting: (() => void)[] = [];
   private out = 0;
 
@@ -91,27 +93,38 @@ export class TileBuffers {
     const index = this.free.findIndex((b) => b.byteLength >= bytes);
     // A new buffer is rounded up so that the slightly larger windows of later tiles fit it too.
     const buffer =
-      index >= 0 ? (this.free.splice(index, 1)[0] as ArrayBuffer) : new ArrayBuffer(Math.ceil(bytes / 65536) * 65536);
+      index >= 0 ? (this.free.splice(index, 1)[0] as SharedArrayBuffer) : new SharedArrayBuffer(Math.ceil(bytes / 65536) * 65536);
     return new Uint8ClampedArray(buffer, 0, bytes);
   }
 
-  /** Returns a buffer that came back from a thread (none when the task failed and it is lost). */
-  give(buffer?: ArrayBuffer): void {
+  /** Returns a buffer once its task has settled; `reuse: false` drops it (a thread may still read it). */
+  give(view: Uint8ClampedArray, reuse: boolean): void {
     this.out--;
-    if (buffer && buffer.byteLength > 0) this.free.push(buffer);
+    if (reuse) this.free.push(view.buffer as SharedArrayBuffer);
     this.waiting.shift()?.();
   }
 }
 
-/** A loop's result buffer, reused band after band (grown to the largest band seen). */
+/**
+ * A loop's result buffer, shared with the pool threads, which write tile cores straight into
+ * it; reused band after band (grown to the largest band seen).
+ */
 export class BandBuffer {
-  private buffer = new ArrayBuffer(0);
+  private buffer = new SharedArrayBuffer(0);
 
   /** A width×height image over the buffer; the tiles overwrite all of it. */
-  result(width: number, height: number): PixelBuffer {
+  result(width: number, height: number): SharedPixels {
     const bytes = width * height * 4;
-    if (this.buffer.byteLength < bytes) this.buffer = new ArrayBuffer(bytes);
+    if (this.buffer.byteLength < bytes) this.buffer = new SharedArrayBuffer(bytes);
     return { width, height, data: new Uint8ClampedArray(this.buffer, 0, bytes) };
+  }
+
+  /**
+   * Lets go of the buffer. After an abort a thread may still be writing its tile into it (a
+   * running task cannot be stopped, only its thread ended): the next band must not share it.
+   */
+  discard(): void {
+    this.buffer = new SharedArrayBuffer(0);
   }
 }
 
@@ -142,24 +155,39 @@ export async function runBand(m: BandMessage, deps: BandDeps, result: BandBuffer
   const top = bandWindowRows(g, m.band, m.halo).y0;
   const rows = bandRows(g, m.band);
   const target = result.result(g.width, rows.y1 - rows.y0);
-  const results = await Promise.all(
+  const settled = await Promise.allSettled(
     bandTiles(g, m.band).map(async (tile) => {
       const rect = windowRect(g, tile, m.halo);
       const data = await deps.tileBuffers.take(rect.width * rect.height * 4);
       const window = cutRect(source, { ...rect, y: rect.y - top }, data);
-      let done: TileTaskResult | undefined;
+      const core = tileRect(g, tile);
+      let ran = false;
       try {
-        const core = coreInWindow(g, tile, m.halo);
-        done = await deps.pool.run({ window, core, steps: m.steps, histogram: m.histogram }, signal);
-        placeTile(g, tile, done.core, target, rows.y0);
+        const task = {
+          source: window,
+          window: { x: 0, y: 0, width: window.width, height: window.height },
+          core: coreInWindow(g, tile, m.halo),
+          target,
+          at: { x: core.x, y: core.y - rows.y0 },
+          steps: m.steps,
+          histogram: m.histogram,
+        };
+        const done = await deps.pool.run(task, signal);
+        ran = true;
         return done;
       } catch (err) {
         throw signal?.aborted ? err : new TileFailure(tile, err);
       } finally {
-        deps.tileBuffers.give(done?.core.data.buffer as ArrayBuffer | undefined);
+        deps.tileBuffers.give(data, ran);
       }
     }),
   );
+  // Every tile has settled before the band ends, so no thread still writes into the result
+  // buffer the loop's next band will use; after an abort one may (see BandBuffer.discard).
+  if (signal?.aborted) result.discard();
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  const results = settled.map((r) => (r as PromiseFulfilledResult<TileTaskResult>).value);
   const kernelMs = Math.round(results.reduce((sum, r) => sum + r.ms, 0));
   const histograms = results.flatMap((r) => (r.histogram ? [r.histogram] : []));
   return { band: target, kernelMs, readMs, ...(m.histogram && { histogram: sumHistograms(histograms) }) };

@@ -1,8 +1,9 @@
 /**
- * The only things that cross the thread boundary of the kernel pool. A tile's window goes to
- * a thread in a buffer that is transferred, not copied, and comes back in the same buffer
- * with the tile's core written over it, so the main thread can hand the buffer to the next
- * tile: no pixel memory is allocated per tile.
+ * The only things that cross the thread boundary of the kernel pool. Pixels do not travel in
+ * messages: a band's input rows and its result live in SharedArrayBuffers that every thread
+ * sees. A task names a tile's window in the input and where its core goes in the result; the
+ * thread copies the window into its kernels' memory, runs the steps, and writes the core
+ * straight into the result. The main thread cuts and places nothing.
  */
 
 import type { Rect, Step } from "@tessera/kernels";
@@ -13,12 +14,21 @@ export interface PixelBuffer {
   data: Uint8ClampedArray;
 }
 
-/** Main → thread: run `steps` on `window` and return its `core`. */
+/** A PixelBuffer whose data is a view of a SharedArrayBuffer: posting it shares, not copies. */
+export type SharedPixels = PixelBuffer;
+
+/** Main → thread: run `steps` on `window` of `source` and write its `core` into `target` at `at`. */
 export interface TileTask {
-  /** The tile's window (its core grown by the halo); its buffer is transferred to the thread. */
-  window: PixelBuffer;
+  /** The band's input rows (its tiles' windows, halos included). */
+  source: SharedPixels;
+  /** The tile's window (its core grown by the halo), in source coordinates. */
+  window: Rect;
   /** The core, in window coordinates. */
   core: Rect;
+  /** The band's result rows; the thread writes the core there and nothing else. */
+  target: SharedPixels;
+  /** Where the core's top-left pixel goes in target. */
+  at: { x: number; y: number };
   steps: Step[];
   /** Also return the luma histogram of the core (stages that end in a histogram op). */
   histogram: boolean;
@@ -26,8 +36,6 @@ export interface TileTask {
 
 /** Thread → main. */
 export interface TileTaskResult {
-  /** The core's pixels, at the start of the window's buffer (transferred back). */
-  core: PixelBuffer;
   /** Milliseconds the kernels took on the thread (queueing for a thread not included). */
   ms: number;
   histogram?: Uint32Array;

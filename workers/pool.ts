@@ -1,7 +1,7 @@
 /**
  * The kernel pool: piscina threads, each with its own instance of the kernels. The module is
  * compiled once here and handed to every thread (compiling is the slow part; instantiating
- * is cheap). Pixels move in and out by transfer, in buffers the caller recycles.
+ * is cheap). Pixels stay in shared memory: a task says where to read and where to write.
  */
 
 import { availableParallelism } from "node:os";
@@ -36,7 +36,8 @@ export class KernelPool {
     const module = options.module ?? (await compileKernels());
     const workerData: ThreadData = { module };
     const piscina = new Piscina({
-      filename: new URL("./kernel-task.js", import.meta.url).href,
+      // (From workers/, dist/workers/ and dist/bundle/ alike: see cli/bundle.mjs.)
+      filename: new URL("../workers/kernel-task.js", import.meta.url).href,
       minThreads: threads,
       maxThreads: threads,
       workerData,
@@ -48,11 +49,19 @@ export class KernelPool {
   }
 
   /**
-   * Runs a tile on some thread. The window's buffer is transferred there and comes back as
-   * the result's core buffer: do not use the window afterwards.
+   * Runs a tile on some thread, which writes its core into `task.target`. Source and target
+   * must be views of SharedArrayBuffers: a plain buffer would reach the thread as a copy, and
+   * the core would be written into the copy and lost.
    */
   run(task: TileTask, signal?: AbortSignal): Promise<TileTaskResult> {
-    return this.piscina.run(task, { transferList: [task.window.data.buffer as ArrayBuffer], ...(signal && { signal }) });
+    for (const [name, pixels] of [
+      ["source", task.source],
+      ["target", task.target],
+    ] as const) {
+      if (!(pixels.data.buffer instanceof SharedArrayBuffer))
+        return Promise.reject(new TypeError(`task.${name}.data must be a view of a SharedArrayBuffer`));
+    }
+    return this.piscina.run(task, signal && { signal });
   }
 
   /** Fraction of thread time spent running tasks since the pool started (0..1). */

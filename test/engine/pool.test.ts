@@ -1,8 +1,16 @@
 import { crop, parsePipeline } from "@tessera/kernels";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KernelPool } from "../../workers/pool.js";
+import type { SharedPixels } from "../../workers/pool-messages.js";
 import { loadPhoto } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
+
+/** A copy of `image` in shared memory, or a blank shared image of the given size. */
+function shared(image: { width: number; height: number; data?: Uint8ClampedArray }): SharedPixels {
+  const data = new Uint8ClampedArray(new SharedArrayBuffer(image.width * image.height * 4));
+  if (image.data) data.set(image.data);
+  return { width: image.width, height: image.height, data };
+}
 
 describe("KernelPool", () => {
   let pool: KernelPool;
@@ -11,54 +19,79 @@ describe("KernelPool", () => {
   });
   afterAll(() => pool.close());
 
-  it("runs tiles on its threads with the same bytes as the kernels in this thread", async () => {
+  it("runs tiles on its threads with the same bytes as the kernels in this thread, each into its own place", async () => {
     const k = await kernels();
     const image = await loadPhoto("coffee.png", 200);
     const steps = [...parsePipeline("gaussian-blur(sigma=2) | sobel")];
+    const source = shared(image);
+    const whole = { x: 0, y: 0, width: image.width, height: image.height };
     const core = { x: 10, y: 12, width: 50, height: 40 };
     const want = crop(k.run(image, steps), core);
+    // Four tasks write the same core side by side into one shared target, from two threads.
+    const target = shared({ width: 200, height: 40 });
     const results = await Promise.all(
-      [0, 1, 2, 3].map(() => pool.run({ window: { ...image, data: image.data.slice() }, core, steps, histogram: true })),
+      [0, 1, 2, 3].map((i) => pool.run({ source, window: whole, core, target, at: { x: 50 * i, y: 0 }, steps, histogram: true })),
     );
-    for (const r of results) {
-      expect(r.core.width * r.core.height).toBe(50 * 40);
-      expect(r.core.data).toEqual(want.data);
+    for (const [i, r] of results.entries()) {
+      expect(crop(target, { x: 50 * i, y: 0, width: 50, height: 40 }).data).toEqual(want.data);
       expect(r.histogram).toEqual(k.histogram(want));
       expect(r.ms).toBeGreaterThanOrEqual(0);
     }
+    expect(source.data).toEqual(image.data); // the input is only read
   });
 
-  it("moves the window's buffer to the thread and back, with the core at its start", async () => {
+  it("reads the window where the task says, in source coordinates", async () => {
+    const k = await kernels();
     const image = await loadPhoto("coins.png");
-    const window = { ...image, data: image.data.slice() };
-    const r = await pool.run({
-      window,
-      core: { x: 0, y: 0, width: 8, height: 8 },
-      steps: [...parsePipeline("invert")],
-      histogram: false,
-    });
-    expect(window.data.byteLength).toBe(0); // detached: it moved to the thread
-    expect(r.core.data.buffer.byteLength).toBe(image.data.length); // the same buffer, back
-    expect(r.core.data.byteOffset).toBe(0);
-    expect([...r.core.data.subarray(0, 3)]).toEqual([...image.data.subarray(0, 3)].map((v) => 255 - v));
+    const window = { x: 30, y: 20, width: 64, height: 48 };
+    const core = { x: 4, y: 4, width: 56, height: 40 };
+    const target = shared({ width: 56, height: 40 });
+    const steps = [...parsePipeline("gaussian-blur(sigma=1)")];
+    await pool.run({ source: shared(image), window, core, target, at: { x: 0, y: 0 }, steps, histogram: false });
+    expect(target.data).toEqual(crop(k.run(crop(image, window), steps), core).data);
   });
 
-  it("rejects a task with a broken window, and keeps working", async () => {
+  it("refuses buffers that are not shared: the thread would write into a copy", async () => {
+    const image = { width: 2, height: 2, data: new Uint8ClampedArray(16) };
+    const task = { window: { x: 0, y: 0, width: 2, height: 2 }, core: { x: 0, y: 0, width: 2, height: 2 }, at: { x: 0, y: 0 } };
+    const steps = [...parsePipeline("invert")];
+    await expect(pool.run({ ...task, source: image, target: shared(image), steps, histogram: false })).rejects.toThrow(
+      "task.source.data must be a view of a SharedArrayBuffer",
+    );
+    await expect(pool.run({ ...task, source: shared(image), target: image, steps, histogram: false })).rejects.toThrow(
+      "task.target.data must be a view of a SharedArrayBuffer",
+    );
+  });
+
+  it("rejects a task with a broken source, and keeps working", async () => {
     const bad = {
-      window: { width: 2, height: 2, data: new Uint8ClampedArray(12) },
+      source: { width: 2, height: 2, data: new Uint8ClampedArray(new SharedArrayBuffer(12)) },
+      window: { x: 0, y: 0, width: 2, height: 2 },
       core: { x: 0, y: 0, width: 2, height: 2 },
+      target: shared({ width: 2, height: 2 }),
+      at: { x: 0, y: 0 },
       steps: [...parsePipeline("invert")],
       histogram: false,
     };
     await expect(pool.run(bad)).rejects.toThrow("source.data has 12 bytes; a 2×2 RGBA image needs width·height·4 = 16");
-    const ok = await pool.run({ ...bad, window: { width: 2, height: 2, data: new Uint8ClampedArray(16) } });
-    expect([...ok.core.data.subarray(0, 4)]).toEqual([255, 255, 255, 0]);
+    await pool.run({ ...bad, source: shared({ width: 2, height: 2 }) });
+    expect([...bad.target.data.subarray(0, 4)]).toEqual([255, 255, 255, 0]);
   });
 
   it("passes the core through when a stage has no tile steps", async () => {
-    const window = { width: 3, height: 1, data: new Uint8ClampedArray([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) };
-    const r = await pool.run({ window, core: { x: 1, y: 0, width: 2, height: 1 }, steps: [], histogram: true });
-    expect([...r.core.data]).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
+    const source = shared({ width: 3, height: 1, data: new Uint8ClampedArray([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) });
+    const target = shared({ width: 2, height: 1 });
+    const window = { x: 0, y: 0, width: 3, height: 1 };
+    const r = await pool.run({
+      source,
+      window,
+      core: { x: 1, y: 0, width: 2, height: 1 },
+      target,
+      at: { x: 0, y: 0 },
+      steps: [],
+      histogram: true,
+    });
+    expect([...target.data]).toEqual([5, 6, 7, 8, 9, 10, 11, 12]);
     expect(r.histogram?.reduce((a, b) => a + b, 0)).toBe(2);
   });
 
