@@ -43,9 +43,7 @@ export function emulatorMainScript(): string {
     "./main.js",
     "../../../dist/infra/local/service-bus-emulator/main.js",
     "../infra/local/service-bus-emulator/main.js", // from dist/bundle/
-  ].map((p) =>
-    fileURLToPath(new URL(p, import.meta.url)),
-  );
+  ].map((p) => fileURLToPath(new URL(p, import.meta.url)));
   const found = candidates.find((p) => existsSync(p));
   if (found === undefined) {
     throw new Error(`The Service Bus emulator is not built: run \`npm run build\` (looked for ${candidates.join(", ")})`);
