@@ -13,6 +13,8 @@ export interface BuilderStep {
   readonly key: number;
   readonly op: string;
   readonly params: Readonly<Record<string, ParamValue>>;
+  /** Left out of the preview and the job, but kept in the list and the text form. */
+  readonly bypassed?: boolean;
 }
 
 let nextKey = 1;
@@ -66,6 +68,16 @@ export function setParam(steps: readonly BuilderStep[], index: number, name: str
   return steps.map((s, i) => (i === index ? { ...s, params: { ...s.params, [name]: value } } : s));
 }
 
+/** Turns step `index`'s bypass on or off. */
+export function toggleBypass(steps: readonly BuilderStep[], index: number): BuilderStep[] {
+  return steps.map((s, i) => (i === index ? { ...s, bypassed: !s.bypassed } : s));
+}
+
+/** The text form of the steps that run: the bypassed ones left out. Throws like toText. */
+export function toRunText(steps: readonly BuilderStep[]): string {
+  return toText(steps.filter((s) => !s.bypassed));
+}
+
 /** The JSON step form that parsePipeline accepts: `[{"op":"sobel"}, ...]`. */
 export function toJsonSteps(steps: readonly BuilderStep[]): Record<string, unknown>[] {
   return steps.map((s) => ({ op: s.op, ...s.params }));
@@ -93,11 +105,14 @@ export function fromText(text: string): BuilderStep[] {
   }));
 }
 
-/** Re-keys parsed steps so the ones that kept their op keep their DOM identity (focus survives a text edit). */
+/**
+ * Re-keys parsed steps so the ones that kept their op keep their DOM identity (focus survives a
+ * text edit) and their bypass (the text form has no syntax for it).
+ */
 export function reuseKeys(previous: readonly BuilderStep[], next: readonly BuilderStep[]): BuilderStep[] {
   return next.map((s, i) => {
     const old = previous[i];
-    return old && old.op === s.op ? { ...s, key: old.key } : s;
+    return old && old.op === s.op ? { ...s, key: old.key, bypassed: old.bypassed ?? false } : s;
   });
 }
 

@@ -4,7 +4,7 @@
 import type { ClusterView } from "../../api-types.ts";
 import { type Api, errorMessage } from "./api.ts";
 import { byId, h, showError } from "./dom.ts";
-import { swatch } from "./job-ui.ts";
+import { swatch } from "./tile-map.ts";
 
 export function renderCluster(view: ClusterView): void {
   const workers = view.workers ?? [];

@@ -1,8 +1,9 @@
-// The Process button: uploads the picked file with the pipeline as a new job on the cluster, then
-// follows that job in the job panel.
+// The Process button (and Ctrl/Cmd+Enter): uploads the picked file with the pipeline as a new job
+// on the cluster, then follows that job in the job panel. The panel shows the upload from its
+// first byte, with its progress and a Cancel that aborts the request.
 
 import type { JobView } from "../../api-types.ts";
-import { type Api, errorMessage } from "./api.ts";
+import { type Api, ApiFailure, errorMessage } from "./api.ts";
 import { byId, showError } from "./dom.ts";
 import type { PickedImage } from "./image-input.ts";
 import { normalizeJob } from "./job-state.ts";
@@ -19,6 +20,7 @@ function stillCopy(pixels: ImageData): HTMLCanvasElement {
 
 export class ProcessButton {
   private readonly button = byId<HTMLButtonElement>("process");
+  private uploading = false;
 
   /** `pipeline` is the editor's valid text (null while it has an error); `onSubmitted` runs once the gateway took the job. */
   constructor(
@@ -34,11 +36,24 @@ export class ProcessButton {
   update(): void {
     const text = this.pipeline();
     const file = this.image()?.file;
-    this.button.disabled = !file || text === null || text === "";
-    this.button.title = !file ? "Pick an image first" : text ? "" : "Add at least one step";
+    this.button.disabled = this.uploading || !file || text === null || text === "";
+    this.button.title = this.uploading
+      ? "Uploading: cancel it in the job panel"
+      : !file
+        ? "Pick an image first"
+        : text
+          ? "Process the full image on the cluster (Ctrl+Enter)"
+          : text === null
+            ? "Fix the pipeline first"
+            : "Add at least one step that is not bypassed";
   }
 
-  private async submit(): Promise<void> {
+  /** Submits if the button could be pressed now; otherwise says why not (for the keyboard shortcut). */
+  async submit(): Promise<void> {
+    if (this.button.disabled) {
+      if (!this.uploading) showError("submit-error", `Cannot process yet: ${this.button.title.toLowerCase()}.`);
+      return;
+    }
     const text = this.pipeline();
     const picked = this.image();
     if (!picked || !text) return;
@@ -48,20 +63,36 @@ export class ProcessButton {
     const format = byId<HTMLSelectElement>("format").value;
     if (format) form.append("format", format);
     showError("submit-error", null);
-    this.button.disabled = true;
+    this.uploading = true;
+    this.update();
     this.button.setAttribute("aria-busy", "true");
+    const controller = new AbortController();
+    // The image that was uploaded, even if another is picked while the upload runs: the job's
+    // tile map and backdrop must match the job, not the page.
+    const view = this.jobPanel.showUpload({
+      name: picked.file.name || "image",
+      bytes: picked.file.size,
+      pipeline: text,
+      width: picked.width,
+      height: picked.height,
+      backdrop: stillCopy(picked.pixels),
+      abort: () => controller.abort(),
+    });
+    const calm = matchMedia("(prefers-reduced-motion: reduce)").matches;
+    byId("job-panel").scrollIntoView({ behavior: calm ? "auto" : "smooth", block: "nearest" });
     try {
-      const answer = await this.api.request<Partial<JobView> & { id: string }>("POST", "/v1/jobs", form);
-      // The image that was uploaded, even if another was picked while the upload ran: the job's
-      // tile map and backdrop must match the job, not the page.
-      const job = normalizeJob(answer, { pipeline: text, width: picked.width, height: picked.height });
-      this.jobPanel.follow(job, stillCopy(picked.pixels));
-      const calm = matchMedia("(prefers-reduced-motion: reduce)").matches;
-      byId("job-panel").scrollIntoView({ behavior: calm ? "auto" : "smooth", block: "nearest" });
+      const answer = await this.api.upload<Partial<JobView> & { id: string }>("/v1/jobs", form, {
+        signal: controller.signal,
+        onProgress: (loaded, total) => view.progress(loaded, total),
+      });
+      view.done(normalizeJob(answer, { pipeline: text, width: picked.width, height: picked.height }));
       this.onSubmitted();
     } catch (err) {
-      showError("submit-error", errorMessage(err));
+      const canceled = err instanceof ApiFailure && err.code === "ABORTED";
+      view.failed(errorMessage(err), canceled);
+      if (!canceled) showError("submit-error", errorMessage(err));
     } finally {
+      this.uploading = false;
       this.button.removeAttribute("aria-busy");
       this.update();
     }

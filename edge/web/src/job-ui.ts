@@ -1,18 +1,46 @@
 // The followed job: status, stage, progress, ETA, the live tile grid (each tile in its worker's
-// colour), Cancel, and the download links once it succeeded.
+// colour), Cancel, and the download links once it succeeded. A submission takes the panel over
+// the moment its upload starts (showUpload), so Cancel then aborts that upload and can never
+// reach the job that was shown before.
 
 import type { JobEvent, JobView } from "../../api-types.ts";
 import { type Api, errorMessage } from "./api.ts";
-import { workerColor } from "./colors.ts";
 import { byId, h } from "./dom.ts";
-import { fitWithin, scaleRect, tileRect } from "./geometry.ts";
-import { applyJobEvent, formatEta, isTerminal, percent, workerCounts } from "./job-state.ts";
+import { applyJobEvent, formatEta, isTerminal, percent } from "./job-state.ts";
+import { drawTileMap, renderLegend } from "./tile-map.ts";
 
-const GRID_MAX_SIDE = 720;
 const POLL_MS = 1000;
+
+/** What the page tells the panel about an upload it shows. */
+export interface UploadView {
+  progress(loaded: number, total: number): void;
+  /** The gateway took the job: follow it, if the panel still shows this upload. */
+  done(job: JobView): void;
+  /** The upload failed (`canceled`: the user aborted it); the message says what happened. */
+  failed(message: string, canceled: boolean): void;
+}
+
+export interface UploadInfo {
+  name: string;
+  bytes: number;
+  pipeline: string;
+  width: number;
+  height: number;
+  backdrop: CanvasImageSource;
+  abort: () => void;
+}
+
+/** "840 KB", "12.4 MB": sizes as a person reads them. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  if (bytes < 1e6) return `${Math.round(bytes / 1000)} KB`;
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
 
 export class JobPanel {
   private job: JobView | null = null;
+  /** The upload the panel shows instead of a job, if any. */
+  private upload: UploadInfo | null = null;
   private source: EventSource | null = null;
   private pollTimer: ReturnType<typeof setTimeout> | undefined;
   /** The picture under the grid: the preview's input when this session submitted the job. */
@@ -23,12 +51,16 @@ export class JobPanel {
   private readonly canvas = byId<HTMLCanvasElement>("job-canvas");
   private readonly cancel = byId<HTMLButtonElement>("cancel");
   private readonly error = byId("job-error");
+  private readonly uploadStatus = byId("upload-status");
 
   constructor(
     private readonly api: Api,
     private readonly onChange: (job: JobView) => void,
   ) {
-    this.cancel.addEventListener("click", () => void this.cancelJob());
+    this.cancel.addEventListener("click", () => {
+      if (this.upload) this.upload.abort();
+      else void this.cancelJob();
+    });
   }
 
   get current(): JobView | null {
@@ -38,6 +70,8 @@ export class JobPanel {
   /** Starts following a job (closing the previous stream); `backdrop` is its picture, when known. */
   follow(job: JobView, backdrop?: CanvasImageSource | null): void {
     this.stop();
+    this.upload = null;
+    this.uploadStatus.hidden = true;
     if (backdrop) this.backdrops.set(job.id, backdrop);
     this.backdrop = this.backdrops.get(job.id) ?? null;
     this.job = job;
@@ -45,6 +79,60 @@ export class JobPanel {
     this.panel.hidden = false;
     this.render();
     if (!isTerminal(job.status)) this.listen(job.id);
+  }
+
+  /** Shows a submission from the first byte of its upload; the previous job's stream is closed. */
+  showUpload(info: UploadInfo): UploadView {
+    this.stop();
+    this.job = null;
+    this.upload = info;
+    this.showError(null);
+    this.panel.hidden = false;
+    byId("job-id").textContent = "";
+    this.status.textContent = "uploading";
+    this.status.dataset.status = "uploading";
+    for (const id of ["job-stage", "job-tiles", "job-eta"]) byId(id).textContent = "—";
+    byId("job-pipeline").textContent = `${info.width}×${info.height} · ${info.pipeline}`;
+    this.cancel.hidden = false;
+    this.cancel.disabled = false;
+    this.cancel.textContent = "Cancel upload";
+    this.renderDownloads(null);
+    renderLegend(byId("job-legend"), null);
+    this.backdrop = info.backdrop;
+    drawTileMap(this.canvas, null, this.backdrop, { width: info.width, height: info.height });
+    this.showUploadProgress(info, 0, info.bytes);
+    const mine = () => this.upload === info;
+    return {
+      progress: (loaded, total) => {
+        if (mine()) this.showUploadProgress(info, loaded, total || info.bytes);
+      },
+      done: (job) => {
+        this.backdrops.set(job.id, info.backdrop);
+        if (mine()) this.follow(job);
+        else this.onChange(job); // the user opened another job meanwhile: list this one, do not jump
+      },
+      failed: (message, canceled) => {
+        if (!mine()) return;
+        this.upload = null;
+        this.status.textContent = canceled ? "canceled" : "failed";
+        this.status.dataset.status = canceled ? "canceled" : "failed";
+        this.cancel.hidden = true;
+        this.uploadStatus.textContent = canceled ? message : "Upload failed.";
+        if (!canceled) this.showError(message);
+      },
+    };
+  }
+
+  private showUploadProgress(info: UploadInfo, loaded: number, total: number): void {
+    const pct = total > 0 ? Math.min(100, Math.round((100 * loaded) / total)) : 0;
+    const bar = byId<HTMLProgressElement>("job-progress");
+    bar.value = pct;
+    bar.setAttribute("aria-valuetext", `Upload ${pct}%`);
+    this.uploadStatus.hidden = false;
+    this.uploadStatus.textContent =
+      loaded >= total && total > 0
+        ? `Uploaded ${info.name} (${formatBytes(total)}); waiting for the gateway to take the job…`
+        : `Uploading ${info.name}: ${formatBytes(loaded)} of ${formatBytes(total)} (${pct}%)`;
   }
 
   private stop(): void {
@@ -146,23 +234,27 @@ export class JobPanel {
     byId("job-pipeline").textContent = `${job.width}×${job.height} · ${job.pipeline}`;
     this.cancel.disabled = isTerminal(job.status);
     this.cancel.hidden = isTerminal(job.status);
+    this.cancel.textContent = "Cancel";
     this.renderDownloads(job);
     if (job.error) this.showError(`${job.error.message}${job.error.code ? ` (${job.error.code})` : ""}`);
-    this.drawGrid(job);
-    this.renderLegend(job);
+    drawTileMap(this.canvas, job, this.backdrop);
+    renderLegend(byId("job-legend"), job);
   }
 
   /** The result links exist only while the job has a result. */
-  private renderDownloads(job: JobView): void {
+  private renderDownloads(job: JobView | null): void {
     const downloads = byId("downloads");
-    const succeeded = job.status === "succeeded";
+    const succeeded = job?.status === "succeeded";
     downloads.hidden = !succeeded;
     for (const format of ["png", "jpeg", "webp"] as const) {
-      const href = this.api.authedUrl(`/v1/jobs/${encodeURIComponent(job.id)}/result`, { format });
       const existing = document.getElementById(`download-${format}`) as HTMLAnchorElement | null;
-      if (succeeded && existing?.href === href) continue;
+      if (!job || !succeeded) {
+        existing?.remove();
+        continue;
+      }
+      const href = this.api.authedUrl(`/v1/jobs/${encodeURIComponent(job.id)}/result`, { format });
+      if (existing?.href === href) continue;
       existing?.remove();
-      if (!succeeded) continue;
       const link = h("a", {
         class: "button",
         text: format === "jpeg" ? "JPEG" : format === "webp" ? "WebP" : "PNG",
@@ -175,71 +267,4 @@ export class JobPanel {
       downloads.append(link);
     }
   }
-
-  private drawGrid(job: JobView): void {
-    const size = fitWithin(Math.max(1, job.width), Math.max(1, job.height), GRID_MAX_SIDE);
-    const dpr = Math.min(2, globalThis.devicePixelRatio || 1);
-    const w = Math.round(size.width * dpr);
-    const hgt = Math.round(size.height * dpr);
-    if (this.canvas.width !== w || this.canvas.height !== hgt) {
-      this.canvas.width = w;
-      this.canvas.height = hgt;
-    }
-    this.canvas.style.aspectRatio = `${size.width} / ${size.height}`;
-    const ctx = this.canvas.getContext("2d");
-    if (!ctx) return;
-    ctx.clearRect(0, 0, w, hgt);
-    if (this.backdrop) {
-      ctx.globalAlpha = job.status === "succeeded" ? 1 : 0.55;
-      ctx.drawImage(this.backdrop, 0, 0, w, hgt);
-      ctx.globalAlpha = 1;
-    } else {
-      ctx.fillStyle = "rgb(127 127 127 / 0.15)";
-      ctx.fillRect(0, 0, w, hgt);
-    }
-    const scale = w / Math.max(1, job.width);
-    const grid = job.grid;
-    if (!grid || grid.cols <= 0 || grid.rows <= 0 || grid.tileSize <= 0) return;
-    const done = job.status === "succeeded";
-    for (const [tile, worker] of Object.entries(job.tileWorkers ?? {})) {
-      const r = scaleRect(tileRect(Number(tile), grid, job), scale);
-      ctx.fillStyle = workerColor(worker, done ? 0.25 : 0.5);
-      ctx.fillRect(r.x, r.y, r.width, r.height);
-    }
-    ctx.strokeStyle = "rgb(255 255 255 / 0.55)";
-    ctx.lineWidth = Math.max(1, dpr);
-    ctx.beginPath();
-    for (let c = 1; c < grid.cols; c++) {
-      const x = Math.round(c * grid.tileSize * scale) + 0.5;
-      ctx.moveTo(x, 0);
-      ctx.lineTo(x, hgt);
-    }
-    for (let r = 1; r < grid.rows; r++) {
-      const y = Math.round(r * grid.tileSize * scale) + 0.5;
-      ctx.moveTo(0, y);
-      ctx.lineTo(w, y);
-    }
-    ctx.stroke();
-  }
-
-  private renderLegend(job: JobView): void {
-    byId("job-legend").replaceChildren(
-      ...workerCounts(job.tileWorkers ?? {}).map(([worker, count]) =>
-        h(
-          "li",
-          {},
-          swatch(worker),
-          h("span", { class: "mono", text: worker }),
-          h("span", { class: "muted", text: ` ${count} tile${count === 1 ? "" : "s"}` }),
-        ),
-      ),
-    );
-  }
-}
-
-/** A coloured dot for a worker (styled through the CSSOM, so a strict CSP allows it). */
-export function swatch(worker: string): HTMLElement {
-  const dot = h("span", { class: "swatch", attrs: { "aria-hidden": "true" } });
-  dot.style.background = workerColor(worker);
-  return dot;
 }

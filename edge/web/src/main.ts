@@ -11,17 +11,28 @@ import { type PickedImage, watchImageInput } from "./image-input.ts";
 import { isTerminal } from "./job-state.ts";
 import { ProcessButton } from "./job-submit.ts";
 import { JobPanel } from "./job-ui.ts";
+import { localStore } from "./local-store.ts";
 import { OpCatalog } from "./op-catalog.ts";
-import { PipelineEditor } from "./pipeline-ui.ts";
+import { PipelineAutosave } from "./pipeline-autosave.ts";
+import { watchPipelineIo } from "./pipeline-io-ui.ts";
+import { type PipelineSnapshot, sameSnapshot } from "./pipeline-snapshot.ts";
+import { type PipelineChange, PipelineEditor } from "./pipeline-ui.ts";
 import { every } from "./poll.ts";
+import { PresetStore } from "./presets.ts";
+import { PresetsPanel } from "./presets-ui.ts";
 import { LivePreview } from "./preview-ui.ts";
 import { RecentJobs } from "./recent-jobs.ts";
+import { watchShortcuts } from "./shortcuts.ts";
+import { UndoHistory } from "./undo-history.ts";
 
-const DEFAULT_PIPELINE = "saturation(factor=1.3) | sharpen(sigma=1.5, amount=0.8)";
+const DEFAULT_PIPELINE: PipelineSnapshot = { text: "saturation(factor=1.3) | sharpen(sigma=1.5, amount=0.8)", bypassed: [] };
 const CLUSTER_POLL_MS = 2000;
 const JOBS_POLL_MS = 4000;
 
 const api = connectApi(() => void refreshAll());
+const store = localStore();
+const autosave = new PipelineAutosave(store);
+const history = new UndoHistory<PipelineSnapshot>(DEFAULT_PIPELINE, sameSnapshot);
 
 const preview = new LivePreview();
 let image: PickedImage | null = null;
@@ -33,8 +44,12 @@ watchImageInput((picked) => {
 });
 watchBeforeAfter();
 
+const undoButton = byId<HTMLButtonElement>("undo");
+const redoButton = byId<HTMLButtonElement>("redo");
+
 const editor = new PipelineEditor(
   {
+    search: byId("op-search"),
     addSelect: byId("add-op"),
     addButton: byId("add-step"),
     addHelp: byId("add-help"),
@@ -42,9 +57,24 @@ const editor = new PipelineEditor(
     empty: byId("steps-empty"),
     text: byId("pipeline-text"),
     error: byId("pipeline-error"),
+    bypassNote: byId("bypass-note"),
   },
-  () => requestPreview(),
+  (change) => onPipelineChange(change),
 );
+
+function onPipelineChange(change: PipelineChange): void {
+  requestPreview();
+  if (change.snapshot) {
+    if (!change.restored) history.record(change.snapshot, change.group);
+    autosave.save(change.snapshot);
+  }
+  showUndoState();
+}
+
+function showUndoState(): void {
+  undoButton.disabled = !history.canUndo;
+  redoButton.disabled = !history.canRedo;
+}
 
 function requestPreview(): void {
   if (!image) return;
@@ -53,6 +83,26 @@ function requestPreview(): void {
   if (text === null) return; // the error is shown under the text form; keep the last preview
   preview.request(text);
 }
+
+/** A change from outside the editor (a preset, an import): undoable like an edit. */
+function replacePipeline(snapshot: PipelineSnapshot): void {
+  editor.restore(snapshot);
+  if (editor.snapshot) history.record(editor.snapshot);
+  showUndoState();
+}
+
+function undo(): void {
+  const previous = history.undo();
+  if (previous) editor.restore(previous);
+}
+
+function redo(): void {
+  const next = history.redo();
+  if (next) editor.restore(next);
+}
+
+undoButton.addEventListener("click", undo);
+redoButton.addEventListener("click", redo);
 
 const ops = new OpCatalog(api, editor);
 
@@ -69,13 +119,48 @@ const processButton = new ProcessButton(
 );
 const recentJobs = new RecentJobs(api, jobPanel);
 
+const presets = new PresetsPanel(new PresetStore(store), {
+  current: () => editor.snapshot,
+  load: replacePipeline,
+});
+watchPipelineIo(
+  {
+    runText: () => editor.text,
+    importText: (text) => replacePipeline({ text, bypassed: [] }),
+    shareUrl: () => {
+      autosave.flush();
+      return location.href;
+    },
+  },
+  presets,
+);
+watchShortcuts({
+  undo,
+  redo,
+  submit: () => {
+    editor.flushText();
+    void processButton.submit();
+  },
+});
+
 async function refreshAll(): Promise<void> {
   await Promise.all([ops.load(), recentJobs.refresh(), refreshCluster(api)]);
 }
 
 ops.set(localOpViews());
-editor.setText(new URLSearchParams(location.search).get("pipeline") ?? DEFAULT_PIPELINE);
+startWith(autosave.initial(DEFAULT_PIPELINE));
 processButton.update();
 void refreshAll();
 every(CLUSTER_POLL_MS, () => refreshCluster(api));
 every(JOBS_POLL_MS, () => recentJobs.refresh());
+
+/** The first pipeline: a broken one (a hand-edited link) is shown with its error, as if typed. */
+function startWith(snapshot: PipelineSnapshot): void {
+  try {
+    editor.restore(snapshot);
+  } catch {
+    editor.setText(snapshot.text);
+  }
+  if (editor.snapshot) history.reset(editor.snapshot);
+  showUndoState();
+}

@@ -1,6 +1,8 @@
-// The pipeline builder's DOM: an "add step" picker, one card per step with a control per param
-// (param-control.ts), and the editable text form. Structural changes re-render the list; moving
-// a control only updates the state, so a slider drag is never interrupted.
+// The pipeline builder's DOM: a searchable "add step" picker, one card per step with a control per
+// param (param-control.ts), and the editable text form. Structural changes re-render the list;
+// moving a control only updates the state, so a slider drag is never interrupted. Each change is
+// reported with the pipeline that runs (bypassed steps left out) and a snapshot of the whole
+// pipeline, which the page keeps in the URL, localStorage and the undo history.
 
 import type { OpView } from "../../api-types.ts";
 import {
@@ -12,12 +14,17 @@ import {
   removeStep,
   reuseKeys,
   setParam,
-  toText,
+  toggleBypass,
+  toRunText,
 } from "./builder.ts";
 import { h } from "./dom.ts";
-import { paramControl } from "./param-control.ts";
+import { searchOps } from "./op-search.ts";
+import { type PipelineSnapshot, snapshotOf, stepsOf } from "./pipeline-snapshot.ts";
+import { type StepAction, stepCard } from "./step-card.ts";
+import { watchStepDrag } from "./step-drag.ts";
 
 export interface PipelineElements {
+  search: HTMLInputElement;
   addSelect: HTMLSelectElement;
   addButton: HTMLButtonElement;
   addHelp: HTMLElement;
@@ -25,18 +32,31 @@ export interface PipelineElements {
   empty: HTMLElement;
   text: HTMLTextAreaElement;
   error: HTMLElement;
+  bypassNote: HTMLElement;
 }
 
-/** `text` is the valid text form, or null while the pipeline has an error (shown inline). */
-export type PipelineListener = (text: string | null) => void;
+export interface PipelineChange {
+  /** The text form of the steps that run (bypassed ones left out); null while the pipeline has an error. */
+  run: string | null;
+  /** The whole pipeline, to remember; null while it has an error. */
+  snapshot: PipelineSnapshot | null;
+  /** What changed, so that undo merges a burst ("param:<step>:<name>", "text"); null for a one-off edit. */
+  group: string | null;
+  /** True for restore() (undo, redo, a preset, an import, the page loading): not an edit to record. */
+  restored: boolean;
+}
+
+export type PipelineListener = (change: PipelineChange) => void;
 
 const TEXT_DEBOUNCE_MS = 250;
 
 export class PipelineEditor {
   private ops = new Map<string, OpView>();
+  private opList: readonly OpView[] = [];
   private steps: BuilderStep[] = [];
   private textTimer: ReturnType<typeof setTimeout> | undefined;
-  private lastValid: string | null = "";
+  private lastRun: string | null = "";
+  private lastSnapshot: PipelineSnapshot | null = { text: "", bypassed: [] };
 
   constructor(
     private readonly el: PipelineElements,
@@ -50,37 +70,43 @@ export class PipelineEditor {
         this.add();
       }
     });
+    el.search.addEventListener("input", () => this.renderOpOptions());
+    el.search.addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && !(e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        this.add();
+      } else if (e.key === "Escape" && el.search.value !== "") {
+        e.preventDefault();
+        el.search.value = "";
+        this.renderOpOptions();
+      }
+    });
     el.text.addEventListener("input", () => {
       clearTimeout(this.textTimer);
       this.textTimer = setTimeout(() => this.applyText(), TEXT_DEBOUNCE_MS);
     });
-    el.text.addEventListener("change", () => {
-      clearTimeout(this.textTimer);
-      this.applyText();
+    el.text.addEventListener("change", () => this.flushText());
+    watchStepDrag(el.list, (from, to) => {
+      if (from !== to) this.steps = moveStep(this.steps, from, to - from);
+      this.render();
+      if (from !== to) this.sync(null);
     });
   }
 
-  /** The valid text form, or null while the pipeline has an error. */
+  /** The text form of the steps that run, or null while the pipeline has an error. */
   get text(): string | null {
-    return this.lastValid;
+    return this.lastRun;
+  }
+
+  /** The whole pipeline (bypassed steps included), or null while it has an error. */
+  get snapshot(): PipelineSnapshot | null {
+    return this.lastSnapshot;
   }
 
   setOps(list: readonly OpView[]): void {
+    this.opList = list;
     this.ops = new Map(list.map((op) => [op.name, op]));
-    const selected = this.el.addSelect.value;
-    const groups = new Map<string, OpView[]>();
-    for (const op of list) groups.set(op.category, [...(groups.get(op.category) ?? []), op]);
-    this.el.addSelect.replaceChildren(
-      ...[...groups].map(([category, members]) =>
-        h(
-          "optgroup",
-          { attrs: { label: category } },
-          ...members.map((op) => h("option", { text: op.name, attrs: { value: op.name } })),
-        ),
-      ),
-    );
-    if (selected && this.ops.has(selected)) this.el.addSelect.value = selected;
-    this.showOpHelp();
+    this.renderOpOptions();
     this.render();
   }
 
@@ -88,6 +114,43 @@ export class PipelineEditor {
   setText(text: string): void {
     this.el.text.value = text;
     this.applyText();
+  }
+
+  /** Replaces the whole pipeline (undo, redo, a preset, an import). Throws PipelineError if its text is invalid. */
+  restore(snapshot: PipelineSnapshot): void {
+    clearTimeout(this.textTimer);
+    this.steps = stepsOf(snapshot);
+    this.render();
+    this.sync(null, true, true);
+  }
+
+  /** Parses text typed but not yet parsed (the 250 ms pause), so what is shown is what runs. */
+  flushText(): void {
+    if (this.textTimer === undefined) return;
+    clearTimeout(this.textTimer);
+    this.applyText();
+  }
+
+  private renderOpOptions(): void {
+    const query = this.el.search.value;
+    const selected = this.el.addSelect.value;
+    const hits = searchOps(this.opList, query);
+    const option = (op: OpView) => h("option", { text: op.name, attrs: { value: op.name } });
+    if (hits.length === 0) {
+      this.el.addSelect.replaceChildren(h("option", { text: `No op matches “${query.trim()}”`, attrs: { value: "" } }));
+    } else if (query.trim() !== "") {
+      // Ranked, best first: the first is selected, so Enter in the search adds it.
+      this.el.addSelect.replaceChildren(...hits.map(option));
+    } else {
+      const groups = new Map<string, OpView[]>();
+      for (const op of hits) groups.set(op.category, [...(groups.get(op.category) ?? []), op]);
+      this.el.addSelect.replaceChildren(
+        ...[...groups].map(([category, members]) => h("optgroup", { attrs: { label: category } }, ...members.map(option))),
+      );
+      if (selected && this.ops.has(selected)) this.el.addSelect.value = selected;
+    }
+    this.el.addButton.disabled = hits.length === 0;
+    this.showOpHelp();
   }
 
   private showOpHelp(): void {
@@ -100,40 +163,46 @@ export class PipelineEditor {
     if (!op) return;
     this.steps = addStep(this.steps, op);
     this.render();
-    this.sync();
+    this.sync(null);
     const card = this.el.list.lastElementChild;
     (card?.querySelector<HTMLElement>("input, select, textarea") ?? card?.querySelector<HTMLElement>("button"))?.focus();
   }
 
   private applyText(): void {
+    this.textTimer = undefined;
     const text = this.el.text.value;
     try {
       this.steps = reuseKeys(this.steps, fromText(text));
       this.render();
-      this.showError(null);
-      this.emit(text.trim() === "" ? "" : toText(this.steps));
+      this.sync("text", false);
     } catch (err) {
       this.showError((err as Error).message);
-      this.emit(null);
+      this.emit(null, null, "text", false);
     }
   }
 
-  /** After a change from the controls: rewrite the text form (unless being typed in) and notify. */
-  private sync(): void {
+  /**
+   * After a change: rewrite the text form (unless it is being typed in, or `rewrite` says not to)
+   * and notify. `group` names a burst for undo; `restored` marks a change that is not an edit.
+   */
+  private sync(group: string | null, rewrite = true, restored = false): void {
     try {
-      const text = toText(this.steps);
-      if (document.activeElement !== this.el.text) this.el.text.value = text;
+      const snapshot = snapshotOf(this.steps);
+      const run = toRunText(this.steps);
+      if (rewrite && (restored || document.activeElement !== this.el.text)) this.el.text.value = snapshot.text;
       this.showError(null);
-      this.emit(text);
+      this.emit(run, snapshot, group, restored);
     } catch (err) {
       this.showError((err as Error).message);
-      this.emit(null);
+      this.emit(null, null, group, restored);
     }
   }
 
-  private emit(text: string | null): void {
-    this.lastValid = text;
-    this.onChange(text);
+  private emit(run: string | null, snapshot: PipelineSnapshot | null, group: string | null, restored: boolean): void {
+    this.lastRun = run;
+    this.lastSnapshot = snapshot;
+    this.showBypassNote();
+    this.onChange({ run, snapshot, group, restored });
   }
 
   private showError(message: string | null): void {
@@ -142,57 +211,40 @@ export class PipelineEditor {
     this.el.text.setAttribute("aria-invalid", message === null ? "false" : "true");
   }
 
-  private render(): void {
-    this.el.empty.hidden = this.steps.length > 0;
-    this.el.list.replaceChildren(...this.steps.map((step, i) => this.renderStep(step, i)));
+  private showBypassNote(): void {
+    const off = this.steps.flatMap((s, i) => (s.bypassed ? [`${i + 1} (${s.op})`] : []));
+    const note =
+      off.length === 0
+        ? ""
+        : off.length === this.steps.length
+          ? "Every step is bypassed: the preview shows the image as it is, and there is nothing to process."
+          : `${off.length === 1 ? "Step" : "Steps"} ${off.join(", ")} ${off.length === 1 ? "is" : "are"} bypassed: the preview and Process leave ${off.length === 1 ? "it" : "them"} out. The text form lists every step.`;
+    this.el.bypassNote.hidden = note === "";
+    this.el.bypassNote.textContent = note;
   }
 
-  private renderStep(step: BuilderStep, index: number): HTMLLIElement {
-    const op = this.ops.get(step.op);
-    const n = index + 1;
-    const last = index === this.steps.length - 1;
-    const act = (action: string, label: string, symbol: string, disabled: boolean, run: () => void) =>
-      h("button", {
-        class: "icon",
-        text: symbol,
-        attrs: { type: "button", "aria-label": `${label} step ${n} (${step.op})`, title: label, "data-action": action, disabled },
-        on: {
-          click: () => {
-            run();
-            this.render();
-            this.sync();
-            this.refocus(step.key, action);
-          },
-        },
-      });
-    const head = h(
-      "div",
-      { class: "step-head" },
-      h("span", { class: "step-n", text: String(n), attrs: { "aria-hidden": "true" } }),
-      h("strong", { class: "step-name", text: step.op }),
-      op ? h("span", { class: `kind kind-${op.kind}`, text: op.kind }) : null,
-      h(
-        "span",
-        { class: "step-actions" },
-        act("up", "Move up", "↑", index === 0, () => {
-          this.steps = moveStep(this.steps, index, -1);
-        }),
-        act("down", "Move down", "↓", last, () => {
-          this.steps = moveStep(this.steps, index, 1);
-        }),
-        act("remove", "Remove", "✕", false, () => {
-          this.steps = removeStep(this.steps, index);
-        }),
+  private render(): void {
+    this.el.empty.hidden = this.steps.length > 0;
+    const count = this.steps.length;
+    this.el.list.replaceChildren(
+      ...this.steps.map((step, index) =>
+        stepCard(
+          { step, index, count, op: this.ops.get(step.op) },
+          (action) => this.act(step, index, action),
+          (name, value) => this.update(step.key, name, value),
+        ),
       ),
     );
-    const params = (op?.params ?? []).map((p) => paramControl(step, p, (v) => this.update(step.key, p.name, v)));
-    return h(
-      "li",
-      { class: "step", attrs: { "data-key": step.key, "aria-label": `Step ${n}: ${step.op}` } },
-      head,
-      op?.description ? h("p", { class: "muted small step-desc", text: op.description }) : null,
-      params.length ? h("div", { class: "params" }, ...params) : null,
-    );
+  }
+
+  /** A button on a step's card was pressed. */
+  private act(step: BuilderStep, index: number, action: StepAction): void {
+    if (action === "bypass") this.steps = toggleBypass(this.steps, index);
+    else if (action === "remove") this.steps = removeStep(this.steps, index);
+    else this.steps = moveStep(this.steps, index, action === "up" ? -1 : 1);
+    this.render();
+    this.sync(null);
+    this.refocus(step.key, action);
   }
 
   /** After a move or removal, keep the keyboard where it was: the same button of the moved step, or a neighbour. */
@@ -210,6 +262,6 @@ export class PipelineEditor {
     const index = this.steps.findIndex((s) => s.key === key);
     if (index < 0) return;
     this.steps = setParam(this.steps, index, name, value);
-    this.sync();
+    this.sync(`param:${key}:${name}`);
   }
 }

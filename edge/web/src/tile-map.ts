@@ -1,0 +1,88 @@
+// The job's tile map: the tile grid over the job's picture, each finished tile in its worker's
+// colour, and the legend of workers with their tile counts.
+
+import type { JobView } from "../../api-types.ts";
+import { workerColor } from "./colors.ts";
+import { h } from "./dom.ts";
+import { fitWithin, scaleRect, tileRect } from "./geometry.ts";
+import { workerCounts } from "./job-state.ts";
+
+const GRID_MAX_SIDE = 720;
+
+/**
+ * Draws `job`'s grid over `backdrop` (dimmed until the job succeeded) on `canvas`. With no job (an
+ * upload in progress) it draws the picture alone, at the size of `image`.
+ */
+export function drawTileMap(
+  canvas: HTMLCanvasElement,
+  job: JobView | null,
+  backdrop: CanvasImageSource | null,
+  image: { width: number; height: number } = job ?? { width: 1, height: 1 },
+): void {
+  const size = fitWithin(Math.max(1, image.width), Math.max(1, image.height), GRID_MAX_SIDE);
+  const dpr = Math.min(2, globalThis.devicePixelRatio || 1);
+  const w = Math.round(size.width * dpr);
+  const hgt = Math.round(size.height * dpr);
+  if (canvas.width !== w || canvas.height !== hgt) {
+    canvas.width = w;
+    canvas.height = hgt;
+  }
+  canvas.style.aspectRatio = `${size.width} / ${size.height}`;
+  const ctx = canvas.getContext("2d");
+  if (!ctx) return;
+  ctx.clearRect(0, 0, w, hgt);
+  if (backdrop) {
+    ctx.globalAlpha = job?.status === "succeeded" ? 1 : 0.55;
+    ctx.drawImage(backdrop, 0, 0, w, hgt);
+    ctx.globalAlpha = 1;
+  } else {
+    ctx.fillStyle = "rgb(127 127 127 / 0.15)";
+    ctx.fillRect(0, 0, w, hgt);
+  }
+  if (!job) return;
+  const scale = w / Math.max(1, job.width);
+  const grid = job.grid;
+  if (!grid || grid.cols <= 0 || grid.rows <= 0 || grid.tileSize <= 0) return;
+  const done = job.status === "succeeded";
+  for (const [tile, worker] of Object.entries(job.tileWorkers ?? {})) {
+    const r = scaleRect(tileRect(Number(tile), grid, job), scale);
+    ctx.fillStyle = workerColor(worker, done ? 0.25 : 0.5);
+    ctx.fillRect(r.x, r.y, r.width, r.height);
+  }
+  ctx.strokeStyle = "rgb(255 255 255 / 0.55)";
+  ctx.lineWidth = Math.max(1, dpr);
+  ctx.beginPath();
+  for (let c = 1; c < grid.cols; c++) {
+    const x = Math.round(c * grid.tileSize * scale) + 0.5;
+    ctx.moveTo(x, 0);
+    ctx.lineTo(x, hgt);
+  }
+  for (let r = 1; r < grid.rows; r++) {
+    const y = Math.round(r * grid.tileSize * scale) + 0.5;
+    ctx.moveTo(0, y);
+    ctx.lineTo(w, y);
+  }
+  ctx.stroke();
+}
+
+/** The legend: one item per worker of the current stage, with its tile count (none for an upload). */
+export function renderLegend(list: HTMLElement, job: JobView | null): void {
+  list.replaceChildren(
+    ...workerCounts(job?.tileWorkers ?? {}).map(([worker, count]) =>
+      h(
+        "li",
+        {},
+        swatch(worker),
+        h("span", { class: "mono", text: worker }),
+        h("span", { class: "muted", text: ` ${count} tile${count === 1 ? "" : "s"}` }),
+      ),
+    ),
+  );
+}
+
+/** A coloured dot for a worker (styled through the CSSOM, so a strict CSP allows it). */
+export function swatch(worker: string): HTMLElement {
+  const dot = h("span", { class: "swatch", attrs: { "aria-hidden": "true" } });
+  dot.style.background = workerColor(worker);
+  return dot;
+}
