@@ -54,7 +54,12 @@ export function writeBandWindow(
   halo: number,
 ): Promise<void> {
   const { y0, y1 } = bandWindowRows(g, band, halo);
-  return blobs.put(bandName(layer, band), bytesOf(rowsOf(image, y0, y1)));
+  return putBandWindow(blobs, layer, band, rowsOf(image, y0, y1));
+}
+
+/** Writes band `band`'s window, given as its rows, to `<layer>/b<band>` (the store may keep it). */
+export function putBandWindow(blobs: BlobStore, layer: string, band: number, window: RgbaImage): Promise<void> {
+  return blobs.put(bandName(layer, band), bytesOf(window));
 }
 
 /** Reads band `band`'s window from the blob `name` (see writeBandWindow), checking its size. */

@@ -19,7 +19,7 @@ import { JobRecords } from "./job-records.js";
 import { runJob } from "./job-run.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { type Clock, systemClock } from "./ports/clock.js";
-import type { Codec, PieceCutter } from "./ports/codec.js";
+import type { Codec, SourceReader } from "./ports/codec.js";
 import { type Logger, silentLogger } from "./ports/logger.js";
 import type { Queue } from "./ports/queue.js";
 import { type SweepReport, sweepJobs } from "./retention.js";
@@ -63,8 +63,8 @@ export class Coordinator {
   private readonly listeners = new JobListeners();
   private readonly records: JobRecords;
   private readonly drivers = new Map<string, Promise<void>>();
-  /** Cutters made at submit, so the first stage does not read the source a second time. */
-  private readonly cutters = new Map<string, PieceCutter>();
+  /** Source readers made at submit, so the first stage does not read the source a second time. */
+  private readonly readers = new Map<string, SourceReader>();
   private readonly resultTtlMs: number;
   private readonly sweepEveryMs: number;
   private readonly outageBudgetMs: number;
@@ -115,14 +115,15 @@ export class Coordinator {
       // Recorded before its first blob: a restart finds the manifest and knows whose blobs they are.
       await this.records.persist(job);
       await storeSource(this.blobs, this.clock, intake, source);
-      if (intake.cutter) this.cutters.set(job.id, intake.cutter);
+      if (intake.reader) this.readers.set(job.id, intake.reader);
       job.stored = true;
       await this.records.persist(job);
     } catch (err) {
       // A submission that failed leaves nothing behind: not in memory, not in storage (what
       // cannot be deleted now, storage being down, the sweeper deletes later).
       this.records.forget(job.id);
-      this.cutters.delete(job.id);
+      this.readers.delete(job.id);
+      if (intake.reader && "regions" in intake.reader) await intake.reader.regions.close();
       await this.blobs.deletePrefix(`${jobPrefix(job.id)}/`).catch(() => undefined);
       throw err;
     }
@@ -240,6 +241,9 @@ export class Coordinator {
     this.closing.abort();
     clearInterval(this.sweeper);
     await Promise.allSettled(this.drivers.values());
+    // Readers no stage took (their jobs were stopped first) hold temporary copies: let go.
+    for (const reader of this.readers.values()) if ("regions" in reader) await reader.regions.close().catch(() => undefined);
+    this.readers.clear();
     await this.sweeping?.catch(() => undefined);
   }
 
@@ -266,10 +270,13 @@ export class Coordinator {
       log: this.log,
       deadLetters: this.deadLetterWatch,
       closed: () => this.closing.signal.aborted,
-      cutter: async (j) => {
-        const made = this.cutters.get(j.id) ?? (await this.codec.cutter(await this.blobs.get(sourceName(j.id))));
-        this.cutters.delete(j.id);
-        return made;
+      reader: async (j) => {
+        const kept = this.readers.get(j.id);
+        this.readers.delete(j.id);
+        if (kept) return kept;
+        const bytes = await this.blobs.get(sourceName(j.id));
+        const cutter = await this.codec.cutter(bytes);
+        return cutter ? { cutter } : { regions: await this.codec.regions(bytes) };
       },
       persist: (j) => records.persist(j),
       notify: (j, event) => records.notify(j, event),

@@ -3,12 +3,12 @@
  * (`<job>.<stage>.<band>`), so the bands of one job spread over every worker and sessions of
  * many jobs interleave on the queue. The message is the session's last, so the worker that
  * finishes it releases the session at once. The first stage's inputs are made here too, from
- * the source, band by band as the messages go out.
+ * the source, band by band as the messages go out: cut from it, or read a window at a time, so
+ * the coordinator never holds it decoded.
  */
 
-import type { RgbaImage } from "@tessera/kernels";
-import { writeBandWindow } from "./band-store.js";
-import { bandName, pieceName, sourceLayer, sourceName } from "./blob-names.js";
+import { putBandWindow } from "./band-store.js";
+import { bandName, pieceName, sourceLayer } from "./blob-names.js";
 import { type JobManifest, type StageInput, TERMINAL } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
 import { asBody, type BandInput, type BandMessage, sessionFor, TILES_QUEUE } from "./messages.js";
@@ -72,7 +72,7 @@ async function inOrder<T>(items: readonly T[], limit: number, task: (item: T) =>
  * Sends the stage's bands that are not done, one message each; resolves with how long making
  * the first stage's inputs took (undefined for a later stage). The first stage's inputs are
  * made here from the source as the bands are sent: pieces cut from it when the codec can
- * (each worker then decodes only its own band), windows of the decoded image otherwise.
+ * (each worker then decodes only its own band), windows read from it one at a time otherwise.
  */
 export async function dispatchStage(
   ctx: DriverContext,
@@ -92,22 +92,23 @@ export async function dispatchStage(
     return undefined;
   }
   const started = ctx.clock.now();
-  const cutter = await ctx.cutter(job);
-  // Decoded at most once, by the first band that needs it (only when the source cannot be cut).
-  let decoding: Promise<RgbaImage> | undefined;
-  await inOrder(todo, DISPATCH_PARALLEL, async (band) => {
-    if (TERMINAL.has(job.status) || ctx.closed()) return;
-    const { y0, y1 } = bandWindowRows(grid, band, stage.halo);
-    if (cutter) {
-      const piece = cutter.cut(y0, y1);
-      const name = pieceName(sourceLayer(job.id), band, "jpeg");
-      await ctx.blobs.put(name, piece.bytes);
-      await send(band, { kind: "piece", name, top: piece.top });
-    } else {
-      decoding ??= ctx.blobs.get(sourceName(job.id)).then((bytes) => ctx.codec.decode(bytes));
-      await writeBandWindow(ctx.blobs, sourceLayer(job.id), grid, await decoding, band, stage.halo);
-      await send(band, bandInput({ kind: "windows", prefix: sourceLayer(job.id) }, band));
-    }
-  });
+  const reader = await ctx.reader(job);
+  try {
+    await inOrder(todo, DISPATCH_PARALLEL, async (band) => {
+      if (TERMINAL.has(job.status) || ctx.closed()) return;
+      const { y0, y1 } = bandWindowRows(grid, band, stage.halo);
+      if ("cutter" in reader) {
+        const piece = reader.cutter.cut(y0, y1);
+        const name = pieceName(sourceLayer(job.id), band, "jpeg");
+        await ctx.blobs.put(name, piece.bytes);
+        await send(band, { kind: "piece", name, top: piece.top });
+      } else {
+        await putBandWindow(ctx.blobs, sourceLayer(job.id), band, await reader.regions.read(y0, y1));
+        await send(band, bandInput({ kind: "windows", prefix: sourceLayer(job.id) }, band));
+      }
+    });
+  } finally {
+    if ("regions" in reader) await reader.regions.close();
+  }
   return ctx.clock.now() - started;
 }

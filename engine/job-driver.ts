@@ -20,7 +20,7 @@ import { atPhase } from "./phase-probe.js";
 import { planPipeline, resultIsGrey, type Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Clock } from "./ports/clock.js";
-import type { Codec, PieceCutter } from "./ports/codec.js";
+import type { Codec, SourceReader } from "./ports/codec.js";
 import type { Logger } from "./ports/logger.js";
 import type { Queue } from "./ports/queue.js";
 import { reduceStage } from "./reductions.js";
@@ -42,8 +42,11 @@ export interface DriverContext {
   deadLetters: DeadLetterWatch;
   /** True once the coordinator is closing: stop following (the job stays persisted). */
   closed(): boolean;
-  /** The cutter for a job's encoded source (made at submit, or again after a restart). */
-  cutter(job: JobManifest): Promise<PieceCutter | undefined>;
+  /**
+   * How to read a job's encoded source band by band (made at submit, or again after a
+   * restart). The caller closes a region reader when done.
+   */
+  reader(job: JobManifest): Promise<SourceReader>;
   persist(job: JobManifest): Promise<void>;
   notify(job: JobManifest, event?: BandEvent): void;
   fail(job: JobManifest, error: JobError): Promise<void>;

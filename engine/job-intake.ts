@@ -1,6 +1,6 @@
 /**
  * Taking a submission in: reading the source far enough to know its size (a JPEG's bitstream
- * is scanned, anything else decoded), checking the tile size, making the job's manifest, and
+ * is scanned, anything else's header read), checking the tile size, making the job's manifest, and
  * storing the source as the first stage's input, stopping early when the job is canceled
  * meanwhile. The coordinator records the manifest before calling storeSource, so a restart
  * finds every blob's owner.
@@ -14,7 +14,7 @@ import { atPhase } from "./phase-probe.js";
 import { planPipeline } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Clock } from "./ports/clock.js";
-import type { Codec, OutputFormat, PieceCutter } from "./ports/codec.js";
+import type { Codec, OutputFormat, RegionReader, SourceReader } from "./ports/codec.js";
 import { bandCount, DEFAULT_TILE_SIZE, type Grid, MAX_TILES, makeGrid, minTileSizeFor, tileCount } from "./tiling.js";
 
 export interface SubmitOptions {
@@ -28,10 +28,10 @@ export interface SubmitOptions {
 export interface Intake {
   job: JobManifest;
   grid: Grid;
-  /** The decoded source, when it cannot be cut. */
+  /** The source, when it was submitted as pixels. */
   pixels?: RgbaImage;
-  /** The source's cutter, when it can be cut without decoding (a baseline JPEG). */
-  cutter?: PieceCutter;
+  /** How the first stage will read an encoded source: its cutter or its region reader. */
+  reader?: SourceReader;
   /** The first stage's halo: what each of its windows holds beyond its band. */
   halo: number;
 }
@@ -43,14 +43,29 @@ export async function takeIn(
   steps: Pipeline,
   options: SubmitOptions,
 ): Promise<Intake> {
-  let pixels = source instanceof Uint8Array ? undefined : source;
-  let cutter: PieceCutter | undefined;
-  if (source instanceof Uint8Array) {
-    cutter = await codec.cutter(source);
-    if (!cutter) pixels = await codec.decode(source);
+  const pixels = source instanceof Uint8Array ? undefined : source;
+  // An encoded source is not decoded here: a cutter scans a JPEG's bitstream (and knows its
+  // size), anything else is read a band at a time as the first stage dispatches.
+  const cutter = source instanceof Uint8Array ? await codec.cutter(source) : undefined;
+  // Opened here, not at dispatch, so that a corrupt file is refused before the job is accepted.
+  const regions = source instanceof Uint8Array && !cutter ? await codec.regions(source) : undefined;
+  const reader: SourceReader | undefined = cutter ? { cutter } : regions ? { regions } : undefined;
+  try {
+    return makeIntake(pixels ?? cutter ?? (regions as RegionReader), clock, steps, options, pixels, reader);
+  } catch (err) {
+    await regions?.close();
+    throw err;
   }
-  // Pixels or a cutter: the size is known without reading the header again.
-  const { width, height } = (pixels ?? cutter) as { width: number; height: number };
+}
+
+function makeIntake(
+  { width, height }: { width: number; height: number },
+  clock: Clock,
+  steps: Pipeline,
+  options: SubmitOptions,
+  pixels: RgbaImage | undefined,
+  reader: SourceReader | undefined,
+): Intake {
   const floor = minTileSizeFor(width, height);
   if (options.tileSize !== undefined && options.tileSize < floor) {
     throw new RangeError(
@@ -78,13 +93,13 @@ export async function takeIn(
     input: pixels ? { kind: "windows", prefix: sourceLayer(id) } : { kind: "source" },
     stored: false,
   };
-  return { job, grid, halo: plan.stages[0]?.halo ?? 0, ...(pixels && { pixels }), ...(cutter && { cutter }) };
+  return { job, grid, halo: plan.stages[0]?.halo ?? 0, ...(pixels && { pixels }), ...(reader && { reader }) };
 }
 
 /**
- * Stores the source as the first stage's input: the encoded bytes as they came (to be cut band
- * by band as the stage dispatches), or the decoded pixels as band windows, written until the
- * job is canceled meanwhile.
+ * Stores the source as the first stage's input: the encoded bytes as they came (cut or read
+ * band by band as the stage dispatches), or pixels as band windows, written until the job is
+ * canceled meanwhile.
  */
 export async function storeSource(blobs: BlobStore, clock: Clock, intake: Intake, source: Uint8Array | RgbaImage): Promise<void> {
   const { job, grid, pixels, halo } = intake;

@@ -34,6 +34,22 @@ export interface PieceCutter {
   cut(y0: number, y1: number): EncodedPiece;
 }
 
+/**
+ * Rows of an encoded image decoded on their own, for a source that cannot be cut into pieces:
+ * the coordinator reads a band's window at a time and never holds the whole image decoded.
+ */
+export interface RegionReader {
+  readonly width: number;
+  readonly height: number;
+  /** Rows [y0, y1), byte-identical to the same rows of the whole image decoded. */
+  read(y0: number, y1: number): Promise<RgbaImage>;
+  /** Lets go of what the reader holds (a temporary copy of the image). */
+  close(): Promise<void>;
+}
+
+/** How a source is read band by band: cut into pieces, or read a region at a time. */
+export type SourceReader = { readonly cutter: PieceCutter } | { readonly regions: RegionReader };
+
 /** How a result is encoded: `grey` when R = G = B everywhere, so one channel carries it. */
 export interface EncodeOptions {
   readonly grey?: boolean;
@@ -55,6 +71,11 @@ export interface Codec {
    * is decoded where it is processed, in parallel); undefined when it must be decoded whole.
    */
   cutter(bytes: Uint8Array): Promise<PieceCutter | undefined>;
+  /**
+   * A reader of the image's rows that never decodes the whole image (checked against the
+   * pixel limit first). Close it when done.
+   */
+  regions(bytes: Uint8Array): Promise<RegionReader>;
   /**
    * Whether a `width`-wide result in `format` can be encoded band by band (every band but
    * the last `bandRows` high) and the pieces joined into one file.

@@ -1,7 +1,8 @@
 /**
  * The Codec port on sharp (libvips): sniff, decode to RGBA8, encode. EXIF orientation is
  * applied on decode, so pixels are upright like every viewer shows them. Baseline JPEGs are
- * cut into pieces and results joined from pieces by ./jpeg, at the bitstream level.
+ * cut into pieces and results joined from pieces by ./jpeg, at the bitstream level; other
+ * sources are read a region at a time by ./region-reader.
  */
 
 import type { RgbaImage } from "@tessera/kernels";
@@ -15,11 +16,13 @@ import {
   type OutputFormat,
   type PieceCutter,
   type PieceOptions,
+  type RegionReader,
 } from "../../engine/ports/codec.js";
 import { jpegCutter } from "./jpeg/cut.js";
 import { joinJpegBands } from "./jpeg/join.js";
 import { readJpegLayout } from "./jpeg/markers.js";
 import { jpegPieceRows, packPieces, unpackPieces } from "./jpeg/pieces.js";
+import { openRegions } from "./region-reader.js";
 
 // Every call decodes or encodes bytes it is handed once: libvips' operation cache would only
 // hold on to decoded bands (tens of MB each) that nobody asks for again.
@@ -134,6 +137,11 @@ export class SharpCodec implements Codec {
     if (header.format !== "jpeg" || (meta.orientation ?? 1) !== 1) return undefined;
     const cutter = jpegCutter(bytes);
     return "unsupported" in cutter ? undefined : cutter;
+  }
+
+  async regions(bytes: Uint8Array): Promise<RegionReader> {
+    const { header, meta } = await this.readHeader(bytes);
+    return openRegions(bytes, header, (meta.orientation ?? 1) === 1, (task) => this.slots.run(task));
   }
 
   canJoin(format: OutputFormat, width: number, bandRows: number, options: EncodeOptions = {}): boolean {

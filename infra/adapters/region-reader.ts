@@ -1,0 +1,157 @@
+/**
+ * Rows of an encoded image, decoded without decoding the rest of it (Codec.regions). A tiled
+ * TIFF shown as stored is read where it lies: libvips reads only the tiles a region crosses.
+ * Anything else is rewritten once, streaming (libvips reads it sequentially and writes a row of
+ * tiles at a time), as an uncompressed tiled TIFF in a temporary file, and read from there. So
+ * a source that cannot be cut at the bitstream level (see ./jpeg) is still never decoded into
+ * one buffer: memory holds the rows asked for, not the image.
+ */
+
+import { randomUUID } from "node:crypto";
+import { readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { RgbaImage } from "@tessera/kernels";
+import sharp, { type Sharp } from "sharp";
+import { CodecError, type ImageHeader, type RegionReader } from "../../engine/ports/codec.js";
+
+/** Temporary tiled copies are named with this prefix in the OS's temporary folder. */
+export const REGION_TEMP_PREFIX = "tessera-regions-";
+/** Tile side of the temporary copy: a band of 512 rows reads two rows of tiles. */
+const TEMP_TILE = 256;
+
+/** Runs decodes within the codec's concurrency limit. */
+export type RunSlot = <T>(task: () => Promise<T>) => Promise<T>;
+
+/**
+ * The same colour handling as SharpCodec.decode, so that a region is byte-identical to the
+ * same rows of the whole image decoded.
+ */
+const upright = (image: Sharp): Sharp => image.autoOrient().toColourspace("srgb").ensureAlpha();
+
+/**
+ * Whether `bytes` is a TIFF whose first image is stored in tiles (TileWidth, tag 322, in its
+ * first IFD), read from the header alone. Classic TIFF and BigTIFF, either byte order.
+ */
+export function isTiledTiff(bytes: Uint8Array): boolean {
+  if (bytes.length < 16) return false;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const order = view.getUint16(0);
+  if (order !== 0x4949 && order !== 0x4d4d) return false;
+  const little = order === 0x4949;
+  const magic = view.getUint16(2, little);
+  const big = magic === 43;
+  if (magic !== 42 && !big) return false;
+  const ifd = big ? Number(view.getBigUint64(8, little)) : view.getUint32(4, little);
+  const countBytes = big ? 8 : 2;
+  const entryBytes = big ? 20 : 12;
+  if (ifd + countBytes > bytes.length) return false;
+  const count = big ? Number(view.getBigUint64(ifd, little)) : view.getUint16(ifd, little);
+  for (let i = 0; i < count; i++) {
+    const at = ifd + countBytes + i * entryBytes;
+    if (at + 2 > bytes.length) return false;
+    if (view.getUint16(at, little) === 322) return true;
+  }
+  return false;
+}
+
+/** Regions read straight from a tiled TIFF in memory. */
+function tiledRegions(bytes: Uint8Array, header: ImageHeader, slot: RunSlot): RegionReader {
+  return readerOver(
+    header,
+    slot,
+    () => sharp(bytes, { limitInputPixels: false, failOn: "truncated" }),
+    async () => {},
+  );
+}
+
+/** Regions read from a tiled, uncompressed copy of the image written once to a temporary file. */
+async function copiedRegions(
+  bytes: Uint8Array,
+  header: ImageHeader,
+  slot: RunSlot,
+  sweeping: Promise<void>,
+): Promise<RegionReader> {
+  await sweeping;
+  const path = join(tmpdir(), `${REGION_TEMP_PREFIX}${process.pid}-${randomUUID()}.tif`);
+  try {
+    await slot(() =>
+      upright(sharp(bytes, { limitInputPixels: false, failOn: "truncated", sequentialRead: true }))
+        .tiff({ tile: true, tileWidth: TEMP_TILE, tileHeight: TEMP_TILE, compression: "none", bigtiff: true })
+        .toFile(path),
+    );
+  } catch (cause) {
+    await rm(path, { force: true });
+    throw new CodecError("CORRUPT_IMAGE", `the image could not be decoded: ${(cause as Error).message}`, { cause });
+  }
+  return readerOver(
+    header,
+    slot,
+    () => sharp(path, { limitInputPixels: false }),
+    () => rm(path, { force: true }),
+  );
+}
+
+function readerOver(header: ImageHeader, slot: RunSlot, open: () => Sharp, close: () => Promise<void>): RegionReader {
+  const { width, height } = header;
+  return {
+    width,
+    height,
+    async read(y0: number, y1: number): Promise<RgbaImage> {
+      if (!(Number.isInteger(y0) && Number.isInteger(y1) && 0 <= y0 && y0 < y1 && y1 <= height))
+        throw new RangeError(`rows ${y0}..${y1} are not inside the image's ${height} rows`);
+      try {
+        const { data, info } = await slot(() =>
+          upright(open())
+            .extract({ left: 0, top: y0, width, height: y1 - y0 })
+            .raw({ depth: "uchar" })
+            .toBuffer({ resolveWithObject: true }),
+        );
+        return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
+      } catch (cause) {
+        throw new CodecError("CORRUPT_IMAGE", `rows ${y0}..${y1} could not be decoded: ${(cause as Error).message}`, { cause });
+      }
+    },
+    close,
+  };
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === "EPERM"; // someone else's process, alive
+  }
+};
+
+/**
+ * Removes temporary copies left by processes that died holding them (a SIGKILL skips close()).
+ * A copy names its process, so the copies of live ones stay.
+ */
+export async function removeStaleRegionCopies(): Promise<void> {
+  for (const name of await readdir(tmpdir())) {
+    const pid = Number(name.slice(REGION_TEMP_PREFIX.length).split("-")[0]);
+    if (name.startsWith(REGION_TEMP_PREFIX) && Number.isInteger(pid) && pid !== process.pid && !alive(pid))
+      await rm(join(tmpdir(), name), { force: true });
+  }
+}
+
+let swept: Promise<void> | undefined;
+
+/** removeStaleRegionCopies, once per process, before its first copy. */
+const sweepRegionCopies = (): Promise<void> => {
+  // Best effort: a leftover costs disk, not correctness.
+  swept ??= removeStaleRegionCopies().catch(() => undefined);
+  return swept;
+};
+
+/**
+ * A reader of `bytes`' rows. `stored` says the image is shown as stored (no EXIF rotation):
+ * only then are a tiled TIFF's regions the displayed image's rows.
+ */
+export async function openRegions(bytes: Uint8Array, header: ImageHeader, stored: boolean, slot: RunSlot): Promise<RegionReader> {
+  return header.format === "tiff" && stored && isTiledTiff(bytes)
+    ? tiledRegions(bytes, header, slot)
+    : await copiedRegions(bytes, header, slot, sweepRegionCopies());
+}

@@ -1,0 +1,70 @@
+// A source that cannot be cut at the bitstream level (anything but a baseline JPEG) is read a
+// band's window at a time as the first stage dispatches: the coordinator never decodes it
+// whole, and a PNG, a striped TIFF and a tiled TIFF of one photograph give the same result.
+
+import { readdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { parsePipeline } from "@tessera/kernels";
+import sharp from "sharp";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REGION_TEMP_PREFIX } from "../../infra/adapters/region-reader.js";
+import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
+import { type Embedded, startEmbedded } from "../../roles/embedded.js";
+import { compare, describe as describeDiff, PHOTO_DIR } from "../helpers/images.js";
+import { kernels } from "../helpers/kernels.js";
+
+/** A codec that records every whole-image decode it is asked for. */
+class CountingCodec extends SharpCodec {
+  readonly decoded: number[] = [];
+  override async decode(bytes: Uint8Array) {
+    this.decoded.push(bytes.length);
+    return super.decode(bytes);
+  }
+}
+
+const rgba = async (bytes: Uint8Array) => {
+  const { data, info } = await sharp(bytes).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+  return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
+};
+
+describe("sources read a region at a time", () => {
+  const codec = new CountingCodec();
+  let embedded: Embedded;
+  beforeAll(async () => {
+    embedded = await startEmbedded({ codec, threads: 2, loops: 2, pollMs: 50 });
+  });
+  afterAll(() => embedded.stop());
+
+  it("gives byte-identical results from a PNG, a striped TIFF and a tiled TIFF, decoding none of them whole", async () => {
+    const photo = sharp(`${PHOTO_DIR}chelsea.png`);
+    const sources = {
+      png: await photo.clone().png().toBuffer(),
+      "striped tiff": await photo.clone().tiff({ compression: "lzw" }).toBuffer(),
+      "tiled tiff": await photo.clone().tiff({ tile: true, tileWidth: 128, tileHeight: 128, compression: "deflate" }).toBuffer(),
+    };
+    // A global op in the middle: its stage reads the first stage's bands, not the source.
+    const steps = parsePipeline("gaussian-blur(sigma=2) | equalize | sobel");
+    const image = await rgba(sources.png);
+    const want = (await kernels()).run(image, steps).data;
+    for (const [name, bytes] of Object.entries(sources)) {
+      const job = await embedded.coordinator.submit(bytes, steps, { format: "png", tileSize: 64 });
+      const done = await embedded.coordinator.wait(job.id);
+      expect(done.status, done.error?.message).toBe("succeeded");
+      const got = await rgba(await embedded.blobs.get(done.result as string));
+      expect(`${name}: ${describeDiff(compare(got.data, want, image.width))}`).toBe(`${name}: max diff 0`);
+    }
+    expect(codec.decoded).toEqual([]);
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`${REGION_TEMP_PREFIX}${process.pid}-`))).toEqual([]);
+  });
+
+  it("refuses a truncated PNG at submit, before the job exists", async () => {
+    const png = await sharp(`${PHOTO_DIR}coffee.png`).png().toBuffer();
+    const before = embedded.coordinator.list().length;
+    await expect(
+      embedded.coordinator.submit(png.subarray(0, png.length >> 1), parsePipeline("invert"), { format: "png" }),
+    ).rejects.toMatchObject({
+      code: "CORRUPT_IMAGE",
+    });
+    expect(embedded.coordinator.list().length).toBe(before);
+  });
+});
