@@ -8,6 +8,7 @@
  */
 
 import { putBandWindow } from "./band-store.js";
+import type { BandsAhead } from "./bands-ahead.js";
 import { bandName, pieceName, sourceLayer } from "./blob-names.js";
 import { type JobManifest, type StageInput, TERMINAL } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
@@ -82,6 +83,7 @@ export async function dispatchStage(
   output: string,
   done: ReadonlySet<number>,
   encode: { format: JobManifest["format"]; grey: boolean } | undefined,
+  ahead?: BandsAhead,
 ): Promise<number | undefined> {
   const todo = Array.from({ length: bandCount(grid) }, (_, band) => band).filter((band) => !done.has(band));
   const send = (band: number, input: BandInput) =>
@@ -103,6 +105,8 @@ export async function dispatchStage(
         await ctx.blobs.put(name, piece.bytes);
         await send(band, { kind: "piece", name, top: piece.top });
       } else {
+        await ahead?.room(band);
+        if (TERMINAL.has(job.status) || ctx.closed()) return;
         await putBandWindow(ctx.blobs, sourceLayer(job.id), band, await reader.regions.read(y0, y1));
         await send(band, bandInput({ kind: "windows", prefix: sourceLayer(job.id) }, band));
       }

@@ -8,6 +8,7 @@
 
 import type { Kernels, RgbaImage } from "@tessera/kernels";
 import { doneBands, readLayer, rowsOf } from "./band-store.js";
+import { BandsAhead } from "./bands-ahead.js";
 import { pieceName, resultName, sourceLayer, sourceName, stageLayer } from "./blob-names.js";
 import type { DeadLetterWatch } from "./dead-letters.js";
 import { DEFAULTS } from "./defaults.js";
@@ -79,20 +80,21 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     const stageStart = ctx.clock.now();
     if (stage.index > 0) job.tileWorkers = {}; // the map shows the stage running now (the last one, at the end)
     const done = await doneBands(ctx.blobs, output);
+    const ahead = new BandsAhead(done, grid.width * (grid.tileSize + 2 * stage.halo) * 4, job);
     // Events are followed while the first stage is still being dispatched: a 100-band source
     // is cut band by band, and the bar should move as soon as the first band is done.
-    const dispatching = dispatchStage(ctx, job, stage, grid, output, done, encode).then((splitMs) => {
+    const dispatching = dispatchStage(ctx, job, stage, grid, output, done, encode, ahead).then((splitMs) => {
       if (splitMs !== undefined) addTime(job, "split", splitMs);
     });
-    const fetchPiece = encode
-      ? (band: number) => {
-          const piece = ctx.blobs.get(pieceName(output, band, encode.format));
-          piece.catch(() => undefined); // awaited (and its error reported) by finalize
-          pieces.set(band, piece);
-        }
-      : undefined;
-    const redispatch = () => dispatchStage(ctx, job, stage, grid, output, done, encode).then(() => undefined);
-    const collected = await collect(ctx, job, stage, output, events, done, grid, dispatching, redispatch, fetchPiece);
+    const onDone = (band: number) => {
+      ahead.finished();
+      if (!encode) return;
+      const piece = ctx.blobs.get(pieceName(output, band, encode.format));
+      piece.catch(() => undefined); // awaited (and its error reported) by finalize
+      pieces.set(band, piece);
+    };
+    const redispatch = () => dispatchStage(ctx, job, stage, grid, output, done, encode, ahead).then(() => undefined);
+    const collected = await collect(ctx, job, stage, output, events, done, grid, dispatching, redispatch, onDone);
     if (!collected) return;
     // A last stage that ends in canny is reduced by finalize, straight into the result.
     if (stage.index === plan.stages.length - 1 && stage.reduction === "hysteresis") {
