@@ -58,9 +58,15 @@ const addTime = (job: JobManifest, phase: Phase, ms: number): void => {
   job.timings = { ...job.timings, [phase]: (job.timings?.[phase] ?? 0) + Math.round(ms) };
 };
 
+/**
+ * Whether the result is written with one channel: a grey result (R = G = B) as a JPEG, which
+ * has no alpha to lose, so no colour is converted, subsampled and coded.
+ */
+const carriesGrey = (job: JobManifest): boolean => job.format === "jpeg" && resultIsGrey(job.steps);
+
 /** Whether the last stage writes encoded pieces that join into the result, and how. */
 function joinedOutput(ctx: DriverContext, job: JobManifest, grid: Grid) {
-  const grey = job.format === "jpeg" && resultIsGrey(job.steps);
+  const grey = carriesGrey(job);
   return ctx.codec.canJoin(job.format, grid.width, grid.tileSize, { grey }) ? { format: job.format, grey } : undefined;
 }
 
@@ -125,14 +131,19 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
 /** Encodes a whole image: in pieces on every core when the format joins, else in one go. */
 async function encodeWhole(ctx: DriverContext, job: JobManifest, grid: Grid, image: RgbaImage): Promise<Uint8Array> {
   const joined = joinedOutput(ctx, job, grid);
-  if (!joined) return ctx.codec.encode(image, job.format, { grey: job.format === "jpeg" && resultIsGrey(job.steps) });
+  if (!joined) return ctx.codec.encode(image, job.format, { grey: carriesGrey(job) });
   const pieces = await Promise.all(
     Array.from({ length: bandCount(grid) }, (_, band) => {
       const { y0, y1 } = bandRows(grid, band);
-      return ctx.codec.encodePiece(rowsOf(image, y0, y1), joined.format, { grey: joined.grey, bandRows: grid.tileSize });
+      return ctx.codec.encodePiece(rowsOf(image, y0, y1), joined.format, {
+        grey: joined.grey,
+        bandRows: grid.tileSize,
+        band,
+        height: grid.height,
+      });
     }),
   );
-  return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize);
+  return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, { grey: joined.grey });
 }
 
 /**
@@ -266,7 +277,7 @@ async function finalize(
           (_, band) => fetched.get(band) ?? ctx.blobs.get(pieceName(output, band, joined.format)),
         ),
       );
-      encoded = ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize);
+      encoded = await ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, { grey: joined.grey });
       addTime(job, "stitch", ctx.clock.now() - stitchStart);
     } else {
       let image: RgbaImage = await readLayer(ctx.blobs, output, grid);

@@ -209,6 +209,8 @@ export async function writeBandResult(
     const piece = await deps.codec.encodePiece(result.band, m.encode.format, {
       grey: m.encode.grey,
       bandRows: m.grid.tileSize,
+      band: m.band,
+      height: m.grid.height,
     });
     await deps.blobs.put(pieceName(m.output, m.band, m.encode.format), piece);
   } else {

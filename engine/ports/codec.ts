@@ -55,10 +55,14 @@ export interface EncodeOptions {
   readonly grey?: boolean;
 }
 
-/** A band of a result to encode as a piece: which band height the join will be told. */
+/** A band of a result to encode as a piece: which band it is, and of what. */
 export interface PieceOptions extends EncodeOptions {
   /** The height of every band but the last (the grid's tile size). */
   readonly bandRows: number;
+  /** The band's index, from 0 at the top. */
+  readonly band: number;
+  /** The whole result's height. */
+  readonly height: number;
 }
 
 export interface Codec {
@@ -83,8 +87,15 @@ export interface Codec {
   canJoin(format: OutputFormat, width: number, bandRows: number, options?: EncodeOptions): boolean;
   /** Encodes one band of a result as a piece for join(). */
   encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array>;
-  /** Joins the pieces of consecutive bands, top to bottom, into one file. */
-  join(format: OutputFormat, pieces: readonly Uint8Array[], width: number, height: number, bandRows: number): Uint8Array;
+  /** Joins the pieces of consecutive bands, top to bottom, into one file (encoded with `options`). */
+  join(
+    format: OutputFormat,
+    pieces: readonly Uint8Array[],
+    width: number,
+    height: number,
+    bandRows: number,
+    options?: EncodeOptions,
+  ): Promise<Uint8Array>;
 }
 
 /**

@@ -23,6 +23,7 @@ import { joinJpegBands } from "./jpeg/join.js";
 import { readJpegLayout } from "./jpeg/markers.js";
 import { jpegPieceRows, packPieces, unpackPieces } from "./jpeg/pieces.js";
 import { openRegions } from "./region-reader.js";
+import { encodeTiffPiece, joinTiffPieces } from "./tiff-pieces.js";
 
 // Every call decodes or encodes bytes it is handed once: libvips' operation cache would only
 // hold on to decoded bands (tens of MB each) that nobody asks for again.
@@ -145,14 +146,15 @@ export class SharpCodec implements Codec {
   }
 
   canJoin(format: OutputFormat, width: number, bandRows: number, options: EncodeOptions = {}): boolean {
-    return format === "jpeg" && pieceRows(width, bandRows, options.grey === true) !== undefined;
+    return format === "tiff" || (format === "jpeg" && pieceRows(width, bandRows, options.grey === true) !== undefined);
   }
 
   /**
-   * A band as JPEG pieces of pieceRows rows (see jpeg/pieces.ts), encoded side by side on
+   * A band of a TIFF result as its compressed tiles (./tiff-pieces), or as JPEG pieces of pieceRows rows (see jpeg/pieces.ts), encoded side by side on
    * libuv's threads and packed into one blob.
    */
   async encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array> {
+    if (format === "tiff") return this.slots.run(() => encodeTiffPiece(band, options));
     const rows = format === "jpeg" ? pieceRows(band.width, options.bandRows, options.grey === true) : undefined;
     if (rows === undefined) {
       throw new CodecError(
@@ -171,8 +173,16 @@ export class SharpCodec implements Codec {
     return packPieces(parts);
   }
 
-  join(format: OutputFormat, bands: readonly Uint8Array[], width: number, height: number, bandRows: number): Uint8Array {
-    if (format !== "jpeg") throw new CodecError("UNSUPPORTED_FORMAT", `${format} pieces cannot be joined; only jpeg can`);
+  async join(
+    format: OutputFormat,
+    bands: readonly Uint8Array[],
+    width: number,
+    height: number,
+    bandRows: number,
+  ): Promise<Uint8Array> {
+    if (format === "tiff") return joinTiffPieces(bands, width, height, bandRows);
+    if (format !== "jpeg")
+      throw new CodecError("UNSUPPORTED_FORMAT", `${format} pieces cannot be joined; only jpeg and tiff can`);
     const pieces = bands.flatMap((band) => unpackPieces(band));
     // The pieces say whether they are grey (one component), which sets their height.
     const first = pieces[0] ? readJpegLayout(pieces[0]) : "no pieces";

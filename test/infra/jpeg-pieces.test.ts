@@ -71,9 +71,11 @@ describe("SharpCodec pieces", () => {
       height: y1 - y0,
       data: image.data.subarray(y0 * image.width * 4, y1 * image.width * 4),
     }));
-    const encoded = await Promise.all(bands.map((b) => codec.encodePiece(b, "jpeg", { grey: true, bandRows: 512 })));
+    const encoded = await Promise.all(
+      bands.map((b, band) => codec.encodePiece(b, "jpeg", { grey: true, bandRows: 512, band, height: image.height })),
+    );
     expect(encoded.map((b) => unpackPieces(b).length)).toEqual([4, 2]);
-    const joined = codec.join("jpeg", encoded, image.width, image.height, 512);
+    const joined = await codec.join("jpeg", encoded, image.width, image.height, 512);
     const whole = await codec.encode(image, "jpeg", { grey: true });
     const [a, b] = await Promise.all([codec.decode(joined), codec.decode(whole)]);
     expect([a.width, a.height]).toEqual([16400, 700]);
@@ -85,8 +87,39 @@ describe("SharpCodec pieces", () => {
     const band = { width: 64, height: 50, data: new Uint8ClampedArray(64 * 50 * 4) };
     expect(codec.canJoin("jpeg", 64, 50)).toBe(false);
     expect(codec.canJoin("png", 64, 64)).toBe(false);
-    await expect(codec.encodePiece(band, "jpeg", { bandRows: 50 })).rejects.toThrow(
+    await expect(codec.encodePiece(band, "jpeg", { bandRows: 50, band: 0, height: 50 })).rejects.toThrow(
       "a 64-wide jpeg result in bands of 50 rows cannot be encoded in pieces; check canJoin first",
     );
+  });
+});
+
+describe("SharpCodec pieces of a pyramidal TIFF result", () => {
+  it("joins bands encoded apart into a tiled BigTIFF pyramid whose first page is the image, exactly", async () => {
+    const codec = new SharpCodec();
+    const { data, info } = await sharp(`${PHOTO_DIR}chelsea.png`).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    const image = {
+      width: info.width,
+      height: info.height,
+      data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length),
+    };
+    const bandRows = 128;
+    expect(codec.canJoin("tiff", image.width, bandRows)).toBe(true);
+    const encoded = await Promise.all(
+      Array.from({ length: Math.ceil(image.height / bandRows) }, (_, band) => {
+        const y0 = band * bandRows;
+        const y1 = Math.min(image.height, y0 + bandRows);
+        const rows = {
+          width: image.width,
+          height: y1 - y0,
+          data: image.data.subarray(y0 * image.width * 4, y1 * image.width * 4),
+        };
+        return codec.encodePiece(rows, "tiff", { bandRows, band, height: image.height });
+      }),
+    );
+    const file = await codec.join("tiff", encoded, image.width, image.height, bandRows);
+    const meta = await sharp(file).metadata();
+    expect([meta.format, meta.pages, meta.width, meta.height]).toEqual(["tiff", 2, image.width, image.height]);
+    const page0 = await codec.decode(file);
+    expect(describeDiff(compare(page0.data, image.data, image.width))).toBe("max diff 0");
   });
 });
