@@ -1,18 +1,31 @@
-// Kernel benchmark: Tessera's WebAssembly kernels against sharp (libvips) and photon, one
-// thread each, on the same 12 MP RGBA input made by resizing a photograph.
+// Kernel benchmark: every op of Tessera's WebAssembly kernels against sharp (libvips, native),
+// wasm-vips, OpenCV.js and photon wherever each has an equivalent, one thread each, on one
+// 12 MP input made by resizing a photograph.
 //
-//   npm run bench                 # all ops, table on stdout
-//   npm run bench -- --runs 9     # more runs per op
-//   npm run bench -- --json out.json
+//   npm run bench:kernels                       # every op, table on stdout
+//   npm run bench:kernels -- --runs 9           # more runs per op
+//   npm run bench:kernels -- --only convolve    # rows whose name contains the text
+//   npm run bench:kernels -- --json out.json
 //
-// Every timed call includes getting pixels in and out (sharp: raw buffer → raw buffer;
-// Tessera: copy into wasm memory and back), so the comparison is what a caller pays.
+// Every timed call includes getting pixels in and out of JS memory (sharp: raw buffer → raw
+// buffer; the WebAssembly libraries: copy into their memory and back out to a fresh buffer),
+// so the comparison is what a caller pays. Where a library writes one channel (a grey result),
+// Tessera is asked for its one-channel form too (`run(image, pipeline, {channels: 1})`), and
+// rows whose peers take a grey image give every side the same grey image (the photo's luma).
+//
+// Equal work is checked, not assumed: each peer's first result is compared with Tessera's and
+// the largest absolute difference per byte is printed beside its time (colour channels only
+// where the output is RGBA: alpha is 255 throughout). A peer's `note` (peers-libs.js) says
+// where its definition differs.
 
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { loadKernels } from "@tessera/kernels";
+import { loadKernels, parsePipeline } from "@tessera/kernels";
 import sharp from "sharp";
+// The colour ops' matrices, from the package's own executors, so the peers get the same numbers.
+import { colourMatrix } from "../kernels/dist/exec.js";
+import { BINOMIAL5, loadPeers } from "./peers-libs.js";
 import { medianTime } from "./timing.js";
 
 const { values: args } = parseArgs({
@@ -25,22 +38,41 @@ const { values: args } = parseArgs({
     only: { type: "string" },
   },
 });
-const RUNS = Math.max(5, Number(args.runs));
+const RUNS = Math.max(3, Number(args.runs));
 const photoPath = fileURLToPath(new URL(`../test/fixtures/images/${args.photo}`, import.meta.url));
 
-sharp.concurrency(1);
-sharp.cache(false);
-
-/** Median wall time in ms over RUNS runs after one warm-up. */
-const time = (fn) => medianTime(fn, RUNS);
-
-async function loadPhoton() {
-  try {
-    return await import("@silvia-odwyer/photon-node");
-  } catch {
-    return undefined; // optional: the table then has no photon column
-  }
-}
+/**
+ * Rows: name, Tessera pipeline, the input (`rgba` or `grey`) and output channels, and the key
+ * of the peers' equivalents (peers-libs.js). Peers that lack an op leave a "–".
+ */
+const ROWS = [
+  { name: "gaussian-blur σ=2", key: "gaussian", pipeline: "gaussian-blur(sigma=2)" },
+  { name: "box-blur r=1", key: "box", pipeline: "box-blur(radius=1)" },
+  { name: "median r=1", key: "median", pipeline: "median(radius=1)" },
+  { name: "sharpen σ=1", key: "sharpen", pipeline: "sharpen(sigma=1)" },
+  { name: "convolve 3×3 sharpen", key: "convolve3", pipeline: "convolve(kernel=[0,-1,0,-1,5,-1,0,-1,0])" },
+  // libvips truncates Σ/256; offset −0.5 turns our rounding into the same floor (DESIGN.md).
+  { name: "convolve 5×5 binomial", key: "convolve5", pipeline: `convolve(kernel=[${BINOMIAL5}], offset=-0.5)` },
+  { name: "sobel (grey)", key: "sobel", pipeline: "sobel", input: "grey", channels: 1 },
+  { name: "prewitt → grey", key: "prewitt", pipeline: "prewitt", channels: 1 },
+  { name: "scharr (grey)", key: "scharr", pipeline: "scharr", input: "grey", channels: 1 },
+  { name: "laplacian (grey)", key: "laplacian", pipeline: "laplacian", input: "grey", channels: 1 },
+  { name: "canny → grey", key: "canny", pipeline: "canny(low=50, high=150, sigma=1.4)", channels: 1 },
+  { name: "grayscale rec601 → grey", key: "grayscale", pipeline: "grayscale(mode=rec601)", channels: 1 },
+  { name: "grayscale average", key: "grayscale-average", pipeline: "grayscale(mode=average)" },
+  { name: "invert", key: "invert", pipeline: "invert" },
+  { name: "brightness +37", key: "brightness", pipeline: "brightness(delta=37)" },
+  { name: "contrast 1.5", key: "contrast", pipeline: "contrast(factor=1.5)" },
+  { name: "gamma 2.2", key: "gamma", pipeline: "gamma(gamma=2.2)" },
+  { name: "posterize 4", key: "posterize", pipeline: "posterize(levels=4)" },
+  { name: "saturation 2", key: "saturation", pipeline: "saturation(factor=2)" },
+  { name: "hue-rotate 90°", key: "hue-rotate", pipeline: "hue-rotate(degrees=90)" },
+  { name: "sepia", key: "sepia", pipeline: "sepia" },
+  { name: "threshold 128 (grey)", key: "threshold", pipeline: "threshold(value=128)", input: "grey", channels: 1 },
+  { name: "equalize (grey)", key: "equalize", pipeline: "equalize", input: "grey", channels: 1 },
+  { name: "normalize 1–99% (grey)", key: "normalize", pipeline: "normalize(low=1, high=99)", input: "grey", channels: 1 },
+  { name: "otsu-threshold (grey)", key: "otsu-threshold", pipeline: "otsu-threshold", input: "grey", channels: 1 },
+];
 
 const width = Number(args.width);
 const height = Number(args.height);
@@ -49,64 +81,115 @@ const { data } = await sharp(photoPath)
   .ensureAlpha()
   .raw()
   .toBuffer({ resolveWithObject: true });
-const image = { width, height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
-const raw = { raw: { width, height, channels: 4 } };
+const rgba = new Uint8Array(data.buffer, data.byteOffset, data.length);
 const mpx = (width * height) / 1e6;
 
 const k = await loadKernels();
-const photon = await loadPhoton();
+// The grey input: the photo's luma, as Tessera's own grayscale computes it.
+const grey = k.run({ width, height, data: rgba }, "grayscale", { channels: 1 }).data;
+const input = { width, height, rgba, grey: new Uint8Array(grey.buffer, grey.byteOffset, grey.length) };
+
+const params = (text) => parsePipeline(text)[0]?.params ?? {};
+const matrices = {
+  saturation: colourMatrix("saturation", params("saturation(factor=2)")),
+  "hue-rotate": colourMatrix("hue-rotate", params("hue-rotate(degrees=90)")),
+  sepia: colourMatrix("sepia", params("sepia")),
+};
+const peers = await loadPeers(matrices);
+for (const p of peers) {
+  if (p.error) process.stderr.write(`${p.name} did not load, its column is empty: ${p.error}\n`);
+}
 
 /**
- * op | Tessera pipeline | sharp equivalent | photon equivalent (or null).
- * Equivalences are by definition where they exist (DESIGN.md); photon's nearest op otherwise.
+ * Largest |a − b| per byte; with 4 channels only R, G, B are compared; with `interior`, the
+ * outermost pixels are left out.
  */
-const cases = [
-  ["gaussian-blur σ=2", "gaussian-blur(sigma=2)", (s) => s.blur(2), null],
-  ["box-blur r=1", "box-blur(radius=1)", (s) => s.blur(), (p, img) => p.box_blur(img)],
-  ["median r=1", "median(radius=1)", (s) => s.median(3), null],
-  ["sharpen σ=1", "sharpen(sigma=1)", (s) => s.sharpen({ sigma: 1 }), (p, img) => p.sharpen(img)],
-  ["grayscale", "grayscale", (s) => s.greyscale(), (p, img) => p.grayscale(img)],
-  ["invert", "invert", (s) => s.negate({ alpha: false }), (p, img) => p.invert(img)],
-  ["brightness +37", "brightness(delta=37)", (s) => s.linear(1, 37), (p, img) => p.adjust_brightness(img, 37)],
-  ["gamma 2.2", "gamma(gamma=2.2)", (s) => s.gamma(2.2, 1.0), (p, img) => p.gamma_correction(img, 2.2, 2.2, 2.2)],
-];
+function maxDiff(a, b, channels, interior = false) {
+  if (a.length !== b.length) return `size ${b.length} ≠ ${a.length}`;
+  const skip = interior ? 1 : 0;
+  let max = 0;
+  for (let y = skip; y < height - skip; y++) {
+    for (let i = (y * width + skip) * channels; i < ((y + 1) * width - skip) * channels; i++) {
+      if (channels === 4 && (i & 3) === 3) continue;
+      const d = Math.abs(a[i] - b[i]);
+      if (d > max) max = d;
+    }
+  }
+  return max;
+}
+
+/** Median ms over RUNS runs after a warm-up call, whose result is also returned. */
+async function timed(fn) {
+  let first;
+  const ms = await medianTime(async () => {
+    const out = await fn();
+    first ??= out;
+  }, RUNS);
+  return { ms, out: first };
+}
 
 const rows = [];
-for (const [name, pipeline, sharpOp, photonOp] of cases) {
-  if (args.only && !name.includes(args.only)) continue;
-  const tessera = await time(() => k.run(image, pipeline));
-  const viaSharp = await time(() => sharpOp(sharp(data, raw)).raw().toBuffer());
-  const viaPhoton =
-    photon && photonOp
-      ? await time(() => {
-          const img = new photon.PhotonImage(data, width, height);
-          photonOp(photon, img);
-          const out = img.get_raw_pixels();
-          img.free();
-          return out;
-        })
-      : undefined;
-  const row = {
-    op: name,
-    tesseraMpxPerS: mpx / (tessera / 1000),
-    sharpMpxPerS: mpx / (viaSharp / 1000),
-    photonMpxPerS: viaPhoton === undefined ? null : mpx / (viaPhoton / 1000),
-  };
-  row.ratio = row.tesseraMpxPerS / row.sharpMpxPerS;
-  rows.push(row);
-  process.stderr.write(`${name}: ${row.ratio.toFixed(2)}×\n`);
-}
-
-const fmt = (v) => (v === null ? "–" : v.toFixed(1));
-const geomean = Math.exp(rows.reduce((a, r) => a + Math.log(r.ratio), 0) / rows.length);
-console.log(`\n${width}×${height} RGBA (${mpx.toFixed(1)} MP) from ${args.photo}, one thread each, median of ${RUNS} runs`);
-console.log(`node ${process.version}, sharp ${sharp.versions.sharp} (libvips ${sharp.versions.vips})\n`);
-console.log("| op | Tessera Mpx/s | sharp Mpx/s | ratio | photon Mpx/s |");
-console.log("|---|---:|---:|---:|---:|");
-for (const r of rows) {
-  console.log(
-    `| ${r.op} | ${fmt(r.tesseraMpxPerS)} | ${fmt(r.sharpMpxPerS)} | ${r.ratio.toFixed(2)} | ${fmt(r.photonMpxPerS)} |`,
+for (const row of ROWS) {
+  if (args.only && !row.name.includes(args.only)) continue;
+  const channels = row.channels ?? 4;
+  const image = row.input === "grey" ? { width, height, channels: 1, data: input.grey } : { width, height, data: input.rgba };
+  const options = channels === 4 ? {} : { channels };
+  const ours = await timed(() => k.run(image, row.pipeline, options).data);
+  const result = { op: row.name, pipeline: row.pipeline, input: row.input ?? "rgba", channels, tessera: ours.ms, peers: {} };
+  for (const peer of peers) {
+    const op = peer.ops[row.key];
+    if (!op) continue;
+    try {
+      const theirs = await timed(() => op.run(input));
+      result.peers[peer.name] = { ms: theirs.ms, maxDiff: maxDiff(ours.out, theirs.out, channels, op.interior), note: op.note };
+    } catch (err) {
+      result.peers[peer.name] = { error: `${err?.message ?? err}`.split("\n")[0] };
+    }
+  }
+  const times = Object.entries(result.peers).filter(([, p]) => p.ms !== undefined);
+  const best = times.reduce((b, [name, p]) => (p.ms < b.ms ? { name, ms: p.ms } : b), { name: "Tessera", ms: ours.ms });
+  result.fastest = best.name;
+  const fastestPeer = times.reduce((b, [name, p]) => (!b || p.ms < b.ms ? { name, ms: p.ms } : b), null);
+  result.vsFastestPeer = fastestPeer ? fastestPeer.ms / ours.ms : null;
+  rows.push(result);
+  process.stderr.write(
+    `${row.name}: Tessera ${ours.ms.toFixed(0)} ms${times.map(([n, p]) => `, ${n} ${p.ms.toFixed(0)} ms (max diff ${p.maxDiff})`).join("")}\n`,
   );
 }
-console.log(`\ngeometric mean of ratios: ${geomean.toFixed(2)}`);
-if (args.json) writeFileSync(args.json, JSON.stringify({ width, height, runs: RUNS, rows, geomean }, null, 2));
+
+const names = peers.map((p) => p.name);
+const cell = (p) => {
+  if (!p) return "–";
+  if (p.error) return `failed: ${p.error}`;
+  return `${(mpx / (p.ms / 1000)).toFixed(0)} (Δ${p.maxDiff})`;
+};
+console.log(
+  `\n${width}×${height} (${mpx.toFixed(1)} MP) from ${args.photo}, one thread each, median of ${RUNS} runs, copies in and out included`,
+);
+console.log(`node ${process.version}; ${peers.map((p) => `${p.name} ${p.error ? "(not loaded)" : p.version}`).join("; ")}`);
+console.log("Mpx/s, higher is better; (Δn) = largest |peer − Tessera| per byte of the result; – = no equivalent op\n");
+console.log(`| op | in → out | Tessera | ${names.join(" | ")} | fastest | Tessera vs fastest peer |`);
+console.log(`|---|---|---:|${names.map(() => "---:").join("|")}|---|---:|`);
+for (const r of rows) {
+  const io = `${r.input === "grey" ? "grey" : "RGBA"} → ${r.channels === 1 ? "grey" : "RGBA"}`;
+  const ratio = r.vsFastestPeer === null ? "–" : `${r.vsFastestPeer.toFixed(2)}×`;
+  console.log(
+    `| ${r.op} | ${io} | ${(mpx / (r.tessera / 1000)).toFixed(0)} | ${names.map((n) => cell(r.peers[n])).join(" | ")} | ${r.fastest} | ${ratio} |`,
+  );
+}
+const behind = rows.filter((r) => r.fastest !== "Tessera");
+console.log(
+  behind.length === 0
+    ? "\nTessera is the fastest on every op measured."
+    : `\nNot ahead: ${behind.map((r) => `${r.op} (${r.fastest} takes ${r.vsFastestPeer.toFixed(2)}× our time)`).join(", ")}`,
+);
+const notes = [];
+for (const peer of peers) {
+  for (const r of rows) {
+    const note = r.peers[peer.name]?.note;
+    if (note) notes.push(`${r.op}, ${peer.name}: ${note}`);
+  }
+}
+if (notes.length) console.log(`\nDefinitions that differ (the Δ column measures by how much):\n- ${notes.join("\n- ")}`);
+if (args.json)
+  writeFileSync(args.json, JSON.stringify({ width, height, runs: RUNS, peers: peers.map(({ ops, ...p }) => p), rows }, null, 2));

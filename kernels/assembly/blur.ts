@@ -2,7 +2,7 @@
 
 import { clampIndex } from "./pixels";
 import { take } from "./memory";
-import { loadPixels, replicateEdges, ringRow, roundUp4, storePixels } from "./rows";
+import { loadPixels, replicateEdges, ringRow, roundUp4, storeBlock, storePixels } from "./rows";
 import { keepAlpha } from "./pixels";
 
 // ─── Gaussian ──────────────────────────────────────────────────────────────────────────────
@@ -138,19 +138,6 @@ function verticalQ6(srcRow: usize, dstRow: usize, w: i32, W8: i32, R: i32, weigh
     const hi = i8x16.narrow_i16x8_u(i16x8.shr_s(i16x8.add_sat_s(a2, half), 6), i16x8.shr_s(i16x8.add_sat_s(a3, half), 6));
     storeBlock(srcRow, dstRow, x, w, lo);
     storeBlock(srcRow, dstRow, x + 4, w, hi);
-  }
-}
-
-/** Writes 4 result pixels at x (fewer at the row's end) with the source's alpha. */
-// @ts-ignore: decorator
-@inline function storeBlock(srcRow: usize, dstRow: usize, x: i32, w: i32, rgb: v128): void {
-  const left = w - x;
-  if (left <= 0) return;
-  const at = <usize>x << 2;
-  if (left >= 4) {
-    v128.store(dstRow + at, keepAlpha(rgb, v128.load(srcRow + at)));
-  } else {
-    storePixels(dstRow + at, keepAlpha(rgb, loadPixels(srcRow + at, left)), left);
   }
 }
 

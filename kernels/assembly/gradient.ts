@@ -21,11 +21,25 @@ function fillRing(src: usize, w: i32, W4: i32, ring: usize, rowBytes: usize, rea
   return ready;
 }
 
-/** Writes four magnitudes (f32 lanes, luma ×10000 units) as grey pixels for x..x+3 of a row. */
+/**
+ * Writes four magnitudes (f32 lanes, luma ×10000 units) as grey for x..x+3 of a row: grey RGBA
+ * pixels with the source's alpha, or with `one` a byte each (the one-channel form).
+ */
 // @ts-ignore: decorator
-@inline function writeGrey(mag: v128, srcRow: usize, dstRow: usize, x: i32, w: i32): void {
+@inline function writeGrey(mag: v128, srcRow: usize, dstRow: usize, x: i32, w: i32, one: bool): void {
   const grey = roundClampF32(f32x4.div(mag, f32x4.splat(10000)));
   const left = w - x;
+  if (one) {
+    const d = dstRow + <usize>x;
+    if (left >= 4) {
+      v128.store32_lane(d, i8x16.narrow_i16x8_u(i16x8.narrow_i32x4_s(grey, grey), grey), 0);
+    } else {
+      store<u8>(d, <u8>i32x4.extract_lane(grey, 0));
+      if (left > 1) store<u8>(d, <u8>i32x4.extract_lane(grey, 1), 1);
+      if (left > 2) store<u8>(d, <u8>i32x4.extract_lane(grey, 2), 2);
+    }
+    return;
+  }
   const at = <usize>x << 2;
   const s = left >= 4 ? v128.load(srcRow + at) : loadPixels(srcRow + at, left);
   const out = greyPixels(grey, s);
@@ -36,9 +50,9 @@ function fillRing(src: usize, w: i32, W4: i32, ring: usize, rowBytes: usize, rea
 /**
  * 3×3 gradient with edge weight `e` and centre weight `c`:
  *   gx = e·(NE − NW) + c·(E − W) + e·(SE − SW),  gy = e·(SW − NW) + c·(S − N) + e·(SE − NE)
- * Sobel is (1, 2), Prewitt (1, 1), Scharr (3, 10).
+ * Sobel is (1, 2), Prewitt (1, 1), Scharr (3, 10). With `one`, dst is one byte per pixel.
  */
-export function gradient(src: usize, dst: usize, w: i32, h: i32, e: f32, c: f32): void {
+export function gradient(src: usize, dst: usize, w: i32, h: i32, e: f32, c: f32, one: bool): void {
   const W4 = roundUp4(w);
   const rowBytes = <usize>(W4 + 2) << 2;
   const ring = take(rowBytes * 3);
@@ -51,7 +65,7 @@ export function gradient(src: usize, dst: usize, w: i32, h: i32, e: f32, c: f32)
     const m = ringRow(ring, rowBytes, 3, y);
     const s = ringRow(ring, rowBytes, 3, clampIndex(y + 1, h));
     const srcRow = src + (<usize>(y * w) << 2);
-    const dstRow = dst + (<usize>(y * w) << 2);
+    const dstRow = dst + (<usize>(y * w) << (one ? 0 : 2));
     for (let x = 0; x < W4; x += 4) {
       const o = <usize>x << 2;
       const nw = v128.load(n + o), nn = v128.load(n + o, 4), ne = v128.load(n + o, 8);
@@ -65,13 +79,13 @@ export function gradient(src: usize, dst: usize, w: i32, h: i32, e: f32, c: f32)
         f32x4.add(f32x4.mul(ev, f32x4.sub(sw, nw)), f32x4.mul(cv, f32x4.sub(ss, nn))),
         f32x4.mul(ev, f32x4.sub(se, ne)),
       );
-      writeGrey(f32x4.sqrt(f32x4.add(f32x4.mul(gx, gx), f32x4.mul(gy, gy))), srcRow, dstRow, x, w);
+      writeGrey(f32x4.sqrt(f32x4.add(f32x4.mul(gx, gx), f32x4.mul(gy, gy))), srcRow, dstRow, x, w, one);
     }
   }
 }
 
 /** |N + S + W + E − 4·centre| of luma. */
-export function laplacian(src: usize, dst: usize, w: i32, h: i32): void {
+export function laplacian(src: usize, dst: usize, w: i32, h: i32, one: bool): void {
   const W4 = roundUp4(w);
   const rowBytes = <usize>(W4 + 2) << 2;
   const ring = take(rowBytes * 3);
@@ -83,14 +97,14 @@ export function laplacian(src: usize, dst: usize, w: i32, h: i32): void {
     const m = ringRow(ring, rowBytes, 3, y);
     const s = ringRow(ring, rowBytes, 3, clampIndex(y + 1, h));
     const srcRow = src + (<usize>(y * w) << 2);
-    const dstRow = dst + (<usize>(y * w) << 2);
+    const dstRow = dst + (<usize>(y * w) << (one ? 0 : 2));
     for (let x = 0; x < W4; x += 4) {
       const o = <usize>x << 2;
       const around = f32x4.add(
         f32x4.add(v128.load(n + o, 4), v128.load(s + o, 4)),
         f32x4.add(v128.load(m + o), v128.load(m + o, 8)),
       );
-      writeGrey(f32x4.abs(f32x4.sub(around, f32x4.mul(four, v128.load(m + o, 4)))), srcRow, dstRow, x, w);
+      writeGrey(f32x4.abs(f32x4.sub(around, f32x4.mul(four, v128.load(m + o, 4)))), srcRow, dstRow, x, w, one);
     }
   }
 }

@@ -1,6 +1,6 @@
 // Row plumbing shared by the neighbourhood kernels: clamp-to-edge padding and partial stores.
 
-import { lumaWeights, roundClampF32, weightedSum1, weightedSum4, LUMA_B, LUMA_G, LUMA_R } from "./pixels";
+import { keepAlpha, lumaWeights, roundClampF32, weightedSum1, weightedSum4, LUMA_B, LUMA_G, LUMA_R } from "./pixels";
 
 /** Stores the first `count` (1..3) pixels of `v` at `dst`: the tail of a row. */
 // @ts-ignore: decorator
@@ -73,4 +73,17 @@ export function rowToLuma(row: usize, w: i32, W4: i32, pad: i32, out: usize): vo
 // @ts-ignore: decorator
 @inline export function ringRow(base: usize, rowBytes: usize, slots: i32, row: i32): usize {
   return base + rowBytes * <usize>(row % slots);
+}
+
+/** Writes 4 result pixels at x (fewer at the row's end) with the source's alpha. */
+// @ts-ignore: decorator
+@inline export function storeBlock(srcRow: usize, dstRow: usize, x: i32, w: i32, rgb: v128): void {
+  const left = w - x;
+  if (left <= 0) return;
+  const at = <usize>x << 2;
+  if (left >= 4) {
+    v128.store(dstRow + at, keepAlpha(rgb, v128.load(srcRow + at)));
+  } else {
+    storePixels(dstRow + at, keepAlpha(rgb, loadPixels(srcRow + at, left)), left);
+  }
 }

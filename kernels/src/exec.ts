@@ -2,18 +2,27 @@
 // to call it. Point ops that are per-channel tables also expose `lut`, so runs of them fuse
 // into a single table pass.
 
+import { runConvolve } from "./convolve-plan.js";
 import { resolveHistogramStep } from "./global.js";
 import type { Step } from "./pipeline.js";
 import type { Params } from "./registry.js";
 import type { Heap } from "./wasm.js";
 
-/** One op on one image: `src` and `dst` are w×h RGBA buffers in wasm memory. */
+/** One op on one image: `src` and `dst` are w×h buffers in wasm memory (RGBA unless said otherwise). */
 export type Exec = (heap: Heap, p: Params, src: number, dst: number, w: number, h: number) => void;
+
+/** What an op's result is, for the one-channel form: grey, grey if its input was, or colour. */
+export type Tone = "writes-grey" | "keeps-grey" | "colour";
 
 export interface OpExec {
   run: Exec;
   /** Writes the op's 256-byte per-channel table at `lut`, for fusion. */
   lut?: (heap: Heap, p: Params, lut: number) => void;
+  tone: Tone;
+  /** RGBA in, one byte per pixel out: the op's grey result written compactly. */
+  toGrey?: Exec;
+  /** Grey8 in, grey8 out: the op on a one-channel image (ops with `lut` have this through the table). */
+  grey?: Exec;
 }
 
 const num = (p: Params, name: string): number => p[name] as number;
@@ -32,7 +41,7 @@ const fillTable = (heap: Heap, lut: number, f: (i: number) => number): void => {
   for (let i = 0; i < 256; i++) u8[lut + i] = f(i);
 };
 
-const lutOp = (fill: NonNullable<OpExec["lut"]>): OpExec => ({ run: viaLut(fill), lut: fill });
+const lutOp = (fill: NonNullable<OpExec["lut"]>): OpExec => ({ run: viaLut(fill), lut: fill, tone: "keeps-grey" });
 
 /** Row-major 3×3 matrices of the CSS Filter Effects spec and of `saturation`. */
 export function colourMatrix(op: string, p: Params): number[] {
@@ -79,10 +88,12 @@ const matrixOp =
     heap.wasm.colorMatrix(src, dst, w * h, m);
   };
 
-const gradient =
-  (edge: number, centre: number): Exec =>
-  (heap, _p, src, dst, w, h) =>
-    heap.wasm.gradient(src, dst, w, h, edge, centre);
+/** A gradient magnitude op: RGBA out, or with `one` a byte per pixel. */
+const gradient = (edge: number, centre: number): OpExec => ({
+  run: (heap, _p, src, dst, w, h) => heap.wasm.gradient(src, dst, w, h, edge, centre, 0),
+  toGrey: (heap, _p, src, dst, w, h) => heap.wasm.gradient(src, dst, w, h, edge, centre, 1),
+  tone: "writes-grey",
+});
 
 const GREY_WEIGHTS: Record<string, [number, number, number]> = {
   rec709: [2126, 7152, 722],
@@ -97,6 +108,13 @@ export function lumaHistogram(heap: Heap, src: number, pixels: number): Uint32Ar
   return heap.u32.slice(hist >>> 2, (hist >>> 2) + 256);
 }
 
+/** The histogram of a grey8 buffer: for grey pixels the luma bin is the value itself. */
+function greyHistogram(heap: Heap, src: number, pixels: number): Uint32Array {
+  const hist = heap.take(5 * 1024); // the bins, then the kernel's four sub-histograms
+  heap.wasm.greyHistogram(src, pixels, hist);
+  return heap.u32.slice(hist >>> 2, (hist >>> 2) + 256);
+}
+
 /**
  * A histogram op on a whole image: the same resolution the engine makes from summed tile
  * histograms, so whole-image and tiled runs share one path by construction.
@@ -105,6 +123,25 @@ const viaHistogram =
   (op: string): Exec =>
   (heap, params, src, dst, w, h) =>
     runResolved(heap, resolveHistogramStep({ op, params }, lumaHistogram(heap, src, w * h)), src, dst, w, h);
+
+/** The same on a grey8 image: equal bins (luma of grey v is v), so the same table or threshold. */
+const greyViaHistogram =
+  (op: string): Exec =>
+  (heap, params, src, dst, w, h) => {
+    const r = resolveHistogramStep({ op, params }, greyHistogram(heap, src, w * h)).resolution;
+    if (r?.kind === "table") applyTableGrey(heap, r.table, src, dst, w * h);
+    else if (r?.kind === "threshold") heap.wasm.thresholdGrey(src, dst, w * h, greyLevelFor(r.minLuma));
+  };
+
+/** Grey v passes "luma S ≥ minLuma" when 10000·v ≥ minLuma, so from this value up. */
+const greyLevelFor = (minLuma: number): number => Math.ceil(minLuma / 10000);
+
+/** A 256-entry table applied to a grey8 buffer. */
+export function applyTableGrey(heap: Heap, table: ArrayLike<number>, src: number, dst: number, pixels: number): void {
+  const lut = heap.take(256);
+  heap.u8.set(table, lut);
+  heap.wasm.applyLutGrey(src, dst, pixels, lut);
+}
 
 /**
  * luma ≥ value ⇔ S ≥ 10000·value ⇔ S ≥ ceil(10000·value), S = 2126R+7152G+722B being an
@@ -131,52 +168,85 @@ export function runResolved(heap: Heap, step: Step, src: number, dst: number, w:
   }
 }
 
+/** Runs a grey-writing RGBA op, then keeps R: for ops without a compact kernel of their own. */
+const packAfter =
+  (run: Exec): Exec =>
+  (heap, p, src, dst, w, h) => {
+    // dst is an RGBA-sized buffer: the RGBA result goes there and is packed in place (the
+    // pack reads 4 bytes for every byte it writes, ahead of where it writes).
+    run(heap, p, src, dst, w, h);
+    heap.wasm.packGrey(dst, dst, w * h);
+  };
+
+const greyWeights = (p: Params): [number, number, number] => GREY_WEIGHTS[p.mode as string] ?? [2126, 7152, 722];
+
 export const executors: Readonly<Record<string, OpExec>> = {
-  "box-blur": { run: (heap, p, src, dst, w, h) => heap.wasm.boxBlur(src, dst, w, h, num(p, "radius")) },
-  "gaussian-blur": { run: (heap, p, src, dst, w, h) => heap.wasm.gaussianBlur(src, dst, w, h, num(p, "sigma")) },
-  sharpen: { run: (heap, p, src, dst, w, h) => heap.wasm.sharpen(src, dst, w, h, num(p, "sigma"), num(p, "amount")) },
-  median: { run: (heap, p, src, dst, w, h) => heap.wasm.median(src, dst, w, h, num(p, "radius")) },
-  convolve: {
-    run: (heap, p, src, dst, w, h) => {
-      const kernel = p.kernel as readonly number[];
-      const sum = kernel.reduce((a, b) => a + b, 0);
-      const divisor = (p.divisor as number | null) ?? (sum === 0 ? 1 : sum);
-      const k = heap.take(kernel.length * 4);
-      heap.f32.set(kernel, k >>> 2);
-      heap.wasm.convolve(src, dst, w, h, k, Math.sqrt(kernel.length), divisor, num(p, "offset"));
-    },
+  "box-blur": { run: (heap, p, src, dst, w, h) => heap.wasm.boxBlur(src, dst, w, h, num(p, "radius")), tone: "keeps-grey" },
+  "gaussian-blur": {
+    run: (heap, p, src, dst, w, h) => heap.wasm.gaussianBlur(src, dst, w, h, num(p, "sigma")),
+    tone: "keeps-grey",
   },
-  sobel: { run: gradient(1, 2) },
-  prewitt: { run: gradient(1, 1) },
-  scharr: { run: gradient(3, 10) },
-  laplacian: { run: (heap, _p, src, dst, w, h) => heap.wasm.laplacian(src, dst, w, h) },
+  sharpen: {
+    run: (heap, p, src, dst, w, h) => heap.wasm.sharpen(src, dst, w, h, num(p, "sigma"), num(p, "amount")),
+    tone: "keeps-grey",
+  },
+  median: { run: (heap, p, src, dst, w, h) => heap.wasm.median(src, dst, w, h, num(p, "radius")), tone: "keeps-grey" },
+  convolve: { run: runConvolve, tone: "keeps-grey" },
+  sobel: gradient(1, 2),
+  prewitt: gradient(1, 1),
+  scharr: gradient(3, 10),
+  laplacian: {
+    run: (heap, _p, src, dst, w, h) => heap.wasm.laplacian(src, dst, w, h, 0),
+    toGrey: (heap, _p, src, dst, w, h) => heap.wasm.laplacian(src, dst, w, h, 1),
+    tone: "writes-grey",
+  },
   canny: {
     run: (heap, p, src, dst, w, h) => heap.wasm.canny(src, dst, w, h, num(p, "sigma"), num(p, "low"), num(p, "high")),
+    // Hysteresis works on the RGBA class map in place; the compact form is packed after it.
+    toGrey: packAfter((heap, p, src, dst, w, h) =>
+      heap.wasm.canny(src, dst, w, h, num(p, "sigma"), num(p, "low"), num(p, "high")),
+    ),
+    tone: "writes-grey",
   },
   grayscale: {
-    run: (heap, p, src, dst, w, h) => {
-      const [r, g, b] = GREY_WEIGHTS[p.mode as string] ?? [2126, 7152, 722];
-      heap.wasm.grayscale(src, dst, w * h, r, g, b);
-    },
+    run: (heap, p, src, dst, w, h) => heap.wasm.grayscale(src, dst, w * h, ...greyWeights(p)),
+    toGrey: (heap, p, src, dst, w, h) => heap.wasm.grayscaleTo1(src, dst, w * h, ...greyWeights(p)),
+    // Grey of grey is itself: (wr + wg + wb)·v / (wr + wg + wb) = v, exactly.
+    grey: (heap, _p, src, dst, w, h) => heap.u8.copyWithin(dst, src, src + w * h),
+    tone: "writes-grey",
   },
   invert: {
     run: (heap, _p, src, dst, w, h) => heap.wasm.invert(src, dst, w * h),
     lut: (heap, _p, lut) => fillTable(heap, lut, (i) => 255 - i),
+    tone: "keeps-grey",
   },
   brightness: {
     run: (heap, p, src, dst, w, h) => heap.wasm.brightness(src, dst, w * h, num(p, "delta")),
     lut: (heap, p, lut) => fillTable(heap, lut, (i) => Math.min(255, Math.max(0, i + num(p, "delta")))),
+    tone: "keeps-grey",
   },
   contrast: lutOp((heap, p, lut) => heap.wasm.lutContrast(lut, num(p, "factor"))),
   gamma: lutOp((heap, p, lut) => heap.wasm.lutGamma(lut, num(p, "gamma"))),
   posterize: lutOp((heap, p, lut) => heap.wasm.lutPosterize(lut, num(p, "levels"))),
-  saturation: { run: matrixOp("saturation") },
-  "hue-rotate": { run: matrixOp("hue-rotate") },
-  sepia: { run: matrixOp("sepia") },
+  // The matrices' rows sum to 1 only up to rounding, so grey is not guaranteed to stay grey.
+  saturation: { run: matrixOp("saturation"), tone: "colour" },
+  "hue-rotate": { run: matrixOp("hue-rotate"), tone: "colour" },
+  sepia: { run: matrixOp("sepia"), tone: "colour" },
   threshold: {
     run: (heap, p, src, dst, w, h) => heap.wasm.threshold(src, dst, w * h, minLumaFor(num(p, "value"))),
+    toGrey: (heap, p, src, dst, w, h) => heap.wasm.thresholdTo1(src, dst, w * h, minLumaFor(num(p, "value"))),
+    grey: (heap, p, src, dst, w, h) => heap.wasm.thresholdGrey(src, dst, w * h, greyLevelFor(minLumaFor(num(p, "value")))),
+    tone: "writes-grey",
   },
-  equalize: { run: viaHistogram("equalize") },
-  normalize: { run: viaHistogram("normalize") },
-  "otsu-threshold": { run: viaHistogram("otsu-threshold") },
+  equalize: { run: viaHistogram("equalize"), grey: greyViaHistogram("equalize"), tone: "keeps-grey" },
+  normalize: { run: viaHistogram("normalize"), grey: greyViaHistogram("normalize"), tone: "keeps-grey" },
+  "otsu-threshold": {
+    run: viaHistogram("otsu-threshold"),
+    toGrey: (heap, params, src, dst, w, h) => {
+      const r = resolveHistogramStep({ op: "otsu-threshold", params }, lumaHistogram(heap, src, w * h)).resolution;
+      if (r?.kind === "threshold") heap.wasm.thresholdTo1(src, dst, w * h, r.minLuma);
+    },
+    grey: greyViaHistogram("otsu-threshold"),
+    tone: "writes-grey",
+  },
 };

@@ -12,6 +12,25 @@ export interface RgbaResult extends RgbaImage {
   readonly data: Uint8ClampedArray;
 }
 
+/** How many bytes a pixel has: grey, RGB or RGBA (always 8 bits per channel). */
+export type Channels = 1 | 3 | 4;
+
+/**
+ * The compact image form: `channels` bytes per pixel, interleaved (1 grey, 3 RGB, 4 RGBA).
+ * Without `channels` it is RGBA, so every RgbaImage (and ImageData) is one.
+ */
+export interface Image {
+  readonly width: number;
+  readonly height: number;
+  readonly channels?: Channels;
+  readonly data: Uint8ClampedArray | Uint8Array;
+}
+
+/** What `run()` returns: a fresh buffer with `channels` bytes per pixel. */
+export interface ImageResult extends RgbaResult {
+  readonly channels: Channels;
+}
+
 /** A rectangle in pixels. */
 export interface Rect {
   readonly x: number;
@@ -30,15 +49,22 @@ export const MAX_PIXELS = 268_435_456; // 2^28, e.g. 16384 × 16384
 const isSize = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v > 0;
 
 /** Throws INVALID_IMAGE / IMAGE_TOO_LARGE with the reason; returns the byte length. */
-export function checkImage(image: RgbaImage, label = "image"): number {
+export function checkImage(image: Image, label = "image"): number {
   if (!image || typeof image !== "object")
     throw new KernelError("INVALID_IMAGE", `${label} must be an object {width, height, data}`);
   const { width, height, data } = image;
   if (!isSize(width)) throw new KernelError("INVALID_IMAGE", `${label}.width must be a positive integer, got ${String(width)}`);
   if (!isSize(height))
     throw new KernelError("INVALID_IMAGE", `${label}.height must be a positive integer, got ${String(height)}`);
+  const channels = image.channels ?? 4;
+  if (channels !== 1 && channels !== 3 && channels !== 4) {
+    throw new KernelError("INVALID_IMAGE", `${label}.channels must be 1 (grey), 3 (RGB) or 4 (RGBA), got ${String(channels)}`);
+  }
   if (!(data instanceof Uint8ClampedArray || data instanceof Uint8Array)) {
-    throw new KernelError("INVALID_IMAGE", `${label}.data must be a Uint8ClampedArray or Uint8Array of RGBA bytes`);
+    throw new KernelError(
+      "INVALID_IMAGE",
+      `${label}.data must be a Uint8ClampedArray or Uint8Array of ${FORMAT[channels]} bytes`,
+    );
   }
   if (width * height > MAX_PIXELS) {
     throw new KernelError(
@@ -46,15 +72,17 @@ export function checkImage(image: RgbaImage, label = "image"): number {
       `${label} is ${width}×${height} = ${width * height} pixels; one kernel call takes at most ${MAX_PIXELS}. Tile it (the engine does).`,
     );
   }
-  const bytes = width * height * 4;
+  const bytes = width * height * channels;
   if (data.length !== bytes) {
     throw new KernelError(
       "INVALID_IMAGE",
-      `${label}.data has ${data.length} bytes; a ${width}×${height} RGBA image needs width·height·4 = ${bytes}`,
+      `${label}.data has ${data.length} bytes; a ${width}×${height} ${FORMAT[channels]} image needs width·height·${channels} = ${bytes}`,
     );
   }
   return bytes;
 }
+
+const FORMAT: Readonly<Record<Channels, string>> = { 1: "grey", 3: "RGB", 4: "RGBA" };
 
 /** Checks that `rect` lies inside a width×height image. */
 export function checkRect(rect: Rect, width: number, height: number, label = "rect"): void {

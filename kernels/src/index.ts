@@ -18,8 +18,17 @@ export {
   otsuLevel,
   resolveHistogramStep,
 } from "./global.js";
-export { crop, MAX_PIXELS, type Rect, type RgbaImage, type RgbaResult } from "./image.js";
-export { Kernels } from "./kernels.js";
+export {
+  type Channels,
+  crop,
+  type Image,
+  type ImageResult,
+  MAX_PIXELS,
+  type Rect,
+  type RgbaImage,
+  type RgbaResult,
+} from "./image.js";
+export { Kernels, type RunOptions } from "./kernels.js";
 export { compileKernels, type KernelSource, loadKernels } from "./loader.js";
 export { describeAllowed } from "./params.js";
 export {

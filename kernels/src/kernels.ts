@@ -1,9 +1,32 @@
+import { checkGreyResult, runCompact } from "./channels.js";
 import { KernelError, PipelineError } from "./errors.js";
-import { executors, lumaHistogram, runResolved } from "./exec.js";
-import { checkImage, checkRect, type Rect, type RgbaImage, type RgbaResult } from "./image.js";
-import { type Pipeline, type PipelineInput, parsePipeline, type Step } from "./pipeline.js";
+import { lumaHistogram } from "./exec.js";
+import {
+  type Channels,
+  checkImage,
+  checkRect,
+  type Image,
+  type ImageResult,
+  type Rect,
+  type RgbaImage,
+  type RgbaResult,
+} from "./image.js";
+import { type Pipeline, type PipelineInput, parsePipeline } from "./pipeline.js";
 import { ops } from "./registry.js";
+import { runSteps } from "./run-steps.js";
 import { align16, Heap, type WasmExports } from "./wasm.js";
+
+/** Options of `run()`. */
+export interface RunOptions {
+  /**
+   * Bytes per pixel of the result: 4 RGBA, 3 RGB (alpha dropped), 1 grey. Default: the
+   * input's channels (RGBA for ImageData and other images without `channels`). One channel
+   * needs a grey result: a pipeline whose last grey-writing step (grayscale, threshold,
+   * otsu-threshold, sobel, prewitt, scharr, laplacian, canny) is followed only by steps that
+   * keep grey grey, or a one-channel input through such steps.
+   */
+  readonly channels?: Channels;
+}
 
 /**
  * A loaded kernel instance: one WebAssembly instance and its memory. Not thread-safe; use one
@@ -24,12 +47,45 @@ export class Kernels {
   /**
    * Runs a pipeline on a whole image and returns a new image; the input is never modified.
    * `pipeline` is text (`"gaussian-blur(sigma=2) | sobel"`), a JSON step array, or the result
-   * of parsePipeline.
+   * of parsePipeline. `image` may be grey or RGB (`channels: 1 | 3`) and the result too
+   * (`options.channels`); without either, RGBA in and out.
    */
-  run(image: RgbaImage, pipeline: PipelineInput | Pipeline): RgbaResult {
-    const bytes = checkImage(image);
+  run(image: Image, pipeline: PipelineInput | Pipeline, options: RunOptions = {}): ImageResult {
+    checkImage(image);
     const steps = parsePipeline(pipeline as PipelineInput);
-    return this.copyOut(this.execute(image, bytes, steps), image.width, image.height);
+    const input = image.channels ?? 4;
+    const output = options.channels ?? input;
+    if (output !== 1 && output !== 3 && output !== 4) {
+      throw new KernelError("INVALID_IMAGE", `options.channels must be 1 (grey), 3 (RGB) or 4 (RGBA), got ${String(output)}`);
+    }
+    if (output === 1) checkGreyResult(steps, input);
+    const { width: w, height: h } = image;
+    const n = w * h;
+    const { a, b, scratch } = this.place(n * 4);
+    const from = bytesOf(image.data);
+    const wasm = this.heap.wasm;
+    if (input === 3) {
+      // RGB arrives in B and is widened into A (alpha 255); the steps then run on RGBA.
+      this.heap.u8.set(from, b);
+      wasm.expandRgb(b, a, n);
+    } else {
+      this.heap.u8.set(from, a);
+    }
+    let { ptr, channels } = runCompact(this.heap, steps, a, b, scratch, w, h, input === 1 ? 1 : 4, output === 1);
+    const free = ptr === a ? b : a;
+    if (output === 1 && channels === 4) {
+      wasm.packGrey(ptr, free, n);
+      ptr = free;
+    } else if (output !== 1 && channels === 1) {
+      wasm.expandGrey(ptr, free, n);
+      ptr = free;
+    }
+    if (output === 3) {
+      const other = ptr === a ? b : a;
+      wasm.packRgb(ptr, other, n);
+      ptr = other;
+    }
+    return this.copyOut(ptr, w, h, output);
   }
 
   /**
@@ -89,7 +145,7 @@ export class Kernels {
       const start = ((window.y + y) * source.width + window.x) * 4;
       this.heap.u8.set(from.subarray(start, start + rowIn), a + y * rowIn);
     }
-    const out = this.runSteps(steps, a, b, scratch, window.width, window.height);
+    const out = runSteps(this.heap, steps, a, b, scratch, window.width, window.height);
     const u8 = this.heap.u8;
     const into = bytesOf(target.data);
     const rowOut = core.width * 4;
@@ -151,56 +207,18 @@ export class Kernels {
    * A fresh image from wasm memory at `ptr`, in one copy: slicing the ArrayBuffer, not the
    * typed array (a Uint8Array → Uint8ClampedArray conversion would go element by element).
    */
-  private copyOut(ptr: number, width: number, height: number): RgbaResult {
-    return { width, height, data: new Uint8ClampedArray(this.heap.wasm.memory.buffer.slice(ptr, ptr + width * height * 4)) };
+  private copyOut(ptr: number, width: number, height: number): RgbaResult;
+  private copyOut(ptr: number, width: number, height: number, channels: Channels): ImageResult;
+  private copyOut(ptr: number, width: number, height: number, channels?: Channels): RgbaResult | ImageResult {
+    const data = new Uint8ClampedArray(this.heap.wasm.memory.buffer.slice(ptr, ptr + width * height * (channels ?? 4)));
+    return channels === undefined ? { width, height, data } : { width, height, channels, data };
   }
 
   /** Copies the image in, runs every step ping-ponging between A and B; returns the result's offset. */
   private execute(image: RgbaImage, bytes: number, steps: Pipeline): number {
     const { a, b, scratch } = this.place(bytes);
     this.heap.u8.set(bytesOf(image.data), a);
-    return this.runSteps(steps, a, b, scratch, image.width, image.height);
-  }
-
-  /** Runs every step on the w×h image at `a`, ping-ponging between A and B; returns the result's offset. */
-  private runSteps(steps: Pipeline, a: number, b: number, scratch: number, w: number, h: number): number {
-    let src = a;
-    let dst = b;
-    for (const group of fuse(steps)) {
-      this.heap.wasm.scratchReset(scratch);
-      try {
-        const step = group[0] as Step;
-        if (step.resolution) {
-          runResolved(this.heap, step, src, dst, w, h);
-        } else if (group.length === 1) {
-          executors[step.op]?.run(this.heap, step.params, src, dst, w, h);
-        } else {
-          this.runFusedTable(group, src, dst, w * h);
-        }
-      } catch (cause) {
-        if (cause instanceof KernelError) throw cause;
-        const names = group.map((s) => s.op).join(" | ");
-        throw new KernelError("KERNEL_FAILED", `kernel ${names} failed on a ${w}×${h} image: ${(cause as Error).message}`, {
-          cause,
-        });
-      }
-      [src, dst] = [dst, src];
-    }
-    return src;
-  }
-
-  /** Composes the groups' per-channel tables into one and applies it in a single pass. */
-  private runFusedTable(group: readonly Step[], src: number, dst: number, pixels: number): void {
-    const table = this.heap.take(256);
-    const next = this.heap.take(256);
-    let composed = Uint8Array.from({ length: 256 }, (_, i) => i);
-    for (const step of group) {
-      executors[step.op]?.lut?.(this.heap, step.params, next);
-      const t = this.heap.u8.slice(next, next + 256);
-      composed = composed.map((v) => t[v] ?? v);
-    }
-    this.heap.u8.set(composed, table);
-    this.heap.wasm.applyLut(src, dst, pixels, table);
+    return runSteps(this.heap, steps, a, b, scratch, image.width, image.height);
   }
 }
 
@@ -223,20 +241,4 @@ function localSteps(pipeline: PipelineInput | Pipeline, caller: string): Pipelin
 /** The same bytes as a Uint8Array view, so copies into wasm memory are plain memcpy. */
 function bytesOf(data: Uint8Array | Uint8ClampedArray): Uint8Array {
   return data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
-}
-
-/**
- * Groups steps for execution: runs of two or more per-channel table ops become one group
- * (one pass over the pixels instead of several, byte-identical since each table is exact);
- * every other step is its own group.
- */
-export function fuse(steps: Pipeline): Step[][] {
-  const groups: Step[][] = [];
-  for (const step of steps) {
-    const last = groups[groups.length - 1];
-    const tableOp = executors[step.op]?.lut !== undefined;
-    if (tableOp && last && executors[last[0]?.op ?? ""]?.lut !== undefined) last.push(step);
-    else groups.push([step]);
-  }
-  return groups;
 }

@@ -24,8 +24,47 @@ export interface WasmExports {
   sharpen(src: number, dst: number, w: number, h: number, sigma: number, amount: number): void;
   median(src: number, dst: number, w: number, h: number, radius: number): void;
   convolve(src: number, dst: number, w: number, h: number, kernel: number, side: number, divisor: number, offset: number): void;
-  gradient(src: number, dst: number, w: number, h: number, edge: number, centre: number): void;
-  laplacian(src: number, dst: number, w: number, h: number): void;
+  convolveInt(
+    src: number,
+    dst: number,
+    w: number,
+    h: number,
+    taps: number,
+    count: number,
+    side: number,
+    lanes: number,
+    shift: number,
+    bias: number,
+    scale: number,
+    divisor: number,
+    offset: number,
+  ): void;
+  convolveSeparable(
+    src: number,
+    dst: number,
+    w: number,
+    h: number,
+    u: number,
+    v: number,
+    side: number,
+    unsigned: number,
+    shift: number,
+    bias: number,
+    scale: number,
+    divisor: number,
+    offset: number,
+  ): void;
+  gradient(src: number, dst: number, w: number, h: number, edge: number, centre: number, one: number): void;
+  laplacian(src: number, dst: number, w: number, h: number, one: number): void;
+  grayscaleTo1(src: number, dst: number, n: number, wr: number, wg: number, wb: number): void;
+  thresholdTo1(src: number, dst: number, n: number, minLuma: number): void;
+  thresholdGrey(src: number, dst: number, n: number, minValue: number): void;
+  greyHistogram(src: number, n: number, hist: number): void;
+  applyLutGrey(src: number, dst: number, n: number, lut: number): void;
+  expandGrey(src: number, dst: number, n: number): void;
+  packGrey(src: number, dst: number, n: number): void;
+  expandRgb(src: number, dst: number, n: number): void;
+  packRgb(src: number, dst: number, n: number): void;
   canny(src: number, dst: number, w: number, h: number, sigma: number, low: number, high: number): void;
   cannyClassify(src: number, dst: number, w: number, h: number, sigma: number, low: number, high: number): void;
   cannyHysteresis(src: number, dst: number, w: number, h: number): void;
