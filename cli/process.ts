@@ -16,11 +16,15 @@ import { KernelPool } from "../workers/pool.js";
 import { intArg, parseCommand } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";
 import { ProgressBar } from "./progress-bar.js";
+import { writeDeepZoom } from "./tile-set-output.js";
+
+/** What -o can end in: every output format but IIIF, which only the API serves. */
+const CLI_FORMATS = OUTPUT_FORMATS.filter((f) => f !== "iiif");
 
 export const PROCESS_HELP = `Usage: tessera process IN -o OUT -p PIPELINE [--tile N] [--threads N]
 
 Runs PIPELINE on the image IN and writes OUT; the format follows OUT's extension
-(${OUTPUT_FORMATS.join(", ")}).
+(${CLI_FORMATS.join(", ")}; .dzi writes a Deep Zoom pyramid: OUT.dzi and OUT_files/).
 
 Options:
   -o, --output OUT      where to write the result (required)
@@ -76,8 +80,10 @@ async function preflight(args: ProcessArgs, codec: Codec) {
   if (!format)
     throw new CliError(
       EXIT.USAGE,
-      `cannot tell the output format from "${args.output}"; end it in ${OUTPUT_FORMATS.map((f) => `.${f}`).join(", ")}`,
+      `cannot tell the output format from "${args.output}"; end it in ${CLI_FORMATS.map((f) => `.${f}`).join(", ")}`,
     );
+  if (format === "iiif")
+    throw new CliError(EXIT.USAGE, "IIIF tile sets are served by the API (format=iiif); here, write Deep Zoom: -o OUT.dzi");
   const steps = parsePipeline(args.pipeline);
   let bytes: Uint8Array;
   try {
@@ -148,8 +154,11 @@ export async function runProcess(argv: string[]): Promise<void> {
     bar.done();
     if (final.status !== "succeeded" || !final.result)
       throw new CliError(EXIT.FAILED, `job ${final.status}: ${final.error?.message ?? "no result"}`);
-    await writeFile(temp, await embedded.blobs.get(final.result));
-    await rename(temp, args.output);
+    if (format === "dzi") await writeDeepZoom(embedded.blobs, final.id, args.output);
+    else {
+      await writeFile(temp, await embedded.blobs.get(final.result));
+      await rename(temp, args.output);
+    }
     if (args.profile) {
       const profile = {
         submit: submitMs,

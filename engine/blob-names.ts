@@ -9,6 +9,7 @@
  *   jobs/<id>/s<k>e/…           stage k's edge classes, before canny's hysteresis
  *   jobs/<id>/stopped           the job failed or was canceled: workers drop its bands
  *   jobs/<id>/result.<fmt>      the result
+ *   jobs/<id>/result/…          a tile-set result's files (Deep Zoom, IIIF)
  *   workers/<id>.json           a worker's heartbeat
  *   health/probe                asked about (never written) to see whether storage answers
  */
@@ -26,6 +27,8 @@ export const edgesLayer = (id: string, stage: number): string => `${jobPrefix(id
 /** Written when a job is canceled or fails: workers drop its remaining tiles instead of running them. */
 export const stoppedMarker = (id: string): string => `${jobPrefix(id)}/stopped`;
 export const resultName = (id: string, format: OutputFormat): string => `${jobPrefix(id)}/result.${format}`;
+/** The folder of a tile-set result: its descriptor and every tile (the manifest names the descriptor). */
+export const resultFolder = (id: string): string => `${jobPrefix(id)}/result/`;
 
 /** A band of a layer (a stage's output, or the first stage's windows). */
 export const bandName = (layer: string, band: number): string => `${layer}/b${band}`;

@@ -217,7 +217,7 @@ export class Coordinator {
       now: this.clock.now(),
       ttlMs: this.resultTtlMs,
       remove: (id) => this.records.remove(id),
-      keep: (job) => this.records.keep(job),
+      keeps: (job) => this.records.keeps(job),
       log: this.log,
     }).finally(() => {
       this.sweeping = undefined;

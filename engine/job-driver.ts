@@ -2,34 +2,33 @@
  * Driving one job through its stages: dispatch each stage's bands (the first stage's straight
  * from the source, band by band as it is cut or decoded, so workers start on the first band
  * while the coordinator prepares the rest), follow their events, reduce between stages, and
- * join or stitch the result. The coordinator (coordinator.ts) owns the jobs and their endings;
+ * hand the last stage to job-finish.ts for the result. The coordinator (coordinator.ts) owns the jobs and their endings;
  * this module only moves one job forward and tells it what happened.
  */
 
-import type { Kernels, RgbaImage } from "@tessera/kernels";
-import { doneBands, readLayer, rowsOf } from "./band-store.js";
+import type { Kernels } from "@tessera/kernels";
+import { doneBands } from "./band-store.js";
 import { BandsAhead } from "./bands-ahead.js";
-import { pieceName, resultName, sourceLayer, sourceName, stageLayer } from "./blob-names.js";
+import { pieceName, sourceLayer, sourceName, stageLayer } from "./blob-names.js";
 import type { DeadLetterWatch } from "./dead-letters.js";
 import { DEFAULTS } from "./defaults.js";
 import { dispatchStage } from "./dispatch.js";
 import type { EventSession } from "./event-session.js";
-import { type JobError, type JobManifest, TERMINAL } from "./job.js";
+import { addTime, type JobError, type JobManifest, TERMINAL } from "./job.js";
+import { finalize, joinedOutput } from "./job-finish.js";
 import { type BandEvent, TILES_QUEUE } from "./messages.js";
-import { isOutage } from "./outage.js";
 import { atPhase } from "./phase-probe.js";
-import { planPipeline, resultIsGrey, type Stage } from "./plan.js";
+import { planPipeline, type Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Clock } from "./ports/clock.js";
 import type { Codec, SourceReader } from "./ports/codec.js";
 import type { Logger } from "./ports/logger.js";
 import type { Queue } from "./ports/queue.js";
 import { reduceStage } from "./reductions.js";
-import { bandCount, bandRows, type Grid, makeGrid } from "./tiling.js";
+import { bandCount, type Grid, makeGrid } from "./tiling.js";
 
 /** Quiet polls (no events) between looks at the band blobs. */
 const RECONCILE_POLLS = 10;
-export type Phase = keyof NonNullable<JobManifest["timings"]>;
 
 /** What a driver needs from its coordinator. */
 export interface DriverContext {
@@ -52,22 +51,6 @@ export interface DriverContext {
   notify(job: JobManifest, event?: BandEvent): void;
   fail(job: JobManifest, error: JobError): Promise<void>;
   succeed(job: JobManifest, result: string): Promise<void>;
-}
-
-const addTime = (job: JobManifest, phase: Phase, ms: number): void => {
-  job.timings = { ...job.timings, [phase]: (job.timings?.[phase] ?? 0) + Math.round(ms) };
-};
-
-/**
- * Whether the result is written with one channel: a grey result (R = G = B) as a JPEG, which
- * has no alpha to lose, so no colour is converted, subsampled and coded.
- */
-const carriesGrey = (job: JobManifest): boolean => job.format === "jpeg" && resultIsGrey(job.steps);
-
-/** Whether the last stage writes encoded pieces that join into the result, and how. */
-function joinedOutput(ctx: DriverContext, job: JobManifest, grid: Grid) {
-  const grey = carriesGrey(job);
-  return ctx.codec.canJoin(job.format, grid.width, grid.tileSize, { grey }) ? { format: job.format, grey } : undefined;
 }
 
 export async function driveJob(ctx: DriverContext, job: JobManifest, events: EventSession): Promise<void> {
@@ -126,24 +109,6 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     await ctx.persist(job);
   }
   await finalize(ctx, job, grid, plan.stages[plan.stages.length - 1] as Stage, pieces);
-}
-
-/** Encodes a whole image: in pieces on every core when the format joins, else in one go. */
-async function encodeWhole(ctx: DriverContext, job: JobManifest, grid: Grid, image: RgbaImage): Promise<Uint8Array> {
-  const joined = joinedOutput(ctx, job, grid);
-  if (!joined) return ctx.codec.encode(image, job.format, { grey: carriesGrey(job) });
-  const pieces = await Promise.all(
-    Array.from({ length: bandCount(grid) }, (_, band) => {
-      const { y0, y1 } = bandRows(grid, band);
-      return ctx.codec.encodePiece(rowsOf(image, y0, y1), joined.format, {
-        grey: joined.grey,
-        bandRows: grid.tileSize,
-        band,
-        height: grid.height,
-      });
-    }),
-  );
-  return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, { grey: joined.grey });
 }
 
 /**
@@ -249,57 +214,6 @@ async function collect(
     }
   }
   return !TERMINAL.has(job.status);
-}
-
-/**
- * The result: the last stage's pieces joined (its workers encoded them band by band), or its
- * raw bands stitched (and, when it ends in canny, reduced to the edge map) and encoded here,
- * in pieces on every core when the format joins. Intermediate blobs are deleted only once
- * the result is stored, so a coordinator that dies here finalizes again after a restart.
- */
-async function finalize(
-  ctx: DriverContext,
-  job: JobManifest,
-  grid: Grid,
-  last: Stage,
-  fetched: ReadonlyMap<number, Promise<Uint8Array>>,
-): Promise<void> {
-  const output = stageLayer(job.id, last.index);
-  const joined = last.reduction ? undefined : joinedOutput(ctx, job, grid);
-  await atPhase(job.id, "stitch");
-  const stitchStart = ctx.clock.now();
-  let encoded: Uint8Array;
-  try {
-    if (joined) {
-      const pieces = await Promise.all(
-        Array.from(
-          { length: bandCount(grid) },
-          (_, band) => fetched.get(band) ?? ctx.blobs.get(pieceName(output, band, joined.format)),
-        ),
-      );
-      encoded = await ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, { grey: joined.grey });
-      addTime(job, "stitch", ctx.clock.now() - stitchStart);
-    } else {
-      let image: RgbaImage = await readLayer(ctx.blobs, output, grid);
-      if (last.reduction === "hysteresis") {
-        const reduceStart = ctx.clock.now();
-        addTime(job, "stitch", reduceStart - stitchStart);
-        image = ctx.kernels.hysteresis(image);
-        addTime(job, "reduce", ctx.clock.now() - reduceStart);
-      } else addTime(job, "stitch", ctx.clock.now() - stitchStart);
-      const encodeStart = ctx.clock.now();
-      encoded = await encodeWhole(ctx, job, grid, image);
-      addTime(job, "encode", ctx.clock.now() - encodeStart);
-    }
-  } catch (err) {
-    if (isOutage(err)) throw err; // storage went away mid-read: the coordinator waits it out and finalizes again
-    await ctx.fail(job, { code: "ENCODE_FAILED", message: `encoding ${job.format} failed: ${(err as Error).message}` });
-    return;
-  }
-  await atPhase(job.id, "encode");
-  const result = resultName(job.id, job.format);
-  await ctx.blobs.put(result, encoded);
-  await ctx.succeed(job, result);
 }
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`;

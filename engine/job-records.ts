@@ -8,7 +8,7 @@
  */
 
 import { pause } from "./backoff.js";
-import { jobPrefix, manifestName, stoppedMarker } from "./blob-names.js";
+import { jobPrefix, manifestName, resultFolder, stoppedMarker } from "./blob-names.js";
 import { canMove, type JobError, type JobManifest, type JobStatus, TERMINAL } from "./job.js";
 import type { JobListeners } from "./job-listeners.js";
 import { parseManifest } from "./manifest-schema.js";
@@ -146,18 +146,20 @@ export class JobRecords {
     return true;
   }
 
-  /** The blobs an ended job keeps until it expires. */
-  keep(job: JobManifest): Set<string> {
+  /** Whether an ended job keeps the blob until it expires: its manifest, marker and result. */
+  keeps(job: JobManifest): (name: string) => boolean {
     const keep = new Set([manifestName(job.id), stoppedMarker(job.id)]);
     if (job.result) keep.add(job.result);
-    return keep;
+    // A tile-set result is its folder: the descriptor the manifest names, and every tile.
+    const folder = job.result?.startsWith(resultFolder(job.id)) ? resultFolder(job.id) : undefined;
+    return (name) => keep.has(name) || (folder !== undefined && name.startsWith(folder));
   }
 
   /** Deletes an ended job's intermediate blobs, all at once rather than one round trip after another. */
   async dropLeftovers(job: JobManifest): Promise<void> {
-    const keep = this.keep(job);
+    const kept = this.keeps(job);
     const { blobs } = this.options;
-    const leftovers = (await blobs.list(`${jobPrefix(job.id)}/`)).filter((blob) => !keep.has(blob.name));
+    const leftovers = (await blobs.list(`${jobPrefix(job.id)}/`)).filter((blob) => !kept(blob.name));
     await Promise.all(leftovers.map((blob) => blobs.delete(blob.name)));
   }
 

@@ -123,3 +123,10 @@ export const newJobId = (): string => globalThis.crypto.randomUUID();
 
 const JOB_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 export const isJobId = (id: string): boolean => JOB_ID.test(id);
+
+export type Phase = keyof NonNullable<JobManifest["timings"]>;
+
+/** Adds `ms` to the job's time in `phase` (phases of overlapping bands add up past wall time). */
+export const addTime = (job: JobManifest, phase: Phase, ms: number): void => {
+  job.timings = { ...job.timings, [phase]: (job.timings?.[phase] ?? 0) + Math.round(ms) };
+};

@@ -23,8 +23,8 @@ export interface SweepDeps {
   ttlMs: number;
   /** Deletes an ended job entirely (the coordinator's remove). */
   remove(id: string): Promise<boolean>;
-  /** The blobs an ended job keeps until it expires. */
-  keep(job: JobManifest): ReadonlySet<string>;
+  /** Whether an ended job keeps a blob until it expires. */
+  keeps(job: JobManifest): (name: string) => boolean;
   log: Logger;
 }
 
@@ -38,7 +38,7 @@ export async function sweepJobs(deps: SweepDeps): Promise<SweepReport> {
     const id = blob.name.split("/")[1] ?? "";
     const job = deps.jobs.get(id);
     if (!job) strays.push(blob.name);
-    else if (TERMINAL.has(job.status) && !deps.keep(job).has(blob.name)) strays.push(blob.name);
+    else if (TERMINAL.has(job.status) && !deps.keeps(job)(blob.name)) strays.push(blob.name);
   }
   // Listed before deleting: a job submitted meanwhile is in `jobs` before its first blob exists.
   await Promise.all(strays.map((name) => deps.blobs.delete(name)));

@@ -16,6 +16,7 @@ import {
   UNAVAILABLE,
   V1_ERRORS,
 } from "../schemas.js";
+import { IiifInfoSchema } from "./tiles.js";
 
 export const RESULT_TYPES: Record<string, string> = {
   png: "image/png",
@@ -23,6 +24,9 @@ export const RESULT_TYPES: Record<string, string> = {
   webp: "image/webp",
   tiff: "image/tiff",
   avif: "image/avif",
+  // A tile set's download is its descriptor; its tiles are under /tiles/.
+  dzi: "application/xml",
+  iiif: "application/json",
 };
 
 const jobId = { params: JobIdParamsSchema };
@@ -141,6 +145,29 @@ export const resultRoute = createRoute({
     400: errorResponse("A format it cannot be converted to (BAD_REQUEST)"),
     ...NO_JOB,
     409: errorResponse("Not succeeded (yet): no result (NOT_READY)"),
+    ...UNAVAILABLE,
+    ...V1_ERRORS,
+  },
+});
+
+export const tilesRoute = createRoute({
+  method: "get",
+  path: "/{id}/tiles/{path}",
+  summary: "A file of a Deep Zoom or IIIF result, as a viewer asks for it",
+  description:
+    "`path` may hold slashes: `result.dzi` and `result_files/<level>/<col>_<row>.png` for Deep Zoom; `info.json` (its id set to this folder's address) and `<region>/<size>/0/default.png` for IIIF.",
+  request: { ...jobId, query: AccessTokenQuerySchema },
+  responses: {
+    200: {
+      description: "The file",
+      content: {
+        "image/png": { schema: { type: "string", format: "binary" } },
+        "application/xml": { schema: { type: "string" } },
+        "application/json": { schema: IiifInfoSchema },
+      },
+    },
+    ...NO_JOB,
+    409: errorResponse("Not succeeded (yet): no tiles (NOT_READY)"),
     ...UNAVAILABLE,
     ...V1_ERRORS,
   },

@@ -6,7 +6,7 @@ import { streamSSE } from "hono/streaming";
 import type { BlankEnv } from "hono/types";
 import type { UpgradeWebSocket } from "hono/ws";
 import { isJobId, type JobManifest, TERMINAL } from "../../engine/job.js";
-import type { OutputFormat } from "../../engine/ports/codec.js";
+import { isTileSet, type OutputFormat } from "../../engine/ports/codec.js";
 import { admissionFor } from "../admission.js";
 import type { JobEvent } from "../api-types.js";
 import { callerOf } from "../auth.js";
@@ -14,8 +14,19 @@ import type { Gateway } from "../gateway.js";
 import { HttpError, notFound, validationHook } from "../http-errors.js";
 import { toJobView } from "../job-view.js";
 import { DOWNLOAD_FORMATS, MAX_TILE_SIZE, submitFormSchema } from "../schemas.js";
-import { deleteRoute, eventsRoute, getRoute, listRoute, RESULT_TYPES, resultRoute, submitRoute, wsRoute } from "./job-routes.js";
+import {
+  deleteRoute,
+  eventsRoute,
+  getRoute,
+  listRoute,
+  RESULT_TYPES,
+  resultRoute,
+  submitRoute,
+  tilesRoute,
+  wsRoute,
+} from "./job-routes.js";
 import { submit } from "./submit.js";
+import { tileFile, withIiifId } from "./tiles.js";
 
 export { MAX_TILE_SIZE };
 
@@ -155,19 +166,39 @@ export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): Ope
       throw new HttpError(409, "NOT_READY", `job ${job.id} is ${job.status}; a result exists once it has succeeded`);
     }
     const wanted = c.req.valid("query").format ?? job.format;
+    if (isTileSet(job.format) && wanted !== job.format) {
+      throw new HttpError(
+        400,
+        "BAD_REQUEST",
+        `a ${job.format} result is a set of tiles and cannot be converted; its files are under /v1/jobs/${job.id}/tiles/`,
+      );
+    }
     if (wanted !== job.format && !(DOWNLOAD_FORMATS as readonly string[]).includes(wanted)) {
       throw new HttpError(400, "BAD_REQUEST", `format must be one of ${DOWNLOAD_FORMATS.join(", ")}`);
     }
     let bytes = await gw.blobs.get(job.result);
+    if (job.format === "iiif") bytes = withIiifId(bytes, new URL(`/v1/jobs/${job.id}/tiles`, c.req.url).href);
     if (wanted !== job.format) bytes = await gw.codec.encode(await gw.codec.decode(bytes), wanted as OutputFormat);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       "Content-Type": RESULT_TYPES[wanted] ?? "application/octet-stream",
-      "Content-Disposition": `attachment; filename="tessera-${job.id.slice(0, 8)}.${wanted === "jpeg" ? "jpg" : wanted}"`,
+      "Content-Disposition": `attachment; filename="tessera-${job.id.slice(0, 8)}.${EXTENSIONS[wanted] ?? wanted}"`,
       "Cache-Control": "private, max-age=31536000, immutable",
       // The link may carry ?access_token=: do not send it on as a Referer from this response.
       "Referrer-Policy": "no-referrer",
     });
   });
 
+  // Declared with its responses; served by a plain route, since `path` spans several segments.
+  app.openAPIRegistry.registerPath(tilesRoute);
+  app.get("/:id/tiles/*", async (c) => {
+    const id = c.req.param("id");
+    const job = jobOr404(gw, c, id);
+    const path = decodeURIComponent(c.req.path.slice(c.req.path.indexOf(`/${id}/tiles/`) + id.length + 8));
+    return tileFile(gw, c, job, path);
+  });
+
   return app;
 }
+
+/** File name extensions of downloads, where they differ from the format's name. */
+const EXTENSIONS: Record<string, string> = { jpeg: "jpg", iiif: "info.json" };

@@ -103,14 +103,16 @@ export const MAX_BLOB_NAME_LENGTH = 1024;
 /** The longest segment: NAME_MAX of ext4, APFS and NTFS, so every name is a valid path. */
 export const MAX_BLOB_SEGMENT_LENGTH = 255;
 
-const SEGMENT = /^[A-Za-z0-9._-]+$/;
+// Commas for IIIF tile names (`0,0,256,256/256,256/0/default.png`): valid in Azure blob names
+// and in every file system's names, and they cannot climb out of a folder.
+const SEGMENT = /^[A-Za-z0-9.,_-]+$/;
 
 /** True when `segment` may be one '/'-separated part of a blob name. */
 export function isBlobNameSegment(segment: string): boolean {
   return segment.length <= MAX_BLOB_SEGMENT_LENGTH && SEGMENT.test(segment) && segment !== "." && segment !== "..";
 }
 
-const RULE = "use relative '/'-separated segments of letters, digits, '.', '_' or '-' (no '..', no leading '/')";
+const RULE = "use relative '/'-separated segments of letters, digits, '.', ',', '_' or '-' (no '..', no leading '/')";
 
 /** Throws BLOB_INVALID_NAME unless `name` follows the naming rule; shared by every adapter. */
 export function checkBlobName(name: string): void {

@@ -5,8 +5,15 @@
 
 import type { RgbaImage } from "@tessera/kernels";
 
-export const OUTPUT_FORMATS = ["png", "jpeg", "webp", "tiff", "avif"] as const;
+export const OUTPUT_FORMATS = ["png", "jpeg", "webp", "tiff", "avif", "dzi", "iiif"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** Results that are a set of files (a tile pyramid for deep-zoom viewers), not one image file. */
+export const TILE_SET_FORMATS = ["dzi", "iiif"] as const;
+export type TileSetFormat = (typeof TILE_SET_FORMATS)[number];
+export const isTileSet = (format: OutputFormat): format is TileSetFormat =>
+  (TILE_SET_FORMATS as readonly string[]).includes(format);
+/** The id a IIIF result's info.json holds until the gateway serves it under its own address. */
+export const IIIF_PLACEHOLDER_ID = "tessera:result";
 
 export interface ImageHeader {
   readonly width: number;
@@ -87,6 +94,19 @@ export interface Codec {
   canJoin(format: OutputFormat, width: number, bandRows: number, options?: EncodeOptions): boolean;
   /** Encodes one band of a result as a piece for join(). */
   encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array>;
+  /**
+   * Joins the pieces of a tile-set result, top to bottom, writing each file through `put`
+   * (names relative to the result's folder); resolves with the name of its main file (the
+   * `.dzi` descriptor, or IIIF's `info.json`).
+   */
+  joinTileSet(
+    format: TileSetFormat,
+    pieces: readonly Uint8Array[],
+    width: number,
+    height: number,
+    bandRows: number,
+    put: (name: string, bytes: Uint8Array) => Promise<void>,
+  ): Promise<string>;
   /** Joins the pieces of consecutive bands, top to bottom, into one file (encoded with `options`). */
   join(
     format: OutputFormat,

@@ -1,28 +1,33 @@
 /**
- * The pyramidal TIFF result as pieces: each band's worker compresses its tiles
- * (./pyramid encodeBandPieces), and the coordinator joins them into one tiled BigTIFF with a
- * pyramid, lossless (deflate), never holding the result decoded. RGBA, since no band can tell
- * whether every pixel of the image is opaque or grey (making it smaller where it is belongs
- * to channel-aware images).
+ * Pyramid results as pieces: each band's worker compresses its tiles (./pyramid
+ * encodeBandPieces), and the coordinator joins them, never holding the result decoded, into
+ * one tiled pyramidal BigTIFF (lossless, deflate) or into a tile set for deep-zoom viewers:
+ * Deep Zoom (`result.dzi` + `result_files/`) or IIIF level 0 (`info.json` + tiles), with
+ * lossless PNG tiles. RGBA, since no band can tell whether every pixel of the image is opaque
+ * or grey (making it smaller where it is belongs to channel-aware images).
  */
 
 import type { RgbaImage } from "@tessera/kernels";
-import type { PieceOptions } from "../../engine/ports/codec.js";
-import { encodeBandPieces, joinTiff, type PyramidLayout, pyramidLayout } from "./pyramid/index.js";
+import { IIIF_PLACEHOLDER_ID, type PieceOptions, type TileSetFormat } from "../../engine/ports/codec.js";
+import { encodeBandPieces, joinTiff, joinTiles, type PyramidFormat, type PyramidLayout, pyramidLayout } from "./pyramid/index.js";
 
-const tiffLayout = (width: number, height: number, bandRows: number): PyramidLayout =>
-  pyramidLayout({ format: "tiff", width, height, bandHeight: bandRows, channels: 4 });
+const layoutOf = (format: PyramidFormat, width: number, height: number, bandRows: number): PyramidLayout =>
+  pyramidLayout({
+    format,
+    width,
+    height,
+    bandHeight: bandRows,
+    channels: 4,
+    ...(format !== "tiff" && { tileFormat: "png", name: "result", id: IIIF_PLACEHOLDER_ID }),
+  });
 
-export function encodeTiffPiece(band: RgbaImage, options: PieceOptions): Promise<Uint8Array> {
+export function encodePyramidPiece(band: RgbaImage, format: PyramidFormat, options: PieceOptions): Promise<Uint8Array> {
   const data =
     band.data instanceof Uint8ClampedArray
       ? band.data
       : new Uint8ClampedArray(band.data.buffer, band.data.byteOffset, band.data.length);
-  return encodeBandPieces(
-    { width: band.width, height: band.height, data },
-    options.band,
-    tiffLayout(band.width, options.height, options.bandRows),
-  );
+  const layout = layoutOf(format, band.width, options.height, options.bandRows);
+  return encodeBandPieces({ width: band.width, height: band.height, data }, options.band, layout);
 }
 
 /** Joins the bands' pieces into the TIFF file, in memory (it is compressed: a fraction of the pixels). */
@@ -34,7 +39,7 @@ export async function joinTiffPieces(
 ): Promise<Uint8Array> {
   const writes: { bytes: Uint8Array; at: number }[] = [];
   let size = 0;
-  await joinTiff(tiffLayout(width, height, bandRows), pieces, async (bytes, at) => {
+  await joinTiff(layoutOf("tiff", width, height, bandRows), pieces, async (bytes, at) => {
     // The join reuses its buffers: keep a copy of what it hands over.
     writes.push({ bytes: bytes.slice(), at });
     size = Math.max(size, at + bytes.length);
@@ -42,4 +47,18 @@ export async function joinTiffPieces(
   const file = new Uint8Array(size);
   for (const { bytes, at } of writes) file.set(bytes, at);
   return file;
+}
+
+/** Joins a tile set, handing each file to `put`; resolves with the descriptor's name. */
+export async function joinTileSetPieces(
+  format: TileSetFormat,
+  pieces: readonly Uint8Array[],
+  width: number,
+  height: number,
+  bandRows: number,
+  put: (name: string, bytes: Uint8Array) => Promise<void>,
+): Promise<string> {
+  // The join may reuse a buffer once its put resolves; a store may keep what it is given.
+  await joinTiles(layoutOf(format, width, height, bandRows), pieces, (name, bytes) => put(name, bytes.slice()));
+  return format === "dzi" ? "result.dzi" : "info.json";
 }

@@ -13,17 +13,19 @@ import {
   CodecError,
   type EncodeOptions,
   type ImageHeader,
+  isTileSet,
   type OutputFormat,
   type PieceCutter,
   type PieceOptions,
   type RegionReader,
+  type TileSetFormat,
 } from "../../engine/ports/codec.js";
 import { jpegCutter } from "./jpeg/cut.js";
 import { joinJpegBands } from "./jpeg/join.js";
 import { readJpegLayout } from "./jpeg/markers.js";
 import { jpegPieceRows, packPieces, unpackPieces } from "./jpeg/pieces.js";
+import { encodePyramidPiece, joinTiffPieces, joinTileSetPieces } from "./pyramid-pieces.js";
 import { openRegions } from "./region-reader.js";
-import { encodeTiffPiece, joinTiffPieces } from "./tiff-pieces.js";
 
 // Every call decodes or encodes bytes it is handed once: libvips' operation cache would only
 // hold on to decoded bands (tens of MB each) that nobody asks for again.
@@ -121,6 +123,11 @@ export class SharpCodec implements Codec {
     const raw = { width: image.width, height: image.height, channels: 4 as const };
     const data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length);
     const pipeline = sharp(data, { raw, limitInputPixels: false });
+    if (isTileSet(format))
+      throw new CodecError(
+        "UNSUPPORTED_FORMAT",
+        `a ${format} result is a set of tiles, built band by band (see canJoin), not one file`,
+      );
     if (format !== "jpeg") return await this.slots.run(() => pipeline.toFormat(format).toBuffer());
     // JPEG has no alpha: dropping it first spares the encoder a conversion (~12% at 24 MP).
     // A grey result is one channel: no chroma to convert, subsample and code.
@@ -146,15 +153,17 @@ export class SharpCodec implements Codec {
   }
 
   canJoin(format: OutputFormat, width: number, bandRows: number, options: EncodeOptions = {}): boolean {
-    return format === "tiff" || (format === "jpeg" && pieceRows(width, bandRows, options.grey === true) !== undefined);
+    if (format === "tiff" || isTileSet(format)) return true;
+    return format === "jpeg" && pieceRows(width, bandRows, options.grey === true) !== undefined;
   }
 
   /**
-   * A band of a TIFF result as its compressed tiles (./tiff-pieces), or as JPEG pieces of pieceRows rows (see jpeg/pieces.ts), encoded side by side on
+   * A band of a TIFF or tile-set result as its compressed tiles (./pyramid-pieces), or as
+   * JPEG pieces of pieceRows rows (see jpeg/pieces.ts), encoded side by side on
    * libuv's threads and packed into one blob.
    */
   async encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array> {
-    if (format === "tiff") return this.slots.run(() => encodeTiffPiece(band, options));
+    if (format === "tiff" || isTileSet(format)) return this.slots.run(() => encodePyramidPiece(band, format, options));
     const rows = format === "jpeg" ? pieceRows(band.width, options.bandRows, options.grey === true) : undefined;
     if (rows === undefined) {
       throw new CodecError(
@@ -171,6 +180,17 @@ export class SharpCodec implements Codec {
       }),
     );
     return packPieces(parts);
+  }
+
+  joinTileSet(
+    format: TileSetFormat,
+    pieces: readonly Uint8Array[],
+    width: number,
+    height: number,
+    bandRows: number,
+    put: (name: string, bytes: Uint8Array) => Promise<void>,
+  ): Promise<string> {
+    return joinTileSetPieces(format, pieces, width, height, bandRows, put);
   }
 
   async join(

@@ -45,6 +45,29 @@ describe("tessera process", () => {
     expect((await new SharpCodec().probe(await readFile(out))).format).toBe(ext === "avif" ? "heif" : ext);
   });
 
+  it("writes a Deep Zoom pyramid for .dzi: the descriptor and NAME_files/, whose full level is run()", async () => {
+    const out = join(dir, "scan.dzi");
+    const r = await tessera("process", `${PHOTO_DIR}astronaut.png`, "-o", out, "-p", "sepia", "--threads", "1");
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    expect(await readFile(out, "utf8")).toContain('<Size Width="512" Height="512"/>');
+    const levels = readdirSync(join(dir, "scan_files")).map(Number);
+    expect(levels.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]); // ceil(log2 512) + 1
+    expect(readdirSync(join(dir, "scan_files", "9")).sort()).toEqual(["0_0.png", "0_1.png", "1_0.png", "1_1.png"]);
+    const photo = await loadPhoto("astronaut.png");
+    const want = (await kernels()).run(photo, "sepia");
+    const tile = await new SharpCodec().decode(await readFile(join(dir, "scan_files", "9", "1_1.png")));
+    const corner = new Uint8ClampedArray(256 * 256 * 4);
+    for (let y = 0; y < 256; y++)
+      corner.set(want.data.subarray(((256 + y) * 512 + 256) * 4, ((256 + y) * 512 + 512) * 4), y * 1024);
+    expect(describeDiff(compare(tile.data, corner, 256))).toBe("max diff 0");
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    const iiif = await tessera("process", `${PHOTO_DIR}coins.png`, "-o", join(dir, "x.iiif"), "-p", "invert");
+    expect([iiif.code, iiif.stderr.trim()]).toEqual([
+      2,
+      "tessera process: IIIF tile sets are served by the API (format=iiif); here, write Deep Zoom: -o OUT.dzi",
+    ]);
+  });
+
   const text = join(dir, "text.jpg");
   const empty = join(dir, "empty.png");
   const truncated = join(dir, "truncated.png");
@@ -68,7 +91,7 @@ describe("tessera process", () => {
     [
       [`${PHOTO_DIR}coins.png`, "-o", "out.bmp"],
       2,
-      'tessera process: cannot tell the output format from "out.bmp"; end it in .png, .jpeg, .webp, .tiff, .avif',
+      'tessera process: cannot tell the output format from "out.bmp"; end it in .png, .jpeg, .webp, .tiff, .avif, .dzi',
     ],
     [[`${PHOTO_DIR}coins.png`, "--tile", "8"], 2, 'tessera process: --tile must be an integer of at least 16, got "8"'],
   ])("fails on %j with one clear line, exit %i, and no output file", async (args, code, message) => {

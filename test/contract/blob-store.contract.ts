@@ -211,6 +211,12 @@ export function runBlobStoreContract(name: string, setup: () => Promise<BlobStor
       await expect(store().list("")).resolves.toEqual([]);
     });
 
+    it("accepts commas, as IIIF tile names have them", async () => {
+      await store().put("iiif/0,0,256,256/256,256/0/default.png", bytes(3));
+      same(await store().get("iiif/0,0,256,256/256,256/0/default.png"), bytes(3));
+      expect((await store().list("iiif/")).map((b) => b.name)).toEqual(["iiif/0,0,256,256/256,256/0/default.png"]);
+    });
+
     it("accepts the longest valid names (255-character segments, 1024 characters in all)", async () => {
       const segment = "s".repeat(255);
       await store().put(`w/${segment}`, bytes(4));

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ApiError, ClusterView, JobView, OpView } from "../../edge/api-types.js";
 import { createApp } from "../../edge/app.js";
 import { DEFAULT_LIMITS } from "../../edge/config.js";
+import { IiifInfoSchema } from "../../edge/routes/tiles.js";
 import { type EmbeddedGateway, startEmbeddedGateway } from "../../roles/gateway.js";
 import { encoded, photoBytes, pngBomb, truncated } from "../helpers/bad-images.js";
 import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
@@ -161,6 +162,57 @@ describe("routes", () => {
     const list = await app.request("/v1/jobs");
     expect(list.status).toBe(403);
     expect(((await list.json()) as ApiError).error.code).toBe("LISTING_DISABLED");
+  });
+
+  it("serves a Deep Zoom and a IIIF result's files under /tiles/, as a viewer asks for them", async () => {
+    const pipeline = "gaussian-blur(sigma=2) | sobel";
+    const photo = await loadPhoto("coffee.png"); // 600×400: 3×2 tiles of 256 at full resolution
+    const want = (await kernels()).run(photo, pipeline).data;
+    const pixels = async (r: Response) =>
+      (
+        await sharp(Buffer.from(await r.arrayBuffer()))
+          .ensureAlpha()
+          .raw()
+          .toBuffer({ resolveWithObject: true })
+      ).data;
+    const wantTile = (x: number, y: number, w: number, h: number) => {
+      const out = new Uint8ClampedArray(w * h * 4);
+      for (let row = 0; row < h; row++)
+        out.set(want.subarray(((y + row) * 600 + x) * 4, ((y + row) * 600 + x + w) * 4), row * w * 4);
+      return out;
+    };
+    const run = async (format: string) => {
+      const res = await post(form({ image: photoBytes("coffee.png"), pipeline, format }));
+      expect(res.status).toBe(202);
+      const job = (await res.json()) as JobView;
+      expect((await waitFor(job.id)).status).toBe("succeeded");
+      return `/v1/jobs/${job.id}`;
+    };
+
+    const dzi = await run("dzi");
+    const descriptor = await app.request(`${dzi}/tiles/result.dzi`);
+    expect([descriptor.status, descriptor.headers.get("content-type")]).toEqual([200, "application/xml"]);
+    expect(await descriptor.text()).toContain('<Size Width="600" Height="400"/>');
+    const corner = await app.request(`${dzi}/tiles/result_files/10/2_1.png`); // ceil(log2 600) = 10
+    expect([corner.status, corner.headers.get("content-type")]).toEqual([200, "image/png"]);
+    expect(describeDiff(compare(await pixels(corner), wantTile(512, 256, 88, 144), 88))).toBe("max diff 0");
+    const download = await app.request(`${dzi}/result`);
+    expect(download.headers.get("content-disposition")).toMatch(/\.dzi"$/);
+    expect((await app.request(`${dzi}/result?format=png`)).status).toBe(400);
+    for (const bad of ["result_files/10/9_9.png", "..%2Fmanifest.json", "result_files//1"])
+      expect((await app.request(`${dzi}/tiles/${bad}`)).status).toBe(404);
+
+    const iiif = await run("iiif");
+    const info = await app.request(`${iiif}/tiles/info.json`);
+    expect(info.headers.get("content-type")).toBe("application/json");
+    const body = await info.json();
+    expect(body).toMatchObject({ id: `http://localhost${iiif}/tiles`, width: 600, height: 400 });
+    expect(IiifInfoSchema.safeParse(body).error).toBeUndefined(); // what the OpenAPI document declares
+    const region = await app.request(`${iiif}/tiles/256,0,256,256/256,256/0/default.png`);
+    expect(describeDiff(compare(await pixels(region), wantTile(256, 0, 256, 256), 256))).toBe("max diff 0");
+
+    const png = await run("png");
+    expect((await app.request(`${png}/tiles/result.dzi`)).status).toBe(404);
   });
 
   it("deletes an ended job with DELETE: 204, then 404, and its blobs are gone", async () => {

@@ -231,6 +231,18 @@ describe("the OpenAPI document", () => {
     expect((await call(app, "GET", `/v1/jobs/${MISSING}/ws`)).res.status).toBe(404);
     expect((await call(app, "GET", `/v1/jobs/${job.id}/ws`)).res.status).toBe(404);
 
+    // A tile set's files: the descriptor (200), a tile that is not there and a PNG job's (404), and
+    // a tile set converted (400).
+    const tiles = (
+      await call(app, "POST", "/v1/jobs", { body: form({ image: photoBytes("coins.png"), pipeline: "invert", format: "dzi" }) })
+    ).json as JobView;
+    expect((await waitFor(tiles.id)).status).toBe("succeeded");
+    const dzi = await call(app, "GET", `/v1/jobs/${tiles.id}/tiles/result.dzi`);
+    expect([dzi.res.status, dzi.res.headers.get("content-type")]).toEqual([200, "application/xml"]);
+    expect((await call(app, "GET", `/v1/jobs/${tiles.id}/tiles/nope.png`)).res.status).toBe(404);
+    expect((await call(app, "GET", `/v1/jobs/${job.id}/tiles/result.dzi`)).res.status).toBe(404);
+    expect((await call(app, "GET", `/v1/jobs/${tiles.id}/result?format=png`)).res.status).toBe(400);
+
     // Cancel one that runs (200, or 204 if it ended first), then a canceled job has no result (409).
     const slow = await call(app, "POST", "/v1/jobs", {
       body: form({ image: photoBytes("chelsea.png"), pipeline: "gaussian-blur(sigma=8) | median(radius=3) | sharpen" }),

@@ -40,3 +40,56 @@ describe("pyramidal TIFF results", () => {
     }
   });
 });
+
+describe("tile-set results (Deep Zoom, IIIF)", () => {
+  let embedded: Embedded;
+  beforeAll(async () => {
+    embedded = await startEmbedded({ codec: new SharpCodec(), threads: 2, loops: 2, pollMs: 50 });
+  });
+  afterAll(() => embedded.stop());
+
+  it("store a descriptor and lossless tiles whose full-resolution level is run(), and keep them after the job", async () => {
+    const image = await loadPhoto("chelsea.png"); // 451×300: two columns, two rows of 256-px tiles
+    const steps = parsePipeline("gaussian-blur(sigma=2) | sobel");
+    const want = (await kernels()).run(image, steps).data;
+    for (const [format, descriptor] of [
+      ["dzi", "result.dzi"],
+      ["iiif", "info.json"],
+    ] as const) {
+      const job = await embedded.coordinator.submit(image, steps, { format, tileSize: 128 });
+      const done = await embedded.coordinator.wait(job.id);
+      expect(done.status, done.error?.message).toBe("succeeded");
+      const folder = `jobs/${job.id}/result/`;
+      expect(done.result).toBe(folder + descriptor);
+      const names = (await embedded.blobs.list(folder)).map((b) => b.name.slice(folder.length));
+      // Full resolution: DZI level 9 (ceil(log2 451) = 9), IIIF the full-size tiles at scale 1.
+      const full =
+        format === "dzi"
+          ? (["0_0", "1_0", "0_1", "1_1"] as const).map((cr) => `result_files/9/${cr}.png`)
+          : ["0,0,256,256/256,256", "256,0,195,256/195,256", "0,256,256,44/256,44", "256,256,195,44/195,44"].map(
+              (r) => `${r}/0/default.png`,
+            );
+      expect(names).toEqual(expect.arrayContaining([descriptor, ...full]));
+      const tile = async (name: string) =>
+        (
+          await sharp(await embedded.blobs.get(folder + name))
+            .ensureAlpha()
+            .raw()
+            .toBuffer({ resolveWithObject: true })
+        ).data;
+      const got = new Uint8ClampedArray(image.width * image.height * 4);
+      for (const [i, name] of full.entries()) {
+        const x0 = (i % 2) * 256;
+        const y0 = Math.floor(i / 2) * 256;
+        const w = Math.min(256, image.width - x0);
+        const data = await tile(name);
+        for (let y = 0; y < Math.min(256, image.height - y0); y++)
+          got.set(data.subarray(y * w * 4, (y + 1) * w * 4), ((y0 + y) * image.width + x0) * 4);
+      }
+      expect(`${format}: ${describeDiff(compare(got, want, image.width))}`).toBe(`${format}: max diff 0`);
+      // Only the manifest and the result folder remain once the job has ended.
+      const rest = (await embedded.blobs.list(`jobs/${job.id}/`)).map((b) => b.name).filter((n) => !n.startsWith(folder));
+      expect(rest).toEqual([`jobs/${job.id}/manifest.json`]);
+    }
+  });
+});

@@ -1,0 +1,126 @@
+/**
+ * The end of a job: the last stage's result made into the result file. Encoded pieces are
+ * joined (a JPEG's bands, a pyramidal TIFF's tiles), or a tile set's files stored one by one
+ * (Deep Zoom, IIIF); otherwise the raw bands are stitched (and, when the pipeline ends in
+ * canny, reduced to the edge map) and encoded here, in pieces on every core when the format
+ * joins. Intermediate blobs are deleted only once the ending is stored (job-records.ts).
+ */
+
+import type { RgbaImage } from "@tessera/kernels";
+import { readLayer, rowsOf } from "./band-store.js";
+import { pieceName, resultFolder, resultName, stageLayer } from "./blob-names.js";
+import { addTime, type JobManifest } from "./job.js";
+import type { DriverContext } from "./job-driver.js";
+import { isOutage } from "./outage.js";
+import { atPhase } from "./phase-probe.js";
+import { resultIsGrey, type Stage } from "./plan.js";
+import { isTileSet, type TileSetFormat } from "./ports/codec.js";
+import { bandCount, bandRows, type Grid } from "./tiling.js";
+
+/**
+ * Whether the result is written with one channel: a grey result (R = G = B) as a JPEG, which
+ * has no alpha to lose, so no colour is converted, subsampled and coded.
+ */
+const carriesGrey = (job: JobManifest): boolean => job.format === "jpeg" && resultIsGrey(job.steps);
+
+/** Whether the last stage writes encoded pieces that join into the result, and how. */
+export function joinedOutput(ctx: DriverContext, job: JobManifest, grid: Grid) {
+  const grey = carriesGrey(job);
+  return ctx.codec.canJoin(job.format, grid.width, grid.tileSize, { grey }) ? { format: job.format, grey } : undefined;
+}
+
+/**
+ * Encodes a whole image: in pieces on every core when the format joins (a tile set's pieces
+ * are returned as they are, for storeTileSet), else in one go.
+ */
+async function encodeWhole(
+  ctx: DriverContext,
+  job: JobManifest,
+  grid: Grid,
+  image: RgbaImage,
+): Promise<Uint8Array | Uint8Array[]> {
+  const joined = joinedOutput(ctx, job, grid);
+  if (!joined) return ctx.codec.encode(image, job.format, { grey: carriesGrey(job) });
+  const pieces = await Promise.all(
+    Array.from({ length: bandCount(grid) }, (_, band) => {
+      const { y0, y1 } = bandRows(grid, band);
+      return ctx.codec.encodePiece(rowsOf(image, y0, y1), joined.format, {
+        grey: joined.grey,
+        bandRows: grid.tileSize,
+        band,
+        height: grid.height,
+      });
+    }),
+  );
+  if (isTileSet(joined.format)) return pieces;
+  return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, { grey: joined.grey });
+}
+
+/** Joins a tile-set result's pieces, storing each file in the result's folder; resolves with the descriptor's name. */
+async function storeTileSet(ctx: DriverContext, job: JobManifest, grid: Grid, pieces: Uint8Array[]): Promise<string> {
+  const folder = resultFolder(job.id);
+  const format = job.format as TileSetFormat;
+  const main = await ctx.codec.joinTileSet(format, pieces, grid.width, grid.height, grid.tileSize, (name, bytes) =>
+    ctx.blobs.put(folder + name, bytes),
+  );
+  return folder + main;
+}
+
+/**
+ * The result: the last stage's pieces joined (its workers encoded them band by band), or its
+ * raw bands stitched (and, when it ends in canny, reduced to the edge map) and encoded here,
+ * in pieces on every core when the format joins. Intermediate blobs are deleted only once
+ * the result is stored, so a coordinator that dies here finalizes again after a restart.
+ */
+export async function finalize(
+  ctx: DriverContext,
+  job: JobManifest,
+  grid: Grid,
+  last: Stage,
+  fetched: ReadonlyMap<number, Promise<Uint8Array>>,
+): Promise<void> {
+  const output = stageLayer(job.id, last.index);
+  const joined = last.reduction ? undefined : joinedOutput(ctx, job, grid);
+  await atPhase(job.id, "stitch");
+  const stitchStart = ctx.clock.now();
+  let encoded: Uint8Array | Uint8Array[];
+  try {
+    if (joined) {
+      const pieces = await Promise.all(
+        Array.from(
+          { length: bandCount(grid) },
+          (_, band) => fetched.get(band) ?? ctx.blobs.get(pieceName(output, band, joined.format)),
+        ),
+      );
+      encoded = isTileSet(joined.format)
+        ? pieces
+        : await ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, { grey: joined.grey });
+      addTime(job, "stitch", ctx.clock.now() - stitchStart);
+    } else {
+      let image: RgbaImage = await readLayer(ctx.blobs, output, grid);
+      if (last.reduction === "hysteresis") {
+        const reduceStart = ctx.clock.now();
+        addTime(job, "stitch", reduceStart - stitchStart);
+        image = ctx.kernels.hysteresis(image);
+        addTime(job, "reduce", ctx.clock.now() - reduceStart);
+      } else addTime(job, "stitch", ctx.clock.now() - stitchStart);
+      const encodeStart = ctx.clock.now();
+      encoded = await encodeWhole(ctx, job, grid, image);
+      addTime(job, "encode", ctx.clock.now() - encodeStart);
+    }
+  } catch (err) {
+    if (isOutage(err)) throw err; // storage went away mid-read: the coordinator waits it out and finalizes again
+    await ctx.fail(job, { code: "ENCODE_FAILED", message: `encoding ${job.format} failed: ${(err as Error).message}` });
+    return;
+  }
+  await atPhase(job.id, "encode");
+  let result: string;
+  if (Array.isArray(encoded)) {
+    // A tile set: every file stored as the join makes it; the result names its descriptor.
+    result = await storeTileSet(ctx, job, grid, encoded);
+  } else {
+    result = resultName(job.id, job.format);
+    await ctx.blobs.put(result, encoded);
+  }
+  await ctx.succeed(job, result);
+}
