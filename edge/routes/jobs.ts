@@ -6,7 +6,7 @@ import { streamSSE } from "hono/streaming";
 import type { BlankEnv } from "hono/types";
 import type { UpgradeWebSocket } from "hono/ws";
 import { isJobId, type JobManifest, TERMINAL } from "../../engine/job.js";
-import { isTileSet, type OutputFormat } from "../../engine/ports/codec.js";
+import { ENCODE_RANGES, type EncodeOptions, isTileSet, type OutputFormat } from "../../engine/ports/codec.js";
 import { admissionFor } from "../admission.js";
 import type { JobEvent } from "../api-types.js";
 import { callerOf } from "../auth.js";
@@ -165,7 +165,8 @@ export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): Ope
     if (job.status !== "succeeded" || !job.result) {
       throw new HttpError(409, "NOT_READY", `job ${job.id} is ${job.status}; a result exists once it has succeeded`);
     }
-    const wanted = c.req.valid("query").format ?? job.format;
+    const query = c.req.valid("query");
+    const wanted = query.format ?? job.format;
     if (isTileSet(job.format) && wanted !== job.format) {
       throw new HttpError(
         400,
@@ -176,9 +177,11 @@ export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): Ope
     if (wanted !== job.format && !(DOWNLOAD_FORMATS as readonly string[]).includes(wanted)) {
       throw new HttpError(400, "BAD_REQUEST", `format must be one of ${DOWNLOAD_FORMATS.join(", ")}`);
     }
+    const options = encodeOptionsOf(wanted as OutputFormat, query);
     let bytes = await gw.blobs.get(job.result);
     if (job.format === "iiif") bytes = withIiifId(bytes, new URL(`/v1/jobs/${job.id}/tiles`, c.req.url).href);
-    if (wanted !== job.format) bytes = await gw.codec.encode(await gw.codec.decode(bytes), wanted as OutputFormat);
+    if (wanted !== job.format || Object.keys(options).length > 0)
+      bytes = await gw.codec.encode(await gw.codec.decode(bytes), wanted as OutputFormat, options);
     return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
       "Content-Type": RESULT_TYPES[wanted] ?? "application/octet-stream",
       "Content-Disposition": `attachment; filename="tessera-${job.id.slice(0, 8)}.${EXTENSIONS[wanted] ?? wanted}"`,
@@ -198,6 +201,33 @@ export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): Ope
   });
 
   return app;
+}
+
+/**
+ * `quality` (JPEG, WebP, AVIF) and `compression` (PNG) of a download, checked: plain digits in
+ * range, for a format that has the setting; a 400 says which and why.
+ */
+function encodeOptionsOf(format: OutputFormat, query: { quality?: string; compression?: string }): EncodeOptions {
+  const options: { quality?: number; compression?: number } = {};
+  for (const [name, formats] of [
+    ["quality", ["jpeg", "webp", "avif"]],
+    ["compression", ["png"]],
+  ] as const) {
+    const raw = query[name];
+    if (raw === undefined) continue;
+    const { min, max } = ENCODE_RANGES[name];
+    if (!(formats as readonly string[]).includes(format))
+      throw new HttpError(400, "BAD_REQUEST", `${name} applies to ${formats.join(", ")}, not ${format}`);
+    const value = /^\d{1,3}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(value >= min && value <= max))
+      throw new HttpError(
+        400,
+        "BAD_REQUEST",
+        `${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(raw.slice(0, 20))}`,
+      );
+    options[name] = value;
+  }
+  return options;
 }
 
 /** File name extensions of downloads, where they differ from the format's name. */

@@ -60,7 +60,14 @@ export type SourceReader = { readonly cutter: PieceCutter } | { readonly regions
 /** How a result is encoded: `grey` when R = G = B everywhere, so one channel carries it. */
 export interface EncodeOptions {
   readonly grey?: boolean;
+  /** JPEG, WebP and AVIF quality, 1–100 (default: JPEG 80, the others the codec's own). */
+  readonly quality?: number;
+  /** PNG zlib compression level, 0 (fastest) – 9 (smallest); default 6. */
+  readonly compression?: number;
 }
+
+/** The ranges EncodeOptions' numbers must be in, shared by every place that takes them. */
+export const ENCODE_RANGES = { quality: { min: 1, max: 100 }, compression: { min: 0, max: 9 } } as const;
 
 /** A band of a result to encode as a piece: which band it is, and of what. */
 export interface PieceOptions extends EncodeOptions {

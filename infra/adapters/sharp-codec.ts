@@ -128,10 +128,16 @@ export class SharpCodec implements Codec {
         "UNSUPPORTED_FORMAT",
         `a ${format} result is a set of tiles, built band by band (see canJoin), not one file`,
       );
-    if (format !== "jpeg") return await this.slots.run(() => pipeline.toFormat(format).toBuffer());
+    if (format === "png" && options.compression !== undefined)
+      return await this.slots.run(() => pipeline.png({ compressionLevel: options.compression }).toBuffer());
+    if (format !== "jpeg") {
+      const quality = (format === "webp" || format === "avif") && options.quality !== undefined ? { quality: options.quality } : {};
+      return await this.slots.run(() => pipeline.toFormat(format, quality).toBuffer());
+    }
     // JPEG has no alpha: dropping it first spares the encoder a conversion (~12% at 24 MP).
     // A grey result is one channel: no chroma to convert, subsample and code.
-    const jpeg = (options.grey ? pipeline.extractChannel(0) : pipeline.removeAlpha()).jpeg(JPEG_OUTPUT);
+    const settings = { ...JPEG_OUTPUT, ...(options.quality !== undefined && { quality: options.quality }) };
+    const jpeg = (options.grey ? pipeline.extractChannel(0) : pipeline.removeAlpha()).jpeg(settings);
     return await this.slots.run(() => jpeg.toBuffer());
   }
 

@@ -164,6 +164,30 @@ describe("routes", () => {
     expect(((await list.json()) as ApiError).error.code).toBe("LISTING_DISABLED");
   });
 
+  it("re-encodes a download at the quality or compression asked for, and says what is wrong with a bad one", async () => {
+    const res = await post(form({ image: photoBytes("coffee.png"), pipeline: "sepia" }));
+    const job = (await res.json()) as JobView;
+    expect((await waitFor(job.id)).status).toBe("succeeded");
+    const size = async (query: string) => {
+      const r = await app.request(`/v1/jobs/${job.id}/result?${query}`);
+      expect(r.status, query).toBe(200);
+      return (await r.arrayBuffer()).byteLength;
+    };
+    const [q30, q95] = [await size("format=jpeg&quality=30"), await size("format=jpeg&quality=95")];
+    expect(q30).toBeLessThan(q95);
+    expect(await size("format=webp&quality=20")).toBeLessThan(await size("format=webp&quality=90"));
+    expect(await size("compression=0")).toBeGreaterThan(await size("compression=9")); // the job's own PNG
+    for (const [query, message] of [
+      ["format=jpeg&quality=0", 'quality must be a whole number from 1 to 100, got "0"'],
+      ["format=jpeg&quality=8e1", 'quality must be a whole number from 1 to 100, got "8e1"'],
+      ["quality=80", "quality applies to jpeg, webp, avif, not png"],
+      ["format=jpeg&compression=9", "compression applies to png, not jpeg"],
+    ]) {
+      const r = await app.request(`/v1/jobs/${job.id}/result?${query}`);
+      expect([r.status, ((await r.json()) as ApiError).error.message]).toEqual([400, message]);
+    }
+  });
+
   it("serves a Deep Zoom and a IIIF result's files under /tiles/, as a viewer asks for them", async () => {
     const pipeline = "gaussian-blur(sigma=2) | sobel";
     const photo = await loadPhoto("coffee.png"); // 600×400: 3×2 tiles of 256 at full resolution
