@@ -30,7 +30,7 @@ export function bandMessage(
   output: string,
   band: number,
   input: BandInput,
-  encode?: { format: OutputFormat; grey: boolean },
+  encode?: { format: OutputFormat; grey: boolean; opaque: boolean },
 ): OutgoingMessage {
   const body: BandMessage = {
     kind: "band",
@@ -82,7 +82,7 @@ export async function dispatchStage(
   grid: Grid,
   output: string,
   done: ReadonlySet<number>,
-  encode: { format: JobManifest["format"]; grey: boolean } | undefined,
+  encode: { format: JobManifest["format"]; grey: boolean; opaque: boolean } | undefined,
   ahead?: BandsAhead,
 ): Promise<number | undefined> {
   const todo = Array.from({ length: bandCount(grid) }, (_, band) => band).filter((band) => !done.has(band));

@@ -18,15 +18,20 @@ import { isTileSet, type TileSetFormat } from "./ports/codec.js";
 import { bandCount, bandRows, type Grid } from "./tiling.js";
 
 /**
- * Whether the result is written with one channel: a grey result (R = G = B) as a JPEG, which
- * has no alpha to lose, so no colour is converted, subsampled and coded.
+ * How the result is encoded. `grey`: the result is R = G = B and one channel loses nothing: a
+ * JPEG has no alpha to lose, and a pyramid (TIFF, tiles) drops alpha only when the source had
+ * none; then no colour is converted, coded or stored. `opaque`: the source had no alpha, so
+ * neither has the result (no op changes alpha), and a pyramid stores RGB.
  */
-const carriesGrey = (job: JobManifest): boolean => job.format === "jpeg" && resultIsGrey(job.steps);
+export function resultEncoding(job: JobManifest): { grey: boolean; opaque: boolean } {
+  const opaque = job.opaque === true;
+  return { grey: resultIsGrey(job.steps) && (job.format === "jpeg" || opaque), opaque };
+}
 
 /** Whether the last stage writes encoded pieces that join into the result, and how. */
 export function joinedOutput(ctx: DriverContext, job: JobManifest, grid: Grid) {
-  const grey = carriesGrey(job);
-  return ctx.codec.canJoin(job.format, grid.width, grid.tileSize, { grey }) ? { format: job.format, grey } : undefined;
+  const encoding = resultEncoding(job);
+  return ctx.codec.canJoin(job.format, grid.width, grid.tileSize, encoding) ? { format: job.format, ...encoding } : undefined;
 }
 
 /**
@@ -40,12 +45,13 @@ async function encodeWhole(
   image: RgbaImage,
 ): Promise<Uint8Array | Uint8Array[]> {
   const joined = joinedOutput(ctx, job, grid);
-  if (!joined) return ctx.codec.encode(image, job.format, { grey: carriesGrey(job) });
+  if (!joined) return ctx.codec.encode(image, job.format, resultEncoding(job));
   const pieces = await Promise.all(
     Array.from({ length: bandCount(grid) }, (_, band) => {
       const { y0, y1 } = bandRows(grid, band);
       return ctx.codec.encodePiece(rowsOf(image, y0, y1), joined.format, {
         grey: joined.grey,
+        opaque: joined.opaque,
         bandRows: grid.tileSize,
         band,
         height: grid.height,
@@ -53,16 +59,15 @@ async function encodeWhole(
     }),
   );
   if (isTileSet(joined.format)) return pieces;
-  return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, { grey: joined.grey });
+  return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, resultEncoding(job));
 }
 
 /** Joins a tile-set result's pieces, storing each file in the result's folder; resolves with the descriptor's name. */
 async function storeTileSet(ctx: DriverContext, job: JobManifest, grid: Grid, pieces: Uint8Array[]): Promise<string> {
   const folder = resultFolder(job.id);
   const format = job.format as TileSetFormat;
-  const main = await ctx.codec.joinTileSet(format, pieces, grid.width, grid.height, grid.tileSize, (name, bytes) =>
-    ctx.blobs.put(folder + name, bytes),
-  );
+  const put = (name: string, bytes: Uint8Array) => ctx.blobs.put(folder + name, bytes);
+  const main = await ctx.codec.joinTileSet(format, pieces, grid.width, grid.height, grid.tileSize, put, resultEncoding(job));
   return folder + main;
 }
 
@@ -94,7 +99,7 @@ export async function finalize(
       );
       encoded = isTileSet(joined.format)
         ? pieces
-        : await ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, { grey: joined.grey });
+        : await ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, resultEncoding(job));
       addTime(job, "stitch", ctx.clock.now() - stitchStart);
     } else {
       let image: RgbaImage = await readLayer(ctx.blobs, output, grid);

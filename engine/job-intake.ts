@@ -51,7 +51,9 @@ export async function takeIn(
   const regions = source instanceof Uint8Array && !cutter ? await codec.regions(source) : undefined;
   const reader: SourceReader | undefined = cutter ? { cutter } : regions ? { regions } : undefined;
   try {
-    return makeIntake(pixels ?? cutter ?? (regions as RegionReader), clock, steps, options, pixels, reader);
+    // A baseline JPEG has no alpha; a region reader knows; pixels handed over are not checked.
+    const opaque = cutter !== undefined || regions?.opaque === true;
+    return makeIntake(pixels ?? cutter ?? (regions as RegionReader), clock, steps, options, pixels, reader, opaque);
   } catch (err) {
     await regions?.close();
     throw err;
@@ -65,6 +67,7 @@ function makeIntake(
   options: SubmitOptions,
   pixels: RgbaImage | undefined,
   reader: SourceReader | undefined,
+  opaque: boolean,
 ): Intake {
   const floor = minTileSizeFor(width, height);
   if (options.tileSize !== undefined && options.tileSize < floor) {
@@ -87,6 +90,7 @@ function makeIntake(
     height,
     tileSize: grid.tileSize,
     format: options.format,
+    ...(opaque && { opaque }),
     ...(options.owner !== undefined && { owner: options.owner }),
     stage: 0,
     stages: plan.stages.map(() => ({ done: 0, total: tileCount(grid) })),

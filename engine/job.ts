@@ -71,6 +71,11 @@ export interface JobManifest {
   height: number;
   tileSize: number;
   format: OutputFormat;
+  /**
+   * Every pixel of the source is opaque (it has no alpha channel), so every pixel of the result
+   * is too: no op changes alpha. The result then stores no alpha where its format can omit it.
+   */
+  opaque?: boolean;
   /** Who the job belongs to: an opaque id derived from the caller's token (never the token). */
   owner?: string;
   /** The stage running now (index into the plan); equals the stage count once all are done. */

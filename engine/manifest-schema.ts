@@ -49,6 +49,7 @@ export const JobManifestSchema = z.looseObject({
     z.object({ kind: z.literal("layer"), prefix: z.string().min(1) }),
   ]),
   stored: z.boolean().optional(),
+  opaque: z.boolean().optional(),
   warning: JobWarningSchema.optional(),
   result: z.string().min(1).optional(),
   error: JobErrorSchema.optional(),

@@ -42,7 +42,7 @@ export interface BandMessage {
    * Write the band's result encoded in this format, as a piece that joins with the other
    * bands' into the final file, instead of raw pixels (the last stage, when the codec can join).
    */
-  encode?: { format: OutputFormat; grey: boolean };
+  encode?: { format: OutputFormat; grey: boolean; opaque?: boolean };
   /**
    * The last message the coordinator sent to this session. A worker that finishes it releases
    * the session at once instead of waiting on the broker to learn that it is empty.
@@ -103,7 +103,7 @@ export const BandMessageSchema = z.object({
   output: blobName,
   steps: z.array(z.looseObject({ op: z.string() })),
   histogram: z.boolean(),
-  encode: z.object({ format: z.enum(OUTPUT_FORMATS), grey: z.boolean() }).optional(),
+  encode: z.object({ format: z.enum(OUTPUT_FORMATS), grey: z.boolean(), opaque: z.boolean().optional() }).optional(),
   last: z.boolean().optional(),
 });
 

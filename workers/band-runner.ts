@@ -208,6 +208,7 @@ export async function writeBandResult(
     // The encoder reads the result in place; the loop reuses the buffer only after this.
     const piece = await deps.codec.encodePiece(result.band, m.encode.format, {
       grey: m.encode.grey,
+      opaque: m.encode.opaque === true,
       bandRows: m.grid.tileSize,
       band: m.band,
       height: m.grid.height,

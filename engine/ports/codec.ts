@@ -48,6 +48,8 @@ export interface PieceCutter {
 export interface RegionReader {
   readonly width: number;
   readonly height: number;
+  /** The image has no alpha channel: every pixel read is opaque. */
+  readonly opaque: boolean;
   /** Rows [y0, y1), byte-identical to the same rows of the whole image decoded. */
   read(y0: number, y1: number): Promise<RgbaImage>;
   /** Lets go of what the reader holds (a temporary copy of the image). */
@@ -60,6 +62,8 @@ export type SourceReader = { readonly cutter: PieceCutter } | { readonly regions
 /** How a result is encoded: `grey` when R = G = B everywhere, so one channel carries it. */
 export interface EncodeOptions {
   readonly grey?: boolean;
+  /** Every pixel is opaque: a format that can omit alpha stores none. */
+  readonly opaque?: boolean;
   /** JPEG, WebP and AVIF quality, 1–100 (default: JPEG 80, the others the codec's own). */
   readonly quality?: number;
   /** PNG zlib compression level, 0 (fastest) – 9 (smallest); default 6. */
@@ -113,6 +117,7 @@ export interface Codec {
     height: number,
     bandRows: number,
     put: (name: string, bytes: Uint8Array) => Promise<void>,
+    options?: EncodeOptions,
   ): Promise<string>;
   /** Joins the pieces of consecutive bands, top to bottom, into one file (encoded with `options`). */
   join(

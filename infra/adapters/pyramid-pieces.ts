@@ -3,21 +3,29 @@
  * encodeBandPieces), and the coordinator joins them, never holding the result decoded, into
  * one tiled pyramidal BigTIFF (lossless, deflate) or into a tile set for deep-zoom viewers:
  * Deep Zoom (`result.dzi` + `result_files/`) or IIIF level 0 (`info.json` + tiles), with
- * lossless PNG tiles. RGBA, since no band can tell whether every pixel of the image is opaque
- * or grey (making it smaller where it is belongs to channel-aware images).
+ * lossless PNG tiles. The job says what every pixel is (EncodeOptions): grey and opaque → one
+ * channel, opaque → RGB, otherwise RGBA; no band could tell for the whole image.
  */
 
 import type { RgbaImage } from "@tessera/kernels";
-import { IIIF_PLACEHOLDER_ID, type PieceOptions, type TileSetFormat } from "../../engine/ports/codec.js";
+import { type EncodeOptions, IIIF_PLACEHOLDER_ID, type PieceOptions, type TileSetFormat } from "../../engine/ports/codec.js";
 import { encodeBandPieces, joinTiff, joinTiles, type PyramidFormat, type PyramidLayout, pyramidLayout } from "./pyramid/index.js";
 
-const layoutOf = (format: PyramidFormat, width: number, height: number, bandRows: number): PyramidLayout =>
+const channelsOf = (options: EncodeOptions): 1 | 3 | 4 => (options.opaque ? (options.grey ? 1 : 3) : 4);
+
+const layoutOf = (
+  format: PyramidFormat,
+  width: number,
+  height: number,
+  bandRows: number,
+  options: EncodeOptions,
+): PyramidLayout =>
   pyramidLayout({
     format,
     width,
     height,
     bandHeight: bandRows,
-    channels: 4,
+    channels: channelsOf(options),
     ...(format !== "tiff" && { tileFormat: "png", name: "result", id: IIIF_PLACEHOLDER_ID }),
   });
 
@@ -26,7 +34,7 @@ export function encodePyramidPiece(band: RgbaImage, format: PyramidFormat, optio
     band.data instanceof Uint8ClampedArray
       ? band.data
       : new Uint8ClampedArray(band.data.buffer, band.data.byteOffset, band.data.length);
-  const layout = layoutOf(format, band.width, options.height, options.bandRows);
+  const layout = layoutOf(format, band.width, options.height, options.bandRows, options);
   return encodeBandPieces({ width: band.width, height: band.height, data }, options.band, layout);
 }
 
@@ -36,10 +44,11 @@ export async function joinTiffPieces(
   width: number,
   height: number,
   bandRows: number,
+  options: EncodeOptions,
 ): Promise<Uint8Array> {
   const writes: { bytes: Uint8Array; at: number }[] = [];
   let size = 0;
-  await joinTiff(layoutOf("tiff", width, height, bandRows), pieces, async (bytes, at) => {
+  await joinTiff(layoutOf("tiff", width, height, bandRows, options), pieces, async (bytes, at) => {
     // The join reuses its buffers: keep a copy of what it hands over.
     writes.push({ bytes: bytes.slice(), at });
     size = Math.max(size, at + bytes.length);
@@ -57,8 +66,9 @@ export async function joinTileSetPieces(
   height: number,
   bandRows: number,
   put: (name: string, bytes: Uint8Array) => Promise<void>,
+  options: EncodeOptions,
 ): Promise<string> {
   // The join may reuse a buffer once its put resolves; a store may keep what it is given.
-  await joinTiles(layoutOf(format, width, height, bandRows), pieces, (name, bytes) => put(name, bytes.slice()));
+  await joinTiles(layoutOf(format, width, height, bandRows, options), pieces, (name, bytes) => put(name, bytes.slice()));
   return format === "dzi" ? "result.dzi" : "info.json";
 }

@@ -56,7 +56,7 @@ export function isTiledTiff(bytes: Uint8Array): boolean {
 }
 
 /** Regions read straight from a tiled TIFF in memory. */
-function tiledRegions(bytes: Uint8Array, header: ImageHeader, slot: RunSlot): RegionReader {
+function tiledRegions(bytes: Uint8Array, header: SourceHeader, slot: RunSlot): RegionReader {
   return readerOver(
     header,
     slot,
@@ -68,7 +68,7 @@ function tiledRegions(bytes: Uint8Array, header: ImageHeader, slot: RunSlot): Re
 /** Regions read from a tiled, uncompressed copy of the image written once to a temporary file. */
 async function copiedRegions(
   bytes: Uint8Array,
-  header: ImageHeader,
+  header: SourceHeader,
   slot: RunSlot,
   sweeping: Promise<void>,
 ): Promise<RegionReader> {
@@ -92,11 +92,12 @@ async function copiedRegions(
   );
 }
 
-function readerOver(header: ImageHeader, slot: RunSlot, open: () => Sharp, close: () => Promise<void>): RegionReader {
-  const { width, height } = header;
+function readerOver(header: SourceHeader, slot: RunSlot, open: () => Sharp, close: () => Promise<void>): RegionReader {
+  const { width, height, opaque } = header;
   return {
     width,
     height,
+    opaque,
     async read(y0: number, y1: number): Promise<RgbaImage> {
       if (!(Number.isInteger(y0) && Number.isInteger(y1) && 0 <= y0 && y0 < y1 && y1 <= height))
         throw new RangeError(`rows ${y0}..${y1} are not inside the image's ${height} rows`);
@@ -147,11 +148,18 @@ const sweepRegionCopies = (): Promise<void> => {
 };
 
 /**
- * A reader of `bytes`' rows. `stored` says the image is shown as stored (no EXIF rotation):
- * only then are a tiled TIFF's regions the displayed image's rows.
+ * What the reader is told of the image from its header: `stored` when it is shown as stored
+ * (no EXIF rotation: only then are a tiled TIFF's regions the displayed image's rows), and
+ * `opaque` when it has no alpha channel.
  */
-export async function openRegions(bytes: Uint8Array, header: ImageHeader, stored: boolean, slot: RunSlot): Promise<RegionReader> {
-  return header.format === "tiff" && stored && isTiledTiff(bytes)
+export interface SourceHeader extends ImageHeader {
+  readonly stored: boolean;
+  readonly opaque: boolean;
+}
+
+/** A reader of `bytes`' rows. */
+export async function openRegions(bytes: Uint8Array, header: SourceHeader, slot: RunSlot): Promise<RegionReader> {
+  return header.format === "tiff" && header.stored && isTiledTiff(bytes)
     ? tiledRegions(bytes, header, slot)
     : await copiedRegions(bytes, header, slot, sweepRegionCopies());
 }

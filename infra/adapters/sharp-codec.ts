@@ -122,16 +122,19 @@ export class SharpCodec implements Codec {
   async encode(image: RgbaImage, format: OutputFormat, options: EncodeOptions = {}): Promise<Uint8Array> {
     const raw = { width: image.width, height: image.height, channels: 4 as const };
     const data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length);
-    const pipeline = sharp(data, { raw, limitInputPixels: false });
+    let pipeline = sharp(data, { raw, limitInputPixels: false });
     if (isTileSet(format))
       throw new CodecError(
         "UNSUPPORTED_FORMAT",
         `a ${format} result is a set of tiles, built band by band (see canJoin), not one file`,
       );
+    // Known opaque (and grey): store no alpha (and no colour) where the format can omit them.
+    if (format !== "jpeg" && options.opaque) pipeline = options.grey ? pipeline.extractChannel(0) : pipeline.removeAlpha();
     if (format === "png" && options.compression !== undefined)
       return await this.slots.run(() => pipeline.png({ compressionLevel: options.compression }).toBuffer());
     if (format !== "jpeg") {
-      const quality = (format === "webp" || format === "avif") && options.quality !== undefined ? { quality: options.quality } : {};
+      const quality =
+        (format === "webp" || format === "avif") && options.quality !== undefined ? { quality: options.quality } : {};
       return await this.slots.run(() => pipeline.toFormat(format, quality).toBuffer());
     }
     // JPEG has no alpha: dropping it first spares the encoder a conversion (~12% at 24 MP).
@@ -155,7 +158,8 @@ export class SharpCodec implements Codec {
 
   async regions(bytes: Uint8Array): Promise<RegionReader> {
     const { header, meta } = await this.readHeader(bytes);
-    return openRegions(bytes, header, (meta.orientation ?? 1) === 1, (task) => this.slots.run(task));
+    const source = { ...header, stored: (meta.orientation ?? 1) === 1, opaque: meta.hasAlpha === false };
+    return openRegions(bytes, source, (task) => this.slots.run(task));
   }
 
   canJoin(format: OutputFormat, width: number, bandRows: number, options: EncodeOptions = {}): boolean {
@@ -195,8 +199,9 @@ export class SharpCodec implements Codec {
     height: number,
     bandRows: number,
     put: (name: string, bytes: Uint8Array) => Promise<void>,
+    options: EncodeOptions = {},
   ): Promise<string> {
-    return joinTileSetPieces(format, pieces, width, height, bandRows, put);
+    return joinTileSetPieces(format, pieces, width, height, bandRows, put, options);
   }
 
   async join(
@@ -205,8 +210,9 @@ export class SharpCodec implements Codec {
     width: number,
     height: number,
     bandRows: number,
+    options: EncodeOptions = {},
   ): Promise<Uint8Array> {
-    if (format === "tiff") return joinTiffPieces(bands, width, height, bandRows);
+    if (format === "tiff") return joinTiffPieces(bands, width, height, bandRows, options);
     if (format !== "jpeg")
       throw new CodecError("UNSUPPORTED_FORMAT", `${format} pieces cannot be joined; only jpeg and tiff can`);
     const pieces = bands.flatMap((band) => unpackPieces(band));

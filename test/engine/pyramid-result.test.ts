@@ -7,7 +7,7 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
 import { type Embedded, startEmbedded } from "../../roles/embedded.js";
-import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
+import { compare, describe as describeDiff, loadPhoto, PHOTO_DIR } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
 
 describe("pyramidal TIFF results", () => {
@@ -90,6 +90,41 @@ describe("tile-set results (Deep Zoom, IIIF)", () => {
       // Only the manifest and the result folder remain once the job has ended.
       const rest = (await embedded.blobs.list(`jobs/${job.id}/`)).map((b) => b.name).filter((n) => !n.startsWith(folder));
       expect(rest).toEqual([`jobs/${job.id}/manifest.json`]);
+    }
+  });
+});
+
+describe("results store only the channels their pixels need", () => {
+  let embedded: Embedded;
+  beforeAll(async () => {
+    embedded = await startEmbedded({ codec: new SharpCodec(), threads: 2, loops: 2, pollMs: 50 });
+  });
+  afterAll(() => embedded.stop());
+
+  it("grey and opaque: one channel; opaque: three; with alpha: four; the pixels are run()'s either way", async () => {
+    const photo = sharp(`${PHOTO_DIR}coffee.png`);
+    const opaque = await photo.clone().removeAlpha().png().toBuffer();
+    const seeThrough = await photo.clone().ensureAlpha(0.5).png().toBuffer();
+    for (const [source, pipeline, format, channels] of [
+      [opaque, "gaussian-blur(sigma=1) | sobel", "tiff", 1],
+      [opaque, "sepia", "tiff", 3],
+      [seeThrough, "gaussian-blur(sigma=1) | sobel", "tiff", 4],
+      [opaque, "gaussian-blur(sigma=1) | sobel", "png", 1],
+      [opaque, "sepia", "png", 3],
+      [seeThrough, "sepia", "png", 4],
+    ] as const) {
+      const job = await embedded.coordinator.submit(source, parsePipeline(pipeline), { format, tileSize: 128 });
+      const done = await embedded.coordinator.wait(job.id);
+      expect(done.status, done.error?.message).toBe("succeeded");
+      const file = await embedded.blobs.get(done.result as string);
+      expect([pipeline, format, (await sharp(file).metadata()).channels]).toEqual([pipeline, format, channels]);
+      const input = await sharp(source).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      const image = { width: input.info.width, height: input.info.height, data: new Uint8ClampedArray(input.data) };
+      const want = (await kernels()).run(image, pipeline).data;
+      const { data } = await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+      expect(`${pipeline} → ${format}: ${describeDiff(compare(data, want, image.width))}`).toBe(
+        `${pipeline} → ${format}: max diff 0`,
+      );
     }
   });
 });
