@@ -70,6 +70,9 @@ export interface EncodeOptions {
   readonly compression?: number;
 }
 
+/** The channels a lossless result stores: one when grey and opaque, RGB when opaque, else RGBA. */
+export const storedChannels = (options: EncodeOptions): 1 | 3 | 4 => (options.opaque ? (options.grey ? 1 : 3) : 4);
+
 /** The ranges EncodeOptions' numbers must be in, shared by every place that takes them. */
 export const ENCODE_RANGES = { quality: { min: 1, max: 100 }, compression: { min: 0, max: 9 } } as const;
 

@@ -8,10 +8,14 @@
  */
 
 import type { RgbaImage } from "@tessera/kernels";
-import { type EncodeOptions, IIIF_PLACEHOLDER_ID, type PieceOptions, type TileSetFormat } from "../../engine/ports/codec.js";
+import {
+  type EncodeOptions,
+  IIIF_PLACEHOLDER_ID,
+  type PieceOptions,
+  storedChannels,
+  type TileSetFormat,
+} from "../../engine/ports/codec.js";
 import { encodeBandPieces, joinTiff, joinTiles, type PyramidFormat, type PyramidLayout, pyramidLayout } from "./pyramid/index.js";
-
-const channelsOf = (options: EncodeOptions): 1 | 3 | 4 => (options.opaque ? (options.grey ? 1 : 3) : 4);
 
 const layoutOf = (
   format: PyramidFormat,
@@ -25,7 +29,7 @@ const layoutOf = (
     width,
     height,
     bandHeight: bandRows,
-    channels: channelsOf(options),
+    channels: storedChannels(options),
     ...(format !== "tiff" && { tileFormat: "png", name: "result", id: IIIF_PLACEHOLDER_ID }),
   });
 

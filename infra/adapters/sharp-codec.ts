@@ -18,12 +18,14 @@ import {
   type PieceCutter,
   type PieceOptions,
   type RegionReader,
+  storedChannels,
   type TileSetFormat,
 } from "../../engine/ports/codec.js";
 import { jpegCutter } from "./jpeg/cut.js";
 import { joinJpegBands } from "./jpeg/join.js";
 import { readJpegLayout } from "./jpeg/markers.js";
 import { jpegPieceRows, packPieces, unpackPieces } from "./jpeg/pieces.js";
+import { encodePngPiece, joinPngPieces } from "./png-pieces.js";
 import { encodePyramidPiece, joinTiffPieces, joinTileSetPieces } from "./pyramid-pieces.js";
 import { openRegions } from "./region-reader.js";
 
@@ -163,7 +165,7 @@ export class SharpCodec implements Codec {
   }
 
   canJoin(format: OutputFormat, width: number, bandRows: number, options: EncodeOptions = {}): boolean {
-    if (format === "tiff" || isTileSet(format)) return true;
+    if (format === "tiff" || format === "png" || isTileSet(format)) return true;
     return format === "jpeg" && pieceRows(width, bandRows, options.grey === true) !== undefined;
   }
 
@@ -174,6 +176,7 @@ export class SharpCodec implements Codec {
    */
   async encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array> {
     if (format === "tiff" || isTileSet(format)) return this.slots.run(() => encodePyramidPiece(band, format, options));
+    if (format === "png") return this.slots.run(() => encodePngPiece(band, storedChannels(options)));
     const rows = format === "jpeg" ? pieceRows(band.width, options.bandRows, options.grey === true) : undefined;
     if (rows === undefined) {
       throw new CodecError(
@@ -213,6 +216,7 @@ export class SharpCodec implements Codec {
     options: EncodeOptions = {},
   ): Promise<Uint8Array> {
     if (format === "tiff") return joinTiffPieces(bands, width, height, bandRows, options);
+    if (format === "png") return joinPngPieces(bands, width, height, storedChannels(options));
     if (format !== "jpeg")
       throw new CodecError("UNSUPPORTED_FORMAT", `${format} pieces cannot be joined; only jpeg and tiff can`);
     const pieces = bands.flatMap((band) => unpackPieces(band));

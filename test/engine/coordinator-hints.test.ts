@@ -3,12 +3,13 @@
 
 import { parsePipeline } from "@tessera/kernels";
 import { expect, it } from "vitest";
-import { rowsOf, writeBand } from "../../engine/band-store.js";
+import { rowsOf } from "../../engine/band-store.js";
 import { Coordinator } from "../../engine/coordinator.js";
 import { type BandMessage, EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messages.js";
 import { bandRows, makeGrid } from "../../engine/tiling.js";
 import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
 import { MemoryQueue } from "../../infra/memory/memory-queue.js";
+import { writeBandResult } from "../../workers/band-runner.js";
 import { codec } from "../helpers/cluster.js";
 import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
@@ -34,7 +35,8 @@ it("finishes a job whose bands were all written but never reported, from the ban
     for (const message of await receiver.receive(100, { timeoutMs: 0 })) {
       const band = message.body as unknown as BandMessage;
       const { y0, y1 } = bandRows(grid, band.band);
-      await writeBand(blobs, band.output, band.band, rowsOf(want, y0, y1));
+      // What a worker writes: the raw band, or the band encoded as a piece of the result.
+      await writeBandResult(band, { band: rowsOf(want, y0, y1), kernelMs: 0, readMs: 0 }, { blobs, codec });
       await receiver.complete(message);
       written++;
     }
