@@ -10,13 +10,14 @@ import { type Embedded, startEmbedded } from "../../roles/embedded.js";
 import { compare, describe as describeDiff, loadPhoto, PHOTO_DIR } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
 
-describe("pyramidal TIFF results", () => {
-  let embedded: Embedded;
-  beforeAll(async () => {
-    embedded = await startEmbedded({ codec: new SharpCodec(), threads: 2, loops: 2, pollMs: 50 });
-  });
-  afterAll(() => embedded.stop());
+// One engine for every case: each job is independent.
+let embedded: Embedded;
+beforeAll(async () => {
+  embedded = await startEmbedded({ codec: new SharpCodec(), threads: 2, loops: 2, pollMs: 50 });
+});
+afterAll(() => embedded.stop());
 
+describe("pyramidal TIFF results", () => {
   it("are run() on the first page and the same file for every tile size, ending in a local or a global op", async () => {
     const image = await loadPhoto("astronaut.png");
     for (const pipeline of ["gaussian-blur(sigma=2) | sobel", "sepia | canny"]) {
@@ -42,12 +43,6 @@ describe("pyramidal TIFF results", () => {
 });
 
 describe("tile-set results (Deep Zoom, IIIF)", () => {
-  let embedded: Embedded;
-  beforeAll(async () => {
-    embedded = await startEmbedded({ codec: new SharpCodec(), threads: 2, loops: 2, pollMs: 50 });
-  });
-  afterAll(() => embedded.stop());
-
   it("store a descriptor and lossless tiles whose full-resolution level is run(), and keep them after the job", async () => {
     const image = await loadPhoto("chelsea.png"); // 451×300: two columns, two rows of 256-px tiles
     const steps = parsePipeline("gaussian-blur(sigma=2) | sobel");
@@ -95,12 +90,6 @@ describe("tile-set results (Deep Zoom, IIIF)", () => {
 });
 
 describe("results store only the channels their pixels need", () => {
-  let embedded: Embedded;
-  beforeAll(async () => {
-    embedded = await startEmbedded({ codec: new SharpCodec(), threads: 2, loops: 2, pollMs: 50 });
-  });
-  afterAll(() => embedded.stop());
-
   it("grey and opaque: one channel; opaque: three; with alpha: four; the pixels are run()'s either way", async () => {
     const photo = sharp(`${PHOTO_DIR}coffee.png`);
     const opaque = await photo.clone().removeAlpha().png().toBuffer();
