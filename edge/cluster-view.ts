@@ -1,7 +1,7 @@
 /**
  * What GET /v1/cluster reports, built the same way for every runtime: workers (from
  * heartbeats, or the one in-process worker), queue depths from the Queue port, and throughput
- * from the tile events the coordinator sees. A queue or blob store that fails makes a look
+ * and each worker's state from the tile events the coordinator sees (edge/worker-activity.ts). A queue or blob store that fails makes a look
  * reject with a DependencyError naming it (503 on the API), after the gauges of the parts that
  * did answer are set: /metrics serves what is known.
  */
@@ -19,13 +19,14 @@ import {
 } from "../engine/health.js";
 import { dependencyProbe, TimeoutError, withTimeout } from "../engine/health-probe.js";
 import { isAlive, type WorkerHeartbeat } from "../engine/heartbeats.js";
+import { TILES_QUEUE } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import { type Clock, systemClock } from "../engine/ports/clock.js";
 import type { Queue } from "../engine/ports/queue.js";
 import type { ClusterView } from "./api-types.js";
 import type { Metrics } from "./metrics.js";
+import { TileActivity, workerState } from "./worker-activity.js";
 
-const WINDOW_MS = 60_000;
 /** How long one look at the cluster serves every caller. */
 const FRESH_MS = 1_000;
 /**
@@ -37,7 +38,7 @@ const ANSWER_MS = 3_000;
 
 /** Follows the coordinator's jobs for metrics and throughput; builds cluster views. */
 export class ClusterTracker {
-  private readonly recent: number[] = [];
+  private readonly activity: TileActivity;
   /** The last look, shared while in flight and for FRESH_MS after. */
   private last: { view: Promise<ClusterView>; at: number | undefined } | undefined;
   /** Dead letters already added to the counter, by reason. */
@@ -52,9 +53,10 @@ export class ClusterTracker {
     /** Time for the throughput window, the freshness of a look and liveness; tests pass a manual one. */
     private readonly clock: Clock = systemClock,
   ) {
+    this.activity = new TileActivity(clock);
     coordinator.subscribeAll(({ job, event, ended }) => {
       if (event?.kind === "band-done") {
-        for (const _ of event.tiles) this.recent.push(this.clock.now());
+        this.activity.band(event.worker, event.tiles.length);
         metrics.tiles.inc({ worker: event.worker }, event.tiles.length);
       }
       // `ended` comes once per job, however often an ended job is heard of again.
@@ -95,7 +97,7 @@ export class ClusterTracker {
       this.answer("queue", "receive the dead letters", () => this.coordinator.deadLetters()),
     ]);
     const now = this.clock.now();
-    while (this.recent.length > 0 && (this.recent[0] ?? 0) < now - WINDOW_MS) this.recent.shift();
+    const queued = queuesLook.status === "fulfilled" ? (queuesLook.value[TILES_QUEUE]?.active ?? 0) : 0;
     const workers =
       beatsLook.status === "fulfilled"
         ? beatsLook.value.map((b) => ({
@@ -107,6 +109,7 @@ export class ClusterTracker {
             lastSeen: new Date(b.lastSeen).toISOString(),
             alive: isAlive(b, now),
             busy: b.busy,
+            state: workerState({ ...b, alive: isAlive(b, now), lastWork: this.activity.lastWork(b.id), queued, now }),
             ...(b.rssBytes !== undefined && { rssBytes: b.rssBytes }),
             ...(b.cpuSeconds !== undefined && { cpuSeconds: b.cpuSeconds }),
           }))
@@ -125,7 +128,7 @@ export class ClusterTracker {
     return {
       workers,
       queues: (queuesLook as PromiseFulfilledResult<ClusterView["queues"]>).value,
-      throughput: this.recent.length / (WINDOW_MS / 1000),
+      throughput: this.activity.rate(),
       deadLetters: (lettersLook as PromiseFulfilledResult<Awaited<ReturnType<Coordinator["deadLetters"]>>>).value.recent.map(
         (d) => ({ ...d, at: new Date(d.at).toISOString() }),
       ),

@@ -12,6 +12,7 @@ import { OUTPUT_FORMATS } from "../engine/ports/codec.js";
 import { MAX_TILES, MIN_TILE_SIZE } from "../engine/tiling.js";
 import type { Limits } from "./config.js";
 import { MAX_FIELD_BYTES, MAX_FIELDS } from "./upload.js";
+import { WORKER_STATES } from "./worker-activity.js";
 
 /** The largest tile side a job may ask for. */
 export const MAX_TILE_SIZE = 4096;
@@ -97,13 +98,17 @@ export const ClusterViewSchema = z
         tilesDone: count,
         lastSeen: z.iso.datetime(),
         alive: z.boolean(),
-        busy: z.boolean(),
+        busy: z.boolean().openapi({ description: "A tile was running when the last heartbeat was written" }),
+        state: z.enum(WORKER_STATES).openapi({
+          description:
+            "busy (a tile running, or a band finished in the last 5 s), starting or waiting (the tiles queue holds work it has not taken), idle (nothing queued), gone (heartbeats stopped)",
+        }),
         rssBytes: z.number().nonnegative().optional().openapi({ description: "Resident memory, from the last heartbeat" }),
         cpuSeconds: z.number().nonnegative().optional().openapi({ description: "CPU time used, from the last heartbeat" }),
       }),
     ),
     queues: z.record(z.string(), z.strictObject({ active: count, deadLetter: count })),
-    throughput: z.number().nonnegative().openapi({ description: "Tiles finished per second over the last minute" }),
+    throughput: z.number().nonnegative().openapi({ description: "Tiles finished per second over the last 10 s" }),
     deadLetters: z
       .array(
         z.strictObject({
@@ -245,6 +250,20 @@ export const ResultQuerySchema = z.object({
       param: { name: "format", in: "query" },
       enum: [...OUTPUT_FORMATS],
       description: `Convert the result to ${DOWNLOAD_FORMATS.join(", ")}; the job's own format is always allowed (the default)`,
+    }),
+  quality: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: "quality", in: "query" },
+      description: "JPEG, WebP or AVIF quality, 1–100: the result is encoded again at it (JPEG's default is 80)",
+    }),
+  compression: z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: "compression", in: "query" },
+      description: "PNG compression level, 0 (fastest) – 9 (smallest): the result is encoded again at it",
     }),
   access_token: accessTokenQuery,
 });

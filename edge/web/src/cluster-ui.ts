@@ -1,13 +1,25 @@
-// The cluster panel: workers (alive, threads, tiles done, memory, CPU), queue depth,
-// throughput, and the tiles the cluster gave up on with the reason.
+// The cluster panel: workers (alive, threads, tiles done, memory, CPU, state), queue depth,
+// throughput over the last 10 s, and the tiles the cluster gave up on with the reason. Each
+// worker's swatch is its colour in the job's tile map and legend.
 
 import type { ClusterView } from "../../api-types.ts";
 import { type Api, errorMessage } from "./api.ts";
 import { byId, h, showError } from "./dom.ts";
 import { swatch } from "./tile-map.ts";
+import { setKnownWorkers } from "./worker-ids.ts";
+
+/** What each state means, as a tooltip on it. */
+const STATE_HELP: Record<ClusterView["workers"][number]["state"], string> = {
+  busy: "Running tiles, or finished a band in the last 5 s",
+  waiting: "Tiles are queued but this worker holds none (the others hold them, or it is between bands)",
+  starting: "Just started: tiles are queued and it has done none yet",
+  idle: "Nothing queued",
+  gone: "Its heartbeats stopped",
+};
 
 export function renderCluster(view: ClusterView): void {
   const workers = view.workers ?? [];
+  setKnownWorkers(workers.map((w) => w.id));
   const alive = workers.filter((w) => w.alive);
   byId("cluster-workers").textContent = `${alive.length}${workers.length > alive.length ? ` / ${workers.length}` : ""}`;
   byId("cluster-threads").textContent = String(alive.reduce((n, w) => n + (w.threads || 0), 0));
@@ -18,17 +30,17 @@ export function renderCluster(view: ClusterView): void {
   byId("cluster-throughput").textContent = `${(view.throughput ?? 0).toFixed(1)} tiles/s`;
   byId("cluster-rows").replaceChildren(
     ...workers.map((w) => {
-      const state = w.alive ? (w.busy ? "busy" : "idle") : "gone";
+      const { state } = w;
       return h(
         "tr",
-        { class: w.alive ? "" : "dead" },
+        { class: w.alive ? "" : "dead", attrs: { "data-worker": w.id } },
         h("td", {}, swatch(w.id), h("span", { class: "mono", text: ` ${w.id}` })),
         h("td", { class: "mono", text: `${w.host}:${w.pid}` }),
         h("td", { text: String(w.threads) }),
         h("td", { text: String(w.tilesDone) }),
         h("td", { text: w.rssBytes === undefined ? "—" : `${Math.round(w.rssBytes / 2 ** 20)} MB` }),
         h("td", { text: w.cpuSeconds === undefined ? "—" : `${w.cpuSeconds.toFixed(1)} s` }),
-        h("td", {}, h("span", { class: `state ${state}`, text: state })),
+        h("td", {}, h("span", { class: `state ${state}`, text: state, attrs: { title: STATE_HELP[state] } })),
       );
     }),
   );

@@ -1,4 +1,5 @@
-// A stable colour per worker id: the same id gets the same colour in every session and panel.
+// Colours by worker process: the tile map, its legend and the cluster table give a process the
+// same colour, and each of its worker loops (`<process>/<n>`) a shade of it.
 
 /** FNV-1a, 32-bit. */
 export function hashString(text: string): number {
@@ -16,7 +17,20 @@ export function workerHue(id: string): number {
   return Math.floor(((hashString(id) * 0.618033988749895) % 1) * 360);
 }
 
-export function workerColor(id: string, alpha = 1): string {
-  const hue = workerHue(id);
-  return alpha === 1 ? `hsl(${hue} 70% 52%)` : `hsl(${hue} 70% 52% / ${alpha})`;
+/**
+ * Lightness offsets of the shades, loop 0 first: loop 0 has the process's own colour, the next
+ * ones alternate darker and lighter, so neighbouring loops stay apart and a loop's shade never
+ * depends on how many loops there are.
+ */
+const SHADES = [0, -13, 13, -7, 7, -19, 19, -3, 3, -10, 10, -16, 16];
+
+/** Lightness (%) of shade `shade` of any hue. */
+export function shadeLightness(shade: number): number {
+  return 52 + (SHADES[Math.abs(Math.trunc(shade)) % SHADES.length] ?? 0);
+}
+
+/** The colour of worker process `id`; with `shade`, the colour of its loop number `shade`. */
+export function workerColor(id: string, alpha = 1, shade = 0): string {
+  const hsl = `${workerHue(id)} 70% ${shadeLightness(shade)}%`;
+  return alpha === 1 ? `hsl(${hsl})` : `hsl(${hsl} / ${alpha})`;
 }

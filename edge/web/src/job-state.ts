@@ -79,10 +79,3 @@ export function formatAge(iso: string, now = Date.now()): string {
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
   return new Date(t).toLocaleDateString();
 }
-
-/** Distinct workers of the current stage's finished tiles, with how many each did, most first. */
-export function workerCounts(tileWorkers: Record<string, string>): [string, number][] {
-  const counts = new Map<string, number>();
-  for (const w of Object.values(tileWorkers)) counts.set(w, (counts.get(w) ?? 0) + 1);
-  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-}

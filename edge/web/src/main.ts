@@ -23,6 +23,7 @@ import { PresetsPanel } from "./presets-ui.ts";
 import { LivePreview } from "./preview-ui.ts";
 import { RecentJobs } from "./recent-jobs.ts";
 import { watchShortcuts } from "./shortcuts.ts";
+import { StepThumbs } from "./step-thumbs.ts";
 import { UndoHistory } from "./undo-history.ts";
 
 const DEFAULT_PIPELINE: PipelineSnapshot = { text: "saturation(factor=1.3) | sharpen(sigma=1.5, amount=0.8)", bypassed: [] };
@@ -41,6 +42,7 @@ watchImageInput((picked) => {
   image = picked;
   preview.setImage(picked.pixels, picked);
   requestPreview();
+  stepThumbs.refresh();
 });
 watchBeforeAfter();
 
@@ -62,8 +64,19 @@ const editor = new PipelineEditor(
   (change) => onPipelineChange(change),
 );
 
+// Hover a step (or tab into it) to see its output.
+const stepThumbs = new StepThumbs(byId("steps"), {
+  prefix: (i) => editor.runTextUpTo(i),
+  op: (i) => editor.opAt(i),
+  thumbnail: (pipeline) => preview.thumbnail(pipeline),
+  get hasImage() {
+    return preview.hasImage;
+  },
+});
+
 function onPipelineChange(change: PipelineChange): void {
   requestPreview();
+  stepThumbs.refresh();
   if (change.snapshot) {
     if (!change.restored) history.record(change.snapshot, change.group);
     autosave.save(change.snapshot);

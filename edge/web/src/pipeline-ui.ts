@@ -98,6 +98,20 @@ export class PipelineEditor {
     return this.lastRun;
   }
 
+  /**
+   * What runs up to and including step `index` (bypassed steps left out): the pipeline whose output
+   * that step's thumbnail shows. Null while the pipeline has an error or past its end.
+   */
+  runTextUpTo(index: number): string | null {
+    if (this.lastRun === null || index < 0 || index >= this.steps.length) return null;
+    return toRunText(this.steps.slice(0, index + 1));
+  }
+
+  /** The op of step `index`. */
+  opAt(index: number): string | undefined {
+    return this.steps[index]?.op;
+  }
+
   /** The whole pipeline (bypassed steps included), or null while it has an error. */
   get snapshot(): PipelineSnapshot | null {
     return this.lastSnapshot;

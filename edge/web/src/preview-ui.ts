@@ -1,10 +1,12 @@
 // The live preview on #preview: the picked image's pixels go to a pool of WebAssembly workers once,
-// then each pipeline change sends only the pipeline text, and the newest result is drawn.
+// then each pipeline change sends only the pipeline text, and the newest result is drawn. The same
+// workers make the steps' thumbnails (thumbnails.ts).
 
 import { byId, showError } from "./dom.ts";
 import { PreviewPool } from "./preview-pool.ts";
-import type { FromWorker, ToWorker } from "./preview-protocol.ts";
+import type { FromWorker, Pixels, ToWorker } from "./preview-protocol.ts";
 import { PreviewScheduler } from "./scheduler.ts";
+import { canvasDownscale, Thumbnails } from "./thumbnails.ts";
 
 interface ImageLike {
   width: number;
@@ -17,7 +19,10 @@ interface TesseraDebug {
   previewInput: ImageLike;
   previewOutput: ImageLike;
   previewPipeline: string;
+  /** The preview's wall time, from sending the pipeline to the assembled result. */
   previewMs: number;
+  /** Of that, the longest time one worker's kernels took. */
+  previewKernelMs: number;
 }
 
 declare global {
@@ -37,6 +42,7 @@ export class LivePreview {
   private readonly scheduler = new PreviewScheduler((request) =>
     this.post({ type: "run", id: request.id, pipeline: request.pipeline }),
   );
+  private readonly thumbs = new Thumbnails((message, transfer) => this.post(message, transfer), canvasDownscale);
   private input: ImageData | null = null;
   private natural = { width: 0, height: 0 };
 
@@ -58,8 +64,18 @@ export class LivePreview {
     this.canvas.height = input.height;
     this.canvas.getContext("2d")?.putImageData(input, 0, 0);
     this.scheduler.newImage();
+    this.thumbs.setImage(input);
     const copy = new Uint8ClampedArray(input.data);
     this.post({ type: "image", width: input.width, height: input.height, data: copy }, [copy.buffer]);
+  }
+
+  /** The thumbnail of `pipeline` (a prefix of the previewed one) on a small copy of the image. */
+  thumbnail(pipeline: string): Promise<Pixels> {
+    return this.thumbs.get(pipeline);
+  }
+
+  get hasImage(): boolean {
+    return this.input !== null;
   }
 
   request(pipeline: string): void {
@@ -72,6 +88,7 @@ export class LivePreview {
   }
 
   private receive(message: FromWorker): void {
+    if (this.thumbs.receive(message)) return;
     if (message.type === "ready" || message.type === "band") return; // bands are assembled by the pool
     if (message.type === "error" && message.id === null) {
       this.stats.textContent = "Preview unavailable";
@@ -89,14 +106,18 @@ export class LivePreview {
     }
     if (!draw || !this.input) return;
     const out = new ImageData(message.data as Uint8ClampedArray<ArrayBuffer>, message.width, message.height);
-    this.canvas.width = out.width;
-    this.canvas.height = out.height;
+    // Resizing a canvas (even to its own size) clears and reallocates it: only when the size changes.
+    if (this.canvas.width !== out.width || this.canvas.height !== out.height) {
+      this.canvas.width = out.width;
+      this.canvas.height = out.height;
+    }
     this.canvas.getContext("2d")?.putImageData(out, 0, 0);
     window.__tessera = {
       previewInput: this.input,
       previewOutput: { width: out.width, height: out.height, data: out.data },
       previewPipeline: message.pipeline,
       previewMs: message.ms,
+      previewKernelMs: message.kernelMs ?? message.ms,
     };
     const { natural } = this;
     this.stats.textContent = `Preview ${message.ms.toFixed(1)} ms · ${out.width}×${out.height}${

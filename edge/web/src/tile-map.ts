@@ -1,11 +1,12 @@
-// The job's tile map: the tile grid over the job's picture, each finished tile in its worker's
-// colour, and the legend of workers with their tile counts.
+// The job's tile map: the tile grid over the job's picture, each finished tile in the colour of
+// the worker process that did it (a shade of it per worker loop), and the legend of processes
+// with their tile counts and loops, in the same colours as the cluster panel's table.
 
 import type { JobView } from "../../api-types.ts";
 import { workerColor } from "./colors.ts";
 import { h } from "./dom.ts";
 import { fitWithin, scaleRect, tileRect } from "./geometry.ts";
-import { workerCounts } from "./job-state.ts";
+import { processOf, tilesByProcess } from "./worker-ids.ts";
 
 const GRID_MAX_SIDE = 720;
 
@@ -46,7 +47,8 @@ export function drawTileMap(
   const done = job.status === "succeeded";
   for (const [tile, worker] of Object.entries(job.tileWorkers ?? {})) {
     const r = scaleRect(tileRect(Number(tile), grid, job), scale);
-    ctx.fillStyle = workerColor(worker, done ? 0.25 : 0.5);
+    const { process, loop } = processOf(worker);
+    ctx.fillStyle = workerColor(process, done ? 0.25 : 0.5, loop);
     ctx.fillRect(r.x, r.y, r.width, r.height);
   }
   ctx.strokeStyle = "rgb(255 255 255 / 0.55)";
@@ -65,24 +67,44 @@ export function drawTileMap(
   ctx.stroke();
 }
 
-/** The legend: one item per worker of the current stage, with its tile count (none for an upload). */
+/**
+ * The legend: one item per worker process of the current stage, in its colour, with its tile
+ * count and a shade per loop (none for an upload).
+ */
 export function renderLegend(list: HTMLElement, job: JobView | null): void {
   list.replaceChildren(
-    ...workerCounts(job?.tileWorkers ?? {}).map(([worker, count]) =>
+    ...tilesByProcess(job?.tileWorkers ?? {}).map(({ process, tiles, loops }) =>
       h(
         "li",
-        {},
-        swatch(worker),
-        h("span", { class: "mono", text: worker }),
-        h("span", { class: "muted", text: ` ${count} tile${count === 1 ? "" : "s"}` }),
+        { attrs: { "data-worker": process } },
+        swatch(process),
+        h("span", { class: "mono", text: process }),
+        h("span", { class: "muted", text: ` ${plural(tiles, "tile")}` }),
+        loops.length > 1 || loops[0]?.id !== process
+          ? h(
+              "span",
+              { class: "loops", attrs: { role: "img", "aria-label": loopSummary(loops) } },
+              ...loops.map((l) => swatch(process, l.loop, `${l.id}: ${plural(l.tiles, "tile")}`)),
+            )
+          : null,
       ),
     ),
   );
 }
 
-/** A coloured dot for a worker (styled through the CSSOM, so a strict CSP allows it). */
-export function swatch(worker: string): HTMLElement {
-  const dot = h("span", { class: "swatch", attrs: { "aria-hidden": "true" } });
-  dot.style.background = workerColor(worker);
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
+
+function loopSummary(loops: { id: string; tiles: number }[]): string {
+  return `${plural(loops.length, "loop")}: ${loops.map((l) => `${l.id} ${plural(l.tiles, "tile")}`).join(", ")}`;
+}
+
+/**
+ * A coloured dot for worker process `worker` (with `shade`, for its loop of that number), styled
+ * through the CSSOM so a strict CSP allows it.
+ */
+export function swatch(worker: string, shade?: number, title?: string): HTMLElement {
+  const dot = h("span", { class: shade === undefined ? "swatch" : "swatch shade", attrs: { "aria-hidden": "true" } });
+  dot.style.background = workerColor(worker, 1, shade ?? 0);
+  if (title) dot.title = title;
   return dot;
 }
