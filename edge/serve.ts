@@ -35,6 +35,14 @@ function staticFiles(): Hono {
     );
     return files;
   }
+  // Cross-origin isolated: the page may then share memory with its preview workers
+  // (SharedArrayBuffer), which browsers allow only with these two headers. Everything the
+  // UI loads is its own origin's, so require-corp blocks nothing it uses.
+  files.use("/*", async (c, next) => {
+    await next();
+    c.header("Cross-Origin-Opener-Policy", "same-origin");
+    c.header("Cross-Origin-Embedder-Policy", "require-corp");
+  });
   files.use("/*", serveStatic({ root }));
   return files;
 }

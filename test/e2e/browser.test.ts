@@ -49,7 +49,14 @@ async function pageImage(page: Page, which: "previewInput" | "previewOutput") {
 describe("the web UI in Chromium", () => {
   it("previews in WebAssembly, runs the job on the server, and downloads the exact result", async () => {
     const k = await kernels();
-    await page.goto(server.url);
+    const loaded = await page.goto(server.url);
+    // Served to be cross-origin isolated, so previews may share memory with their workers in any
+    // browser. (This single-process Chromium shares it anyway and reports no isolation, so the
+    // headers are what can be checked here.)
+    expect(loaded?.headers()).toMatchObject({
+      "cross-origin-opener-policy": "same-origin",
+      "cross-origin-embedder-policy": "require-corp",
+    });
     await page.setInputFiles("#file", `${PHOTO_DIR}hubble_deep_field.jpg`);
     await page.fill("#pipeline-text", PIPELINE);
     await page.dispatchEvent("#pipeline-text", "change");
