@@ -4,42 +4,20 @@
 // only the newest pipeline to the preview worker while one is running.
 
 import { ops } from "@tessera/kernels";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { compare, describe as describeDiff, PHOTO_DIR } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
-import { type ServerProcess, startServe } from "../helpers/server.js";
 import { previewPixels, stepNames, waitForPreview, watchedPage } from "./page-helpers.ts";
+import { servedUi } from "./served-ui.ts";
 
-let server: ServerProcess;
-let browser: Browser;
-const errors: string[] = [];
-
-beforeAll(async () => {
-  server = await startServe();
-}, 60_000);
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-// A browser per test, so each starts with empty storage. Closing a context instead would do,
-// but the packaged Chromium runs as a single process, which a context's close brings down.
-beforeEach(async () => {
-  browser = await launchChromium();
-}, 60_000);
-
-afterEach(async () => {
-  await browser?.close();
-  expect(errors.splice(0)).toEqual([]);
-});
+const ui = servedUi();
 
 /** A fresh profile on the UI with `pipeline` in its URL and a photo picked. */
 async function openWith(pipeline: string, photo = "chelsea.png"): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  const page = await watchedPage(context, errors);
-  await page.goto(`${server.url}/?pipeline=${encodeURIComponent(pipeline)}`);
+  const context = await ui.browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await watchedPage(context, ui.errors);
+  await page.goto(`${ui.server.url}/?pipeline=${encodeURIComponent(pipeline)}`);
   await page.setInputFiles("#file", `${PHOTO_DIR}${photo}`);
   await waitForPreview(page, pipeline);
   return page;
@@ -142,7 +120,7 @@ describe("editing the pipeline", () => {
   });
 
   it("sends a slider drag's newest value to the preview, never the values in between", async () => {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const context = await ui.browser.newContext({ viewport: { width: 1400, height: 1000 } });
     // Record every pipeline the page posts to its preview workers (a run, or one band of it).
     await context.addInitScript(() => {
       const sent: { id: number; pipeline: string }[] = [];
@@ -154,8 +132,8 @@ describe("editing the pipeline", () => {
         return (post as (...args: unknown[]) => void).call(this, message, ...rest);
       } as Worker["postMessage"];
     });
-    const page = await watchedPage(context, errors);
-    await page.goto(`${server.url}/?pipeline=${encodeURIComponent("gaussian-blur(sigma=2)")}`);
+    const page = await watchedPage(context, ui.errors);
+    await page.goto(`${ui.server.url}/?pipeline=${encodeURIComponent("gaussian-blur(sigma=2)")}`);
     await page.setInputFiles("#file", `${PHOTO_DIR}chelsea.png`);
     await waitForPreview(page, "gaussian-blur(sigma=2)");
 

@@ -5,61 +5,24 @@
 
 import { readFile } from "node:fs/promises";
 import type { Browser, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser.js";
+import { describe, expect, it } from "vitest";
 import { PHOTO_DIR } from "../helpers/images.js";
-import { type ServerProcess, startServe } from "../helpers/server.js";
-import { typePipeline, waitForPreview, waitForUrlPipeline, watchedPage } from "./page-helpers.ts";
+import { typePipeline, waitForPreview, waitForUrlPipeline } from "./page-helpers.ts";
+import { servedUi } from "./served-ui.ts";
 
 const THREE = "gaussian-blur(sigma=2) | sobel | invert";
 
-let server: ServerProcess;
-let browser: Browser;
-/** Second browsers, for "someone else opens the link". */
-const others: Browser[] = [];
-const errors: string[] = [];
-
-beforeAll(async () => {
-  server = await startServe();
-}, 60_000);
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-// A browser per test, so each starts with empty storage. Closing a context instead would do,
-// but the packaged Chromium runs as a single process, which a context's close brings down.
-beforeEach(async () => {
-  browser = await launchChromium();
-}, 60_000);
-
-afterEach(async () => {
-  await browser?.close();
-  for (const b of others.splice(0)) await b.close();
-  expect(errors.splice(0)).toEqual([]);
-});
-
-async function freshPage(options: Parameters<Browser["newContext"]>[0] = {}): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 }, ...options });
-  return watchedPage(context, errors);
-}
-
-/**
- * A page in another browser, with a profile of its own. (A second context of the same browser is
- * not enough here: the packaged Chromium runs as a single process and its contexts share localStorage.)
- */
-async function otherBrowserPage(): Promise<Page> {
-  const other = await launchChromium();
-  others.push(other);
-  return watchedPage(await other.newContext({ viewport: { width: 1400, height: 1000 } }), errors);
-}
+const ui = servedUi();
+const freshPage = (options: Parameters<Browser["newContext"]>[0] = {}): Promise<Page> => ui.page(options);
+/** Someone else: another browser, with a profile of its own. */
+const otherBrowserPage = (): Promise<Page> => ui.otherPage();
 
 const bypassButton = (n: number, op: string) => `button[aria-label="Bypass step ${n} (${op})"]`;
 
 describe("the pipeline is not lost", () => {
   it("lives in the URL, bypassed steps included, and the link opens it in a fresh browser", async () => {
     const page = await freshPage();
-    await page.goto(server.url);
+    await page.goto(ui.server.url);
     await typePipeline(page, THREE);
     await page.click(bypassButton(2, "sobel"));
     await page.waitForFunction(() => new URL(location.href).searchParams.get("bypass") === "2", undefined, { timeout: 10_000 });
@@ -76,24 +39,24 @@ describe("the pipeline is not lost", () => {
 
   it("comes back from the last session when the page opens without a pipeline in its URL", async () => {
     const page = await freshPage();
-    await page.goto(server.url);
+    await page.goto(ui.server.url);
     const start = await page.inputValue("#pipeline-text");
     await typePipeline(page, "median(radius=2) | posterize(levels=3)");
     await waitForUrlPipeline(page, "median(radius=2) | posterize(levels=3)");
-    await page.goto(server.url); // a bare URL, as from a bookmark
+    await page.goto(ui.server.url); // a bare URL, as from a bookmark
     expect(await page.inputValue("#pipeline-text")).toBe("median(radius=2) | posterize(levels=3)");
     await page.reload();
     expect(await page.inputValue("#pipeline-text")).toBe("median(radius=2) | posterize(levels=3)");
 
     // Kept by this browser, not by the server: another profile starts from the default.
     const other = await otherBrowserPage();
-    await other.goto(server.url);
+    await other.goto(ui.server.url);
     expect(await other.inputValue("#pipeline-text")).toBe(start);
   });
 
   it("saves, renames and deletes named presets, which survive a reload", async () => {
     const page = await freshPage();
-    await page.goto(server.url);
+    await page.goto(ui.server.url);
     await page.click("#library summary");
     const save = async (pipeline: string, name: string) => {
       await typePipeline(page, pipeline);
@@ -125,7 +88,7 @@ describe("the pipeline is not lost", () => {
 
   it("exports the steps that run as CLI text and imports a text file; a bad file changes nothing", async () => {
     const page = await freshPage();
-    await page.goto(server.url);
+    await page.goto(ui.server.url);
     await typePipeline(page, THREE);
     await page.click(bypassButton(3, "invert"));
     await page.click("#library summary");
@@ -162,7 +125,7 @@ describe("the pipeline is not lost", () => {
 describe("on a phone in dark mode", () => {
   it("fits 390 px, keeps text readable, and reaches every new control from the keyboard", async () => {
     const page = await freshPage({ viewport: { width: 390, height: 844 }, colorScheme: "dark" });
-    await page.goto(`${server.url}/?pipeline=${encodeURIComponent(THREE)}&bypass=2`);
+    await page.goto(`${ui.server.url}/?pipeline=${encodeURIComponent(THREE)}&bypass=2`);
     await page.setInputFiles("#file", `${PHOTO_DIR}chelsea.png`);
     await waitForPreview(page, "gaussian-blur(sigma=2) | invert");
     await page.click("#library summary");

@@ -3,43 +3,20 @@
 // before; a refused upload says why. The upload is slowed with Chromium's network throttling,
 // so that it is still running while the test looks at it.
 
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser.js";
+import type { BrowserContext, Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
 import { PHOTO_DIR } from "../helpers/images.js";
-import { type ServerProcess, startServe } from "../helpers/server.js";
 import { typePipeline, waitForPreview, watchedPage } from "./page-helpers.ts";
+import { servedUi } from "./served-ui.ts";
 
-let server: ServerProcess;
-let browser: Browser;
+// The aborted and the refused upload are logged by Chromium as failed resources; nothing else may be.
+const ui = servedUi({ allowed: /Failed to load resource: the server responded with a status of 429/ });
 let context: BrowserContext;
-const errors: string[] = [];
-
-beforeAll(async () => {
-  server = await startServe();
-}, 60_000);
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-// A browser per test (the packaged Chromium runs as a single process, which closing a context brings down).
-beforeEach(async () => {
-  browser = await launchChromium();
-}, 60_000);
-
-afterEach(async () => {
-  await browser?.close();
-  // The aborted and the refused upload are logged by Chromium as failed resources; nothing else may be.
-  expect(errors.splice(0).filter((e) => !/Failed to load resource: the server responded with a status of 429/.test(e))).toEqual(
-    [],
-  );
-});
 
 async function pageWithJob(): Promise<{ page: Page; firstJob: string }> {
-  context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-  const page = await watchedPage(context, errors);
-  await page.goto(server.url);
+  context = await ui.browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await watchedPage(context, ui.errors);
+  await page.goto(ui.server.url);
   await page.setInputFiles("#file", `${PHOTO_DIR}coins.png`);
   await typePipeline(page, "invert");
   await waitForPreview(page, "invert");
@@ -89,7 +66,7 @@ describe("uploading a job", () => {
     expect(await page.isEnabled("#process")).toBe(true);
 
     // The job shown before is as it was: a DELETE would have deleted it (404).
-    const before = await fetch(`${server.url}/v1/jobs/${firstJob}`);
+    const before = await fetch(`${ui.server.url}/v1/jobs/${firstJob}`);
     expect(before.status).toBe(200);
     expect(((await before.json()) as { status: string }).status).toBe("succeeded");
   });

@@ -7,43 +7,18 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sharp from "sharp";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { launchChromium } from "../helpers/browser.js";
+import { describe, expect, it } from "vitest";
 import { PHOTO_DIR } from "../helpers/images.js";
-import { type ServerProcess, startServe } from "../helpers/server.js";
-import { type Pixels, previewPixels, typePipeline, waitForPreview, watchedPage } from "./page-helpers.ts";
+import { type Pixels, previewPixels, typePipeline, waitForPreview } from "./page-helpers.ts";
+import { servedUi } from "./served-ui.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 
-let server: ServerProcess;
-let browser: Browser;
-const errors: string[] = [];
 const dir = mkdtempSync(join(tmpdir(), "tessera-e2e-steps-"));
-
-beforeAll(async () => {
-  server = await startServe();
-}, 60_000);
-
-afterAll(async () => {
-  await server?.stop();
-  rmSync(dir, { recursive: true, force: true });
-});
-
-// A browser per test: the packaged Chromium is one process, which closing a context can bring down.
-beforeEach(async () => {
-  browser = await launchChromium();
-}, 60_000);
-
-afterEach(async () => {
-  await browser?.close();
-  expect(errors.splice(0)).toEqual([]);
-});
-
-async function freshPage(): Promise<Page> {
-  return watchedPage(await browser.newContext({ viewport: { width: 1400, height: 1000 } }), errors);
-}
+const ui = servedUi({ after: () => rmSync(dir, { recursive: true, force: true }) });
+const freshPage = (): Promise<Page> => ui.page();
 
 /** The computed colour of each `.swatch` that is a direct child of `selector`'s matches, by data-worker. */
 function swatchColours(page: Page, selector: string): Promise<Record<string, string>> {
@@ -76,7 +51,7 @@ const same = (a: Pixels, b: Pixels) =>
 describe("workers in the job panel", () => {
   it("lists worker processes in the legend, in the cluster table's colours", async () => {
     const page = await freshPage();
-    await page.goto(server.url);
+    await page.goto(ui.server.url);
     await page.setInputFiles("#file", `${PHOTO_DIR}hubble_deep_field.jpg`);
     await typePipeline(page, "median(radius=2) | sobel");
     await page.click("#process");
@@ -119,7 +94,7 @@ describe("step thumbnails", () => {
     const image = join(dir, "small.png");
     await sharp(`${PHOTO_DIR}astronaut.png`).resize(120, 90).png().toFile(image);
     const page = await freshPage();
-    await page.goto(server.url);
+    await page.goto(ui.server.url);
     await page.setInputFiles("#file", image);
     await typePipeline(page, "invert | grayscale");
     await waitForPreview(page, "invert | grayscale");
