@@ -114,18 +114,27 @@ export async function finalize(
       addTime(job, "encode", ctx.clock.now() - encodeStart);
     }
   } catch (err) {
-    if (isOutage(err)) throw err; // storage went away mid-read: the coordinator waits it out and finalizes again
-    await ctx.fail(job, { code: "ENCODE_FAILED", message: `encoding ${job.format} failed: ${(err as Error).message}` });
-    return;
+    return failEncoding(ctx, job, err);
   }
   await atPhase(job.id, "encode");
   let result: string;
   if (Array.isArray(encoded)) {
-    // A tile set: every file stored as the join makes it; the result names its descriptor.
-    result = await storeTileSet(ctx, job, grid, encoded);
+    // A tile set: every file stored as the join makes it (a join that fails fails the job, as
+    // any encoding does); the result names its descriptor.
+    try {
+      result = await storeTileSet(ctx, job, grid, encoded);
+    } catch (err) {
+      return failEncoding(ctx, job, err);
+    }
   } else {
     result = resultName(job.id, job.format);
     await ctx.blobs.put(result, encoded);
   }
   await ctx.succeed(job, result);
+}
+
+/** An encoding that failed fails the job; an outage does not (the coordinator waits it out and finalizes again). */
+async function failEncoding(ctx: DriverContext, job: JobManifest, err: unknown): Promise<void> {
+  if (isOutage(err)) throw err;
+  await ctx.fail(job, { code: "ENCODE_FAILED", message: `encoding ${job.format} failed: ${(err as Error).message}` });
 }

@@ -117,3 +117,19 @@ describe("results store only the channels their pixels need", () => {
     }
   });
 });
+
+it("fails a tile-set job whose join fails with ENCODE_FAILED, naming why", async () => {
+  class BrokenJoin extends SharpCodec {
+    override async joinTileSet(): Promise<string> {
+      throw new Error("disk full");
+    }
+  }
+  const broken = await startEmbedded({ codec: new BrokenJoin(), threads: 1, loops: 1, pollMs: 50 });
+  try {
+    const job = await broken.coordinator.submit(await loadPhoto("coins.png"), parsePipeline("invert"), { format: "dzi" });
+    const done = await broken.coordinator.wait(job.id);
+    expect([done.status, done.error]).toEqual(["failed", { code: "ENCODE_FAILED", message: "encoding dzi failed: disk full" }]);
+  } finally {
+    await broken.stop();
+  }
+});
