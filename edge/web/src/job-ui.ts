@@ -7,6 +7,7 @@ import type { JobEvent, JobView } from "../../api-types.ts";
 import { type Api, errorMessage } from "./api.ts";
 import { byId, h } from "./dom.ts";
 import { applyJobEvent, formatEta, isTerminal, percent } from "./job-state.ts";
+import { downloadQuery } from "./result-format.ts";
 import { drawTileMap, renderLegend } from "./tile-map.ts";
 
 const POLL_MS = 1000;
@@ -61,6 +62,9 @@ export class JobPanel {
       if (this.upload) this.upload.abort();
       else void this.cancelJob();
     });
+    // The download links carry the quality and compression set beside them.
+    for (const id of ["download-quality", "download-compression"])
+      byId(id).addEventListener("input", () => this.renderDownloads(this.job));
   }
 
   get current(): JobView | null {
@@ -252,7 +256,7 @@ export class JobPanel {
         existing?.remove();
         continue;
       }
-      const href = this.api.authedUrl(`/v1/jobs/${encodeURIComponent(job.id)}/result`, { format });
+      const href = this.api.authedUrl(`/v1/jobs/${encodeURIComponent(job.id)}/result`, downloadQuery(format));
       if (existing?.href === href) continue;
       existing?.remove();
       const link = h("a", {

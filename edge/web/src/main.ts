@@ -22,6 +22,7 @@ import { PresetStore } from "./presets.ts";
 import { PresetsPanel } from "./presets-ui.ts";
 import { LivePreview } from "./preview-ui.ts";
 import { RecentJobs } from "./recent-jobs.ts";
+import { showInputFormat } from "./result-format.ts";
 import { watchShortcuts } from "./shortcuts.ts";
 import { StepThumbs } from "./step-thumbs.ts";
 import { UndoHistory } from "./undo-history.ts";
@@ -40,6 +41,7 @@ let image: PickedImage | null = null;
 
 watchImageInput((picked) => {
   image = picked;
+  showInputFormat(picked.file.type);
   preview.setImage(picked.pixels, picked);
   requestPreview();
   stepThumbs.refresh();
