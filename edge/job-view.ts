@@ -1,4 +1,4 @@
-import { type JobManifest, overallProgress } from "../engine/job.js";
+import { type JobManifest, overallProgress, TERMINAL } from "../engine/job.js";
 import { systemClock } from "../engine/ports/clock.js";
 import type { JobView } from "./api-types.js";
 
@@ -22,6 +22,7 @@ export function toJobView(job: JobManifest, now = systemClock.now()): JobView {
     grid: { tileSize: job.tileSize, cols: Math.ceil(job.width / job.tileSize), rows: Math.ceil(job.height / job.tileSize) },
     tileWorkers: Object.fromEntries(Object.entries(job.tileWorkers ?? {}).map(([k, v]) => [k, v])),
     etaSeconds: running ? Math.round((elapsed / progress.done) * (progress.total - progress.done)) : null,
+    ...(!TERMINAL.has(job.status) && { step: job.step ?? "ingest" }),
     ...(job.status === "succeeded" && { resultUrl: `/v1/jobs/${job.id}/result` }),
     ...(job.error && { error: job.error }),
     ...(job.warning && { warning: job.warning }),

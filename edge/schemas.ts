@@ -6,7 +6,7 @@
  */
 
 import { z } from "@hono/zod-openapi";
-import { JOB_STATUSES } from "../engine/job.js";
+import { JOB_STATUSES, JOB_STEPS } from "../engine/job.js";
 import { ProgressSchema as EngineProgress, JobErrorSchema, JobWarningSchema } from "../engine/manifest-schema.js";
 import { OUTPUT_FORMATS } from "../engine/ports/codec.js";
 import { MAX_TILES, MIN_TILE_SIZE } from "../engine/tiling.js";
@@ -64,6 +64,10 @@ export const JobViewSchema = z
       .record(z.string().regex(/^[0-9]+$/), z.string())
       .openapi({ description: "Worker id per finished tile of the current stage (tile index → worker)" }),
     etaSeconds: count.nullable().openapi({ description: "Seconds left at the current rate; null until known" }),
+    step: z.enum(JOB_STEPS).optional().openapi({
+      description:
+        "While it has not ended: ingest (storing its source), stages (bands running), reduce (between stages), finish (building the result: joining, encoding, a pyramid)",
+    }),
     resultUrl: z.string().optional().openapi({ description: "Relative URL of the result, once succeeded" }),
     error: JobErrorSchema.optional().openapi({ description: "Why it failed" }),
     warning: JobWarningSchema.optional().openapi({

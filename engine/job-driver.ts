@@ -15,7 +15,7 @@ import { DEFAULTS } from "./defaults.js";
 import { dispatchStage } from "./dispatch.js";
 import type { EventSession } from "./event-session.js";
 import { addTime, type JobError, type JobManifest, TERMINAL } from "./job.js";
-import { finalize, joinedOutput } from "./job-finish.js";
+import { finalize, joinedOutput, setStep } from "./job-finish.js";
 import { type BandEvent, TILES_QUEUE } from "./messages.js";
 import { atPhase } from "./phase-probe.js";
 import { planPipeline, type Stage } from "./plan.js";
@@ -58,6 +58,7 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
   const plan = planPipeline(job.steps);
   if (TERMINAL.has(job.status)) return; // canceled before it started
   job.status = "running";
+  job.step = "stages";
   await ctx.persist(job);
   // The result's pieces, fetched as their bands finish, so the join waits on no download.
   const pieces = new Map<number, Promise<Uint8Array>>();
@@ -91,6 +92,7 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
       break;
     }
     await atPhase(job.id, "reduce");
+    setStep(ctx, job, "reduce");
     const reduceStart = ctx.clock.now();
     const consumed = job.input;
     const reduced = await reduceStage(ctx.blobs, ctx.kernels, job.id, stage, grid, output, plan.stages[job.stage + 1]?.halo ?? 0);
@@ -106,6 +108,7 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     addTime(job, "stages", reduceStart - stageStart);
     addTime(job, "reduce", ctx.clock.now() - reduceStart);
     job.stage++;
+    job.step = "stages";
     await ctx.persist(job);
   }
   await finalize(ctx, job, grid, plan.stages[plan.stages.length - 1] as Stage, pieces);

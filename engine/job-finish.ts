@@ -9,13 +9,19 @@
 import type { RgbaImage } from "@tessera/kernels";
 import { readLayer, rowsOf } from "./band-store.js";
 import { pieceName, resultFolder, resultName, stageLayer } from "./blob-names.js";
-import { addTime, type JobManifest } from "./job.js";
+import { addTime, type JobManifest, type JobStep } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
 import { isOutage } from "./outage.js";
 import { atPhase } from "./phase-probe.js";
 import { resultIsGrey, type Stage } from "./plan.js";
 import { isTileSet, type TileSetFormat } from "./ports/codec.js";
 import { bandCount, bandRows, type Grid } from "./tiling.js";
+
+/** Moves the job to `step` and tells its listeners (the progress a client shows). */
+export function setStep(ctx: DriverContext, job: JobManifest, step: JobStep): void {
+  job.step = step;
+  ctx.notify(job);
+}
 
 /**
  * How the result is encoded. `grey`: the result is R = G = B and one channel loses nothing: a
@@ -87,6 +93,7 @@ export async function finalize(
   const output = stageLayer(job.id, last.index);
   const joined = last.reduction ? undefined : joinedOutput(ctx, job, grid);
   await atPhase(job.id, "stitch");
+  setStep(ctx, job, "finish");
   const stitchStart = ctx.clock.now();
   let encoded: Uint8Array | Uint8Array[];
   try {

@@ -96,6 +96,7 @@ function makeIntake(
     stages: plan.stages.map(() => ({ done: 0, total: tileCount(grid) })),
     input: pixels ? { kind: "windows", prefix: sourceLayer(id) } : { kind: "source" },
     stored: false,
+    step: "ingest",
   };
   return { job, grid, halo: plan.stages[0]?.halo ?? 0, ...(pixels && { pixels }), ...(reader && { reader }) };
 }

@@ -76,6 +76,8 @@ export interface JobManifest {
    * is too: no op changes alpha. The result then stores no alpha where its format can omit it.
    */
   opaque?: boolean;
+  /** What a running job is doing now, for progress: see JOB_STEPS. */
+  step?: JobStep;
   /** Who the job belongs to: an opaque id derived from the caller's token (never the token). */
   owner?: string;
   /** The stage running now (index into the plan); equals the stage count once all are done. */
@@ -135,3 +137,11 @@ export type Phase = keyof NonNullable<JobManifest["timings"]>;
 export const addTime = (job: JobManifest, phase: Phase, ms: number): void => {
   job.timings = { ...job.timings, [phase]: (job.timings?.[phase] ?? 0) + Math.round(ms) };
 };
+
+/**
+ * What a job is doing, as its progress shows it: storing its source (`ingest`), running its
+ * stages' bands (`stages`), reducing between stages (`reduce`: histograms, canny's edges), or
+ * building its result from the last stage (`finish`: joining pieces, a pyramid, encoding).
+ */
+export const JOB_STEPS = ["ingest", "stages", "reduce", "finish"] as const;
+export type JobStep = (typeof JOB_STEPS)[number];

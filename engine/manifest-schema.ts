@@ -5,7 +5,7 @@
  */
 
 import { z } from "zod";
-import { JOB_STATUSES, type JobManifest } from "./job.js";
+import { JOB_STATUSES, JOB_STEPS, type JobManifest } from "./job.js";
 import { describeIssues } from "./messages.js";
 import { OUTPUT_FORMATS } from "./ports/codec.js";
 
@@ -50,6 +50,7 @@ export const JobManifestSchema = z.looseObject({
   ]),
   stored: z.boolean().optional(),
   opaque: z.boolean().optional(),
+  step: z.enum(JOB_STEPS).optional(),
   warning: JobWarningSchema.optional(),
   result: z.string().min(1).optional(),
   error: JobErrorSchema.optional(),

@@ -229,11 +229,13 @@ export class JobPanel {
     this.status.textContent = job.status;
     this.status.dataset.status = job.status;
     const stages = Math.max(1, job.stages.length);
-    byId("job-stage").textContent = `${Math.min(job.stage + 1, stages)} of ${stages}`;
+    byId("job-stage").textContent = stageText(job, stages);
     byId("job-tiles").textContent = `${job.progress.done} / ${job.progress.total}`;
     byId("job-eta").textContent = job.status === "succeeded" ? "done" : isTerminal(job.status) ? "—" : formatEta(job.etaSeconds);
     const bar = byId<HTMLProgressElement>("job-progress");
-    bar.value = job.status === "succeeded" ? 100 : percent(job.progress);
+    // Every tile done is not the end: the result is still being built. The bar says so, and
+    // reaches 100% only once the job has succeeded.
+    bar.value = job.status === "succeeded" ? 100 : Math.min(99, percent(job.progress));
     bar.setAttribute("aria-valuetext", `${bar.value}%`);
     byId("job-pipeline").textContent = `${job.width}×${job.height} · ${job.pipeline}`;
     this.cancel.disabled = isTerminal(job.status);
@@ -271,4 +273,12 @@ export class JobPanel {
       downloads.append(link);
     }
   }
+}
+
+/** The job panel's "Stage" line: the stage running, or what the job does besides running stages. */
+export function stageText(job: JobView, stages: number): string {
+  if (job.step === "ingest") return "storing the source";
+  if (job.step === "finish") return "building the result";
+  const stage = `${Math.min(job.stage + 1, stages)} of ${stages}`;
+  return job.step === "reduce" ? `${stage}, reducing` : stage;
 }
