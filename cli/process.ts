@@ -33,6 +33,9 @@ Options:
       --threads N       kernel threads (default: the number of cores)
       --profile         print where the time went (JSON, on stderr) at the end
   -h, --help            this text
+
+Images over 100 megapixels are refused unless TESSERA_MAX_PIXELS allows them
+(e.g. TESSERA_MAX_PIXELS=2000000000 for 2 gigapixels).
 `;
 
 interface ProcessArgs {
@@ -117,6 +120,7 @@ export async function runProcess(argv: string[]): Promise<void> {
   }
   // The kernel threads boot (a V8 isolate each, the kernels compiled once and instantiated in
   // each) while this thread loads sharp and reads the input: start-up overlapped, not summed.
+  const maxPixels = intArg("TESSERA_MAX_PIXELS", process.env.TESSERA_MAX_PIXELS, 1);
   const starting = KernelPool.create(args.threads !== undefined ? { threads: args.threads } : {});
   starting.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
   let preflighted: Awaited<ReturnType<typeof preflight>>;
@@ -124,7 +128,11 @@ export async function runProcess(argv: string[]): Promise<void> {
   try {
     const { SharpCodec } = await import("../infra/adapters/sharp-codec.js");
     // As many decodes and encodes at once as kernel threads: --threads N computes on N threads.
-    codec = new SharpCodec({ concurrency: args.threads ?? availableParallelism() });
+    codec = new SharpCodec({
+      concurrency: args.threads ?? availableParallelism(),
+      // The same variable as the gateway's limit: larger images are fine here, by choice.
+      ...(maxPixels !== undefined && { maxPixels }),
+    });
     preflighted = await preflight(args, codec);
   } catch (err) {
     await starting.then(

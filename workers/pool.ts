@@ -45,6 +45,7 @@ export class KernelPool {
       // best: a thread never holds a second tile another idle thread could have started.
       concurrentTasksPerWorker: 1,
     });
+    await bootedThreads(piscina);
     return new KernelPool(piscina, threads, module);
   }
 
@@ -77,4 +78,23 @@ export class KernelPool {
   async close(): Promise<void> {
     await this.piscina.close({ force: true });
   }
+}
+
+/**
+ * Resolves once every thread has loaded its task file (piscina's first message from a thread
+ * says so), rejects if one fails to. A pool closed before that would terminate threads in the
+ * middle of loading ES modules, which crashes Node 20 outright ("IsGraphAsync must be used on
+ * an instantiated module"): a `tessera process` refusing its input at once did exactly that.
+ */
+async function bootedThreads(piscina: Piscina): Promise<void> {
+  await Promise.all(
+    piscina.threads.map(
+      (thread) =>
+        new Promise<void>((resolve, reject) => {
+          thread.once("message", () => resolve());
+          thread.once("error", reject);
+          thread.once("exit", (code) => reject(new Error(`a kernel thread exited with code ${code} while starting`)));
+        }),
+    ),
+  );
 }

@@ -98,7 +98,7 @@ export class SharpCodec implements Codec {
     if (width * height > this.maxPixels) {
       throw new CodecError(
         "TOO_MANY_PIXELS",
-        `the image is ${width}×${height} = ${width * height} pixels; the limit is ${this.maxPixels}`,
+        `the image is ${width}×${height} = ${width * height} pixels; the limit is ${this.maxPixels} (TESSERA_MAX_PIXELS)`,
       );
     }
     return { header: { width, height, format }, meta };

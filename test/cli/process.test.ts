@@ -18,8 +18,18 @@ const dir = mkdtempSync(join(tmpdir(), "tessera-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 async function tessera(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return tesseraWith({}, ...args);
+}
+
+async function tesseraWith(
+  env: Record<string, string>,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { timeout: 60_000 });
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], {
+      timeout: 60_000,
+      env: { ...process.env, ...env },
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -66,6 +76,21 @@ describe("tessera process", () => {
       2,
       "tessera process: IIIF tile sets are served by the API (format=iiif); here, write Deep Zoom: -o OUT.dzi",
     ]);
+  });
+
+  it("takes its pixel limit from TESSERA_MAX_PIXELS, and names it when an image is over", async () => {
+    const out = join(dir, "limited.png");
+    const over = await tesseraWith({ TESSERA_MAX_PIXELS: "1000" }, "process", `${PHOTO_DIR}coins.png`, "-o", out, "-p", "invert");
+    expect([over.code, over.stderr.trim()]).toEqual([
+      4,
+      `tessera process: cannot read ${PHOTO_DIR}coins.png: the image is 384×303 = 116352 pixels; the limit is 1000 (TESSERA_MAX_PIXELS)`,
+    ]);
+    const bad = await tesseraWith({ TESSERA_MAX_PIXELS: "lots" }, "process", `${PHOTO_DIR}coins.png`, "-o", out, "-p", "invert");
+    expect([bad.code, bad.stderr.trim()]).toEqual([
+      2,
+      'tessera process: TESSERA_MAX_PIXELS must be an integer of at least 1, got "lots"',
+    ]);
+    expect(readdirSync(dir)).not.toContain("limited.png");
   });
 
   const text = join(dir, "text.jpg");
