@@ -75,6 +75,8 @@ describe("the web UI in Chromium", () => {
     expect(Math.max(input.width, input.height)).toBeLessThanOrEqual(1024);
     expect(describeDiff(compare(output.data, k.run(input, PIPELINE).data, input.width))).toBe("max diff 0");
 
+    // A lossless result, to compare exactly (a JPEG input otherwise stays a JPEG).
+    await page.selectOption("#format", { label: "PNG" });
     await page.click("#process");
     await page.waitForFunction(() => document.querySelector("#job-status")?.textContent?.trim() === "succeeded", undefined, {
       timeout: 60_000,
