@@ -12,6 +12,7 @@ import { launchChromium } from "../helpers/browser.js";
 import { compare, describe as describeDiff, loadPhoto, PHOTO_DIR } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
 import { type ServerProcess, startServe } from "../helpers/server.js";
+import { previewPixels, waitForPreview } from "./page-helpers.ts";
 
 const ARTIFACTS = fileURLToPath(new URL("../../test-artifacts/", import.meta.url));
 const PIPELINE = "gaussian-blur(sigma=2) | sobel";
@@ -34,18 +35,6 @@ afterAll(async () => {
 });
 
 /** Reads an ImageData-like object out of the page as bytes (base64 keeps the transfer small). */
-async function pageImage(page: Page, which: "previewInput" | "previewOutput") {
-  const { width, height, b64 } = await page.evaluate((key) => {
-    const img = (window as unknown as { __tessera: Record<string, { width: number; height: number; data: Uint8ClampedArray }> })
-      .__tessera[key];
-    if (!img) throw new Error(`window.__tessera.${key} is missing`);
-    let s = "";
-    for (let i = 0; i < img.data.length; i += 0x8000) s += String.fromCharCode(...img.data.subarray(i, i + 0x8000));
-    return { width: img.width, height: img.height, b64: btoa(s) };
-  }, which);
-  return { width, height, data: new Uint8ClampedArray(Buffer.from(b64, "base64")) };
-}
-
 describe("the web UI in Chromium", () => {
   it("previews in WebAssembly, runs the job on the server, and downloads the exact result", async () => {
     const k = await kernels();
@@ -60,18 +49,11 @@ describe("the web UI in Chromium", () => {
     await page.setInputFiles("#file", `${PHOTO_DIR}hubble_deep_field.jpg`);
     await page.fill("#pipeline-text", PIPELINE);
     await page.dispatchEvent("#pipeline-text", "change");
-    await page.waitForFunction(
-      (p) => {
-        const t = (window as unknown as { __tessera?: { previewPipeline: string } }).__tessera;
-        return t?.previewPipeline === p && document.querySelector<HTMLElement>("#preview")?.dataset.state === "ready";
-      },
-      PIPELINE,
-      { timeout: 30_000 },
-    );
+    await waitForPreview(page, PIPELINE);
 
     // The preview ran our kernels in the page's worker: same bytes as run() here.
-    const input = await pageImage(page, "previewInput");
-    const output = await pageImage(page, "previewOutput");
+    const input = await previewPixels(page, "previewInput");
+    const output = await previewPixels(page, "previewOutput");
     expect(Math.max(input.width, input.height)).toBeLessThanOrEqual(1024);
     expect(describeDiff(compare(output.data, k.run(input, PIPELINE).data, input.width))).toBe("max diff 0");
 

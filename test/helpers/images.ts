@@ -50,6 +50,18 @@ export function loadPhoto(name: string, maxSide?: number): Promise<TestImage> {
 }
 
 /** Deterministic pseudo-random bytes (xorshift32), so failures reproduce. */
+/** A deterministic opaque RGBA pattern (no photograph needed): colour changing along every row. */
+export function gradient(width: number, height: number): { width: number; height: number; data: Uint8ClampedArray } {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let i = 0; i < width * height; i++) {
+    data[i * 4] = (i * 7) % 256;
+    data[i * 4 + 1] = (i * 13) % 256;
+    data[i * 4 + 2] = (i * 29) % 256;
+    data[i * 4 + 3] = 255;
+  }
+  return { width, height, data };
+}
+
 export function randomBytes(n: number, seed = 1): Uint8ClampedArray {
   const out = new Uint8ClampedArray(n);
   let s = seed >>> 0 || 1;

@@ -9,17 +9,7 @@ import { createPreviewHandler } from "../../edge/web/src/preview-core.ts";
 import { PreviewPool } from "../../edge/web/src/preview-pool.ts";
 import type { FromWorker, Pixels, ToWorker } from "../../edge/web/src/preview-protocol.ts";
 import { Thumbnails } from "../../edge/web/src/thumbnails.ts";
-
-function gradient(width: number, height: number): Pixels {
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    data[i * 4] = (i * 7) % 256;
-    data[i * 4 + 1] = (i * 13) % 256;
-    data[i * 4 + 2] = (i * 29) % 256;
-    data[i * 4 + 3] = 255;
-  }
-  return { width, height, data };
-}
+import { gradient } from "../helpers/images.js";
 
 /** A Worker running preview-core.ts in this process; records what it is sent and what it answers. */
 class FakeWorker extends EventTarget {

@@ -7,17 +7,7 @@ import { build } from "vite";
 import { describe, expect, it } from "vitest";
 import { createPreviewHandler } from "../../edge/web/src/preview-core.ts";
 import type { FromWorker } from "../../edge/web/src/preview-protocol.ts";
-
-function gradient(width: number, height: number): { width: number; height: number; data: Uint8ClampedArray } {
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    data[i * 4] = (i * 7) % 256;
-    data[i * 4 + 1] = (i * 13) % 256;
-    data[i * 4 + 2] = (i * 29) % 256;
-    data[i * 4 + 3] = 255;
-  }
-  return { width, height, data };
-}
+import { gradient } from "../helpers/images.js";
 
 describe("preview worker logic", () => {
   it("runs the kernels on the kept image and reports the time; errors are messages", async () => {
