@@ -143,16 +143,7 @@ export function convolveSeparable(
         a2 = i16x8.add(a2, i16x8.mul(v128.load(q, 32), wt));
         a3 = i16x8.add(a3, i16x8.mul(v128.load(q, 48), wt));
       }
-      let lo: v128, hi: v128;
-      if (shift >= 0) {
-        lo = i8x16.narrow_i16x8_u(shift16(a0, b, shift, unsigned), shift16(a1, b, shift, unsigned));
-        hi = i8x16.narrow_i16x8_u(shift16(a2, b, shift, unsigned), shift16(a3, b, shift, unsigned));
-      } else {
-        lo = i8x16.narrow_i16x8_u(finish16(a0, unsigned, sc, dv, off), finish16(a1, unsigned, sc, dv, off));
-        hi = i8x16.narrow_i16x8_u(finish16(a2, unsigned, sc, dv, off), finish16(a3, unsigned, sc, dv, off));
-      }
-      storeBlock(srcRow, dstRow, x, w, lo);
-      storeBlock(srcRow, dstRow, x + 4, w, hi);
+      store16(srcRow, dstRow, x, w, a0, a1, a2, a3, unsigned, b, shift, sc, dv, off);
     }
   }
 }
@@ -169,6 +160,27 @@ export function convolveSeparable(
   const lo = unsigned ? i32x4.extend_low_i16x8_u(a) : i32x4.extend_low_i16x8_s(a);
   const hi = unsigned ? i32x4.extend_high_i16x8_u(a) : i32x4.extend_high_i16x8_s(a);
   return i16x8.narrow_i32x4_s(finishF32(lo, scale, divisor, offset), finishF32(hi, scale, divisor, offset));
+}
+
+/**
+ * Ends a block of 8 pixels in four 16-bit accumulators: shifted (an integral kernel over a
+ * power of two) or through the f32 path's end, narrowed to bytes and stored at pixel x.
+ */
+// @ts-ignore: decorator
+@inline function store16(
+  srcRow: usize, dstRow: usize, x: i32, w: i32, a0: v128, a1: v128, a2: v128, a3: v128, unsigned: bool,
+  b: v128, shift: i32, sc: v128, dv: v128, off: v128,
+): void {
+  let lo: v128, hi: v128;
+  if (shift >= 0) {
+    lo = i8x16.narrow_i16x8_u(shift16(a0, b, shift, unsigned), shift16(a1, b, shift, unsigned));
+    hi = i8x16.narrow_i16x8_u(shift16(a2, b, shift, unsigned), shift16(a3, b, shift, unsigned));
+  } else {
+    lo = i8x16.narrow_i16x8_u(finish16(a0, unsigned, sc, dv, off), finish16(a1, unsigned, sc, dv, off));
+    hi = i8x16.narrow_i16x8_u(finish16(a2, unsigned, sc, dv, off), finish16(a3, unsigned, sc, dv, off));
+  }
+  storeBlock(srcRow, dstRow, x, w, lo);
+  storeBlock(srcRow, dstRow, x + 4, w, hi);
 }
 
 /** One output row, 16-bit accumulators: 8 pixels (4 v128) per block. */
@@ -189,16 +201,7 @@ function rowI16(
       a2 = i16x8.add(a2, i16x8.mul(v128.load8x8_u(p, 16), wt));
       a3 = i16x8.add(a3, i16x8.mul(v128.load8x8_u(p, 24), wt));
     }
-    let lo: v128, hi: v128;
-    if (shift >= 0) {
-      lo = i8x16.narrow_i16x8_u(shift16(a0, b, shift, unsigned), shift16(a1, b, shift, unsigned));
-      hi = i8x16.narrow_i16x8_u(shift16(a2, b, shift, unsigned), shift16(a3, b, shift, unsigned));
-    } else {
-      lo = i8x16.narrow_i16x8_u(finish16(a0, unsigned, sc, dv, off), finish16(a1, unsigned, sc, dv, off));
-      hi = i8x16.narrow_i16x8_u(finish16(a2, unsigned, sc, dv, off), finish16(a3, unsigned, sc, dv, off));
-    }
-    storeBlock(srcRow, dstRow, x, w, lo);
-    storeBlock(srcRow, dstRow, x + 4, w, hi);
+    store16(srcRow, dstRow, x, w, a0, a1, a2, a3, unsigned, b, shift, sc, dv, off);
   }
 }
 
