@@ -10,7 +10,7 @@
 // size asked for; the output a tiled pyramidal BigTIFF. Peak RSS is each process's own high
 // water mark (VmHWM in /proc, or /usr/bin/time's %M): Linux.
 
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -57,9 +57,7 @@ async function input() {
       .resize(side, side, { fit: "fill" })
       .tiff({ tile: true, tileWidth: 256, tileHeight: 256, compression: "jpeg", quality: 90, bigtiff: true })
       .toFile(`${path}.tmp`);
-    rmSync(path, { force: true });
-    writeFileSync(path, readFileSync(`${path}.tmp`));
-    rmSync(`${path}.tmp`, { force: true });
+    renameSync(`${path}.tmp`, path); // complete or absent: a cut-short run leaves no cached half
     say(`made in ${fmt((performance.now() - started) / 1000, 1)} s`);
   }
   return { path, width: side, height: side, megapixels: (side * side) / 1e6, bytes: statSync(path).size };
