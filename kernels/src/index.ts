@@ -7,6 +7,8 @@
  * const out = k.run(imageData, "gaussian-blur(sigma=2) | sobel");
  * ```
  */
+
+export * from "./analysis/index.js";
 export { KernelError, type KernelErrorCode, PipelineError, type PipelineLocation } from "./errors.js";
 export {
   equalizeLut,

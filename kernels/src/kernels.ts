@@ -39,6 +39,11 @@ export class Kernels {
     this.heap = new Heap(wasm);
   }
 
+  /** The instance's memory, for the analysis ops (kernels/src/analysis), which manage their own buffers. */
+  get analysisHeap(): Heap {
+    return this.heap;
+  }
+
   /** Bytes of wasm memory in use; grows with the largest image, never with the call count. */
   get memoryBytes(): number {
     return this.heap.wasm.memory.buffer.byteLength;
