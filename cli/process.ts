@@ -120,13 +120,21 @@ export async function runProcess(argv: string[]): Promise<void> {
   }
   // The kernel threads boot (a V8 isolate each, the kernels compiled once and instantiated in
   // each) while this thread loads sharp and reads the input: start-up overlapped, not summed.
+  // Milestones for --profile, in ms since the process started (Node's own start-up included).
+  const since = (): number => Math.round(performance.now());
+  const startup: Record<string, number> = { main: since() };
   const maxPixels = intArg("TESSERA_MAX_PIXELS", process.env.TESSERA_MAX_PIXELS, 1);
   const starting = KernelPool.create(args.threads !== undefined ? { threads: args.threads } : {});
+  starting.then(
+    () => (startup.threadsReady = since()),
+    () => undefined,
+  );
   starting.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
   let preflighted: Awaited<ReturnType<typeof preflight>>;
   let codec: Codec;
   try {
     const { SharpCodec } = await import("../infra/adapters/sharp-codec.js");
+    startup.codecLoaded = since();
     // As many decodes and encodes at once as kernel threads: --threads N computes on N threads.
     codec = new SharpCodec({
       concurrency: args.threads ?? availableParallelism(),
@@ -134,6 +142,7 @@ export async function runProcess(argv: string[]): Promise<void> {
       ...(maxPixels !== undefined && { maxPixels }),
     });
     preflighted = await preflight(args, codec);
+    startup.inputRead = since();
   } catch (err) {
     await starting.then(
       (pool) => pool.close(),
@@ -143,6 +152,7 @@ export async function runProcess(argv: string[]): Promise<void> {
   }
   const { format, steps, bytes } = preflighted;
   const embedded = await startEmbedded({ codec, pool: await starting });
+  startup.submitting = since();
   const bar = new ProgressBar(process.stderr);
   const temp = join(dirname(args.output), `.${basename(args.output)}.${process.pid}.tmp`);
   // Ctrl-C: stop cleanly and leave no partial file.
@@ -168,7 +178,9 @@ export async function runProcess(argv: string[]): Promise<void> {
       await rename(temp, args.output);
     }
     if (args.profile) {
+      startup.written = since();
       const profile = {
+        startup,
         submit: submitMs,
         ...final.timings,
         maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
