@@ -9,8 +9,9 @@
 //
 // Rows: the kernels alone on N threads; `tessera process` (light and heavy pipeline) against
 // sharp as its own process at the same thread count; 100 MP wall and peak RSS; a local cluster
-// of W worker processes (one job alone, and a burst of 2 jobs per worker); the HTTP API of `tessera serve`; start-up cost. Markdown tables go to
-// stdout as rows are measured, and everything is written as JSON after each section.
+// of W worker processes (one job alone, and a burst of 2 jobs per worker); the HTTP API of
+// `tessera serve`; start-up cost. Markdown tables go to stdout as rows are measured, and
+// everything is written as JSON after each section.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
