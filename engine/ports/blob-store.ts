@@ -39,6 +39,25 @@ export interface BlobInfo {
   readonly size: number;
 }
 
+/** A blob's first bytes, known only once the rest has been streamed in. */
+export interface PutStreamOptions {
+  readonly head?: {
+    readonly bytes: number;
+    /** Exactly `bytes` bytes; called after the data has ended. */
+    value(): Uint8Array;
+  };
+}
+
+/** head.value(), checked against the length promised up front. */
+export function headValue(name: string, options: PutStreamOptions | undefined): Uint8Array | undefined {
+  const head = options?.head;
+  if (!head) return undefined;
+  const value = head.value();
+  if (!(value instanceof Uint8Array) || value.byteLength !== head.bytes)
+    throw new RangeError(`putStream(${JSON.stringify(name)}): head.value() must be ${head.bytes} bytes`);
+  return value;
+}
+
 /**
  * Every method rejects (never throws synchronously). `get` returns bytes the caller owns:
  * changing them does not change the stored blob.
@@ -52,8 +71,11 @@ export interface BlobStore {
   /**
    * Streams a blob in; the blob appears only once the stream has ended without error. If the
    * source throws, the put rejects with the source's error and leaves any previous blob as it was.
+   * With `head`, the blob is head.value() followed by `data`, and value() is called once `data`
+   * has ended: for files whose first bytes point at what follows the data (a TIFF's header
+   * holds the offset of the IFDs written after every tile).
    */
-  putStream(name: string, data: AsyncIterable<Uint8Array>): Promise<BlobInfo>;
+  putStream(name: string, data: AsyncIterable<Uint8Array>, options?: PutStreamOptions): Promise<BlobInfo>;
   get(name: string): Promise<Uint8Array>;
   /**
    * Bytes [offset, offset + length) of a blob, a range that must lie inside it (a band's

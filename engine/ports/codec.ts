@@ -4,6 +4,7 @@
  */
 
 import type { RgbaImage } from "@tessera/kernels";
+import type { PutStreamOptions } from "./blob-store.js";
 
 export const OUTPUT_FORMATS = ["png", "jpeg", "webp", "tiff", "avif", "dzi", "iiif"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -131,6 +132,28 @@ export interface Codec {
     bandRows: number,
     options?: EncodeOptions,
   ): Promise<Uint8Array>;
+  /**
+   * join() as a stream for BlobStore.putStream, taking the pieces one at a time as it needs
+   * them: a format that can be joined front to back without holding the file (a pyramidal
+   * TIFF) holds one piece at a time; the others are joined in memory and streamed after.
+   */
+  joinStream(
+    format: OutputFormat,
+    pieces: PieceSource,
+    width: number,
+    height: number,
+    bandRows: number,
+    options?: EncodeOptions,
+  ): JoinedStream;
+}
+
+/** Band pieces in band order; promises are awaited one at a time, in order. */
+export type PieceSource = Iterable<Uint8Array | Promise<Uint8Array>> | AsyncIterable<Uint8Array>;
+
+/** A joined file as BlobStore.putStream takes it: its bytes, and a head known only at the end. */
+export interface JoinedStream {
+  readonly data: AsyncIterable<Uint8Array>;
+  readonly head?: PutStreamOptions["head"];
 }
 
 /**

@@ -7,7 +7,9 @@ import {
   blobErrors,
   checkBlobName,
   checkBlobPrefix,
+  headValue,
   isBlobNameSegment,
+  type PutStreamOptions,
 } from "../../engine/ports/blob-store.js";
 import {
   blockingFolder,
@@ -45,15 +47,20 @@ export class FsBlobStore implements BlobStore {
     await this.write(name, (file) => writeAll(file, data));
   }
 
-  async putStream(name: string, data: AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+  async putStream(name: string, data: AsyncIterable<Uint8Array>, options?: PutStreamOptions): Promise<BlobInfo> {
     checkBlobName(name);
-    let size = 0;
+    const headBytes = options?.head?.bytes ?? 0;
+    let size = headBytes;
     await this.write(name, async (file) => {
+      // The head's place is kept and written last, at offset 0.
+      if (headBytes > 0) await writeAll(file, new Uint8Array(headBytes));
       for await (const chunk of data) {
         if (!(chunk instanceof Uint8Array)) throw new TypeError(`putStream(${JSON.stringify(name)}) chunks must be Uint8Array`);
         await writeAll(file, chunk);
         size += chunk.byteLength;
       }
+      const head = headValue(name, options);
+      if (head) await file.write(head, 0, head.byteLength, 0);
     });
     return { name, size };
   }

@@ -11,11 +11,22 @@ import type { RgbaImage } from "@tessera/kernels";
 import {
   type EncodeOptions,
   IIIF_PLACEHOLDER_ID,
+  type JoinedStream,
   type PieceOptions,
+  type PieceSource,
   storedChannels,
   type TileSetFormat,
 } from "../../engine/ports/codec.js";
-import { encodeBandPieces, joinTiff, joinTiles, type PyramidFormat, type PyramidLayout, pyramidLayout } from "./pyramid/index.js";
+import { ChunkChannel } from "./chunk-channel.js";
+import {
+  encodeBandPieces,
+  joinTiff,
+  joinTiles,
+  type PyramidFormat,
+  type PyramidLayout,
+  pyramidLayout,
+  TIFF_HEADER_BYTES,
+} from "./pyramid/index.js";
 
 const layoutOf = (
   format: PyramidFormat,
@@ -60,6 +71,57 @@ export async function joinTiffPieces(
   const file = new Uint8Array(size);
   for (const { bytes, at } of writes) file.set(bytes, at);
   return file;
+}
+
+/**
+ * Joins the bands' pieces into the TIFF file as a stream: tiles and IFDs as the join writes
+ * them, pieces awaited one at a time, and the 16-byte header (which points at the IFDs after
+ * every tile) as a head known only at the end: see BlobStore.putStream. Memory is the join's
+ * own (a tile row per level), whatever the file's size.
+ */
+export function streamTiffPieces(
+  pieces: PieceSource,
+  width: number,
+  height: number,
+  bandRows: number,
+  options: EncodeOptions,
+): JoinedStream {
+  const channel = new ChunkChannel();
+  let header: Uint8Array | undefined;
+  let next = TIFF_HEADER_BYTES;
+  let started = false;
+  const start = (): void => {
+    if (started) return;
+    started = true;
+    joinTiff(layoutOf("tiff", width, height, bandRows, options), pieces, async (bytes, at) => {
+      if (at === 0) {
+        header = bytes.slice();
+        return;
+      }
+      if (at !== next) throw new Error(`the TIFF join wrote at ${at}, expected ${next}: it must write front to back`);
+      next += bytes.length;
+      // The join reuses its buffers: hand on a copy.
+      await channel.push(bytes.slice());
+    }).then(
+      () => channel.close(),
+      (err: unknown) => channel.fail(err),
+    );
+  };
+  return {
+    data: {
+      [Symbol.asyncIterator]: () => {
+        start();
+        return channel[Symbol.asyncIterator]();
+      },
+    },
+    head: {
+      bytes: TIFF_HEADER_BYTES,
+      value: () => {
+        if (!header) throw new Error("the TIFF join ended without writing its header");
+        return header;
+      },
+    },
+  };
 }
 
 /** Joins a tile set, handing each file to `put`; resolves with the descriptor's name. */

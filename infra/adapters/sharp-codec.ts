@@ -13,10 +13,12 @@ import {
   CodecError,
   type EncodeOptions,
   type ImageHeader,
+  type JoinedStream,
   isTileSet,
   type OutputFormat,
   type PieceCutter,
   type PieceOptions,
+  type PieceSource,
   type RegionReader,
   storedChannels,
   type TileSetFormat,
@@ -26,7 +28,7 @@ import { joinJpegBands } from "./jpeg/join.js";
 import { readJpegLayout } from "./jpeg/markers.js";
 import { jpegPieceRows, packPieces, unpackPieces } from "./jpeg/pieces.js";
 import { encodePngPiece, joinPngPieces } from "./png-pieces.js";
-import { encodePyramidPiece, joinTiffPieces, joinTileSetPieces } from "./pyramid-pieces.js";
+import { encodePyramidPiece, joinTiffPieces, joinTileSetPieces, streamTiffPieces } from "./pyramid-pieces.js";
 import { openRegions } from "./region-reader.js";
 
 // Every call decodes or encodes bytes it is handed once: libvips' operation cache would only
@@ -227,6 +229,28 @@ export class SharpCodec implements Codec {
     if (rows === undefined)
       throw new CodecError("UNSUPPORTED_FORMAT", `${width}-wide bands of ${bandRows} rows cannot be joined`);
     return joinJpegBands(pieces, width, height, rows);
+  }
+
+  joinStream(
+    format: OutputFormat,
+    pieces: PieceSource,
+    width: number,
+    height: number,
+    bandRows: number,
+    options: EncodeOptions = {},
+  ): JoinedStream {
+    if (format === "tiff") return streamTiffPieces(pieces, width, height, bandRows, options);
+    // JPEG and PNG results are a fraction of a TIFF pyramid's size, and their joins want every piece.
+    const join = async (): Promise<Uint8Array> => {
+      const all: Uint8Array[] = [];
+      for await (const piece of pieces) all.push(piece);
+      return this.join(format, all, width, height, bandRows, options);
+    };
+    return {
+      data: (async function* () {
+        yield await join();
+      })(),
+    };
   }
 }
 

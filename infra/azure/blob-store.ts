@@ -14,10 +14,14 @@ import {
   blobErrors,
   checkBlobName,
   checkBlobPrefix,
+  headValue,
+  type PutStreamOptions,
 } from "../../engine/ports/blob-store.js";
 
 /** Bytes per block when streaming uploads; four blocks are uploaded at once. */
 const STREAM_BLOCK_BYTES = 4 * 1024 * 1024;
+/** Blocks staged at once by a put with a head (uploadStream's own default concurrency is 4 too). */
+const STAGING_AT_ONCE = 4;
 
 /**
  * Few, short SDK retries: the callers (worker loops, the coordinator) back off on
@@ -74,9 +78,10 @@ export class AzureBlobStore implements BlobStore {
       });
   }
 
-  async putStream(name: string, data: AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+  async putStream(name: string, data: AsyncIterable<Uint8Array>, options?: PutStreamOptions): Promise<BlobInfo> {
     checkBlobName(name);
     await this.ensureContainer();
+    if (options?.head) return this.putWithHead(name, data, options);
     let size = 0;
     let sourceError: unknown;
     const counted = Readable.from(
@@ -101,6 +106,56 @@ export class AzureBlobStore implements BlobStore {
     }
     if (sourceError) throw sourceError;
     return { name, size };
+  }
+
+  /**
+   * A block blob is a list of blocks committed at the end, in any order: the data's blocks are
+   * staged as they stream in, the head's block last, and the list names the head's first.
+   * Blocks staged before a failure are never committed, so an old blob stays as it was.
+   */
+  private async putWithHead(name: string, data: AsyncIterable<Uint8Array>, options: PutStreamOptions): Promise<BlobInfo> {
+    const client = this.container.getBlockBlobClient(name);
+    // Block ids of one blob must all have the same length.
+    const blockId = (kind: "head" | "data", i: number) => Buffer.from(`${kind}-${String(i).padStart(8, "0")}`).toString("base64");
+    const ids: string[] = [];
+    const staging = new Set<Promise<unknown>>();
+    let failure: unknown;
+    const stage = async (bytes: Buffer): Promise<void> => {
+      const id = blockId("data", ids.length);
+      ids.push(id);
+      const staged = client.stageBlock(id, bytes, bytes.byteLength).catch((err: unknown) => {
+        failure ??= this.translate(err, name);
+      });
+      staging.add(staged);
+      void staged.finally(() => staging.delete(staged));
+      if (staging.size >= STAGING_AT_ONCE) await Promise.race(staging);
+      if (failure) throw failure;
+    };
+    let size = 0;
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    for await (const chunk of data) {
+      // A copy: the source may reuse its chunk once it is handed on.
+      pending.push(Buffer.from(chunk));
+      pendingBytes += chunk.byteLength;
+      size += chunk.byteLength;
+      if (pendingBytes >= STREAM_BLOCK_BYTES) {
+        await stage(Buffer.concat(pending));
+        pending = [];
+        pendingBytes = 0;
+      }
+    }
+    if (pendingBytes > 0) await stage(Buffer.concat(pending));
+    await Promise.all(staging);
+    if (failure) throw failure;
+    const head = headValue(name, options) as Uint8Array;
+    try {
+      await client.stageBlock(blockId("head", 0), Buffer.from(head), head.byteLength);
+      await client.commitBlockList([blockId("head", 0), ...ids]);
+    } catch (err) {
+      throw this.translate(err, name);
+    }
+    return { name, size: size + head.byteLength };
   }
 
   async get(name: string): Promise<Uint8Array> {

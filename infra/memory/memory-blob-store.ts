@@ -1,4 +1,12 @@
-import { type BlobInfo, type BlobStore, blobErrors, checkBlobName, checkBlobPrefix } from "../../engine/ports/blob-store.js";
+import {
+  type BlobInfo,
+  type BlobStore,
+  blobErrors,
+  checkBlobName,
+  checkBlobPrefix,
+  headValue,
+  type PutStreamOptions,
+} from "../../engine/ports/blob-store.js";
 
 /** Chunk size getStream yields, so consumers see the same shape as from a file or the network. */
 const STREAM_CHUNK_BYTES = 64 * 1024;
@@ -27,17 +35,19 @@ export class MemoryBlobStore implements BlobStore {
     this.store(name, whole ? data : new Uint8Array(data));
   }
 
-  async putStream(name: string, data: AsyncIterable<Uint8Array>): Promise<BlobInfo> {
+  async putStream(name: string, data: AsyncIterable<Uint8Array>, options?: PutStreamOptions): Promise<BlobInfo> {
     checkBlobName(name);
     const chunks: Uint8Array[] = [];
-    let size = 0;
+    let size = options?.head?.bytes ?? 0;
     for await (const chunk of data) {
       if (!(chunk instanceof Uint8Array)) throw new TypeError(`putStream(${JSON.stringify(name)}) chunks must be Uint8Array`);
       chunks.push(new Uint8Array(chunk));
       size += chunk.byteLength;
     }
     const bytes = new Uint8Array(size);
-    let offset = 0;
+    const head = headValue(name, options);
+    if (head) bytes.set(head);
+    let offset = head?.byteLength ?? 0;
     for (const chunk of chunks) {
       bytes.set(chunk, offset);
       offset += chunk.byteLength;

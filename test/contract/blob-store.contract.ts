@@ -174,6 +174,34 @@ export function runBlobStoreContract(name: string, setup: () => Promise<BlobStor
       expect((await collect(await store().getStream("s/empty"))).byteLength).toBe(0);
     });
 
+    it("streams in with a head written last: the head's value is asked for once the data has ended", async () => {
+      const data = new Uint8Array(5_000_003).map((_, i) => (i * 7) % 253);
+      let ended = false;
+      async function* source(): AsyncGenerator<Uint8Array> {
+        yield data.subarray(0, 3);
+        yield data.subarray(3, 4_500_000);
+        yield data.subarray(4_500_000);
+        ended = true;
+      }
+      const head = {
+        bytes: 16,
+        value: () => {
+          expect(ended).toBe(true);
+          return bytes(...Array.from({ length: 16 }, (_, i) => 200 + i));
+        },
+      };
+      const info = await store().putStream("h/tiff", source(), { head });
+      expect(info).toEqual({ name: "h/tiff", size: 16 + data.byteLength });
+      const got = await store().get("h/tiff");
+      same(got.subarray(0, 16), head.value());
+      same(got.subarray(16), data);
+      // A head of the wrong length is refused, and nothing is stored.
+      await expect(
+        store().putStream("h/bad", chunksOf(bytes(1, 2)), { head: { bytes: 4, value: () => bytes(1) } }),
+      ).rejects.toThrow("head.value() must be 4 bytes");
+      await expect(store().exists("h/bad")).resolves.toBe(false);
+    });
+
     it("leaves nothing when a putStream source throws, and keeps the blob it would have replaced", async () => {
       const boom = new Error("source failed");
       async function* failing(): AsyncGenerator<Uint8Array> {
