@@ -22,13 +22,16 @@ export class ProcessButton {
   private readonly button = byId<HTMLButtonElement>("process");
   private uploading = false;
 
-  /** `pipeline` is the editor's valid text (null while it has an error); `onSubmitted` runs once the gateway took the job. */
+  /**
+   * `pipeline` is the editor's valid text (null while it has an error); `onSubmitted` runs once
+   * the gateway took the job, with the file sent, before the job panel follows the job.
+   */
   constructor(
     private readonly api: Api,
     private readonly pipeline: () => string | null,
     private readonly image: () => PickedImage | null,
     private readonly jobPanel: JobPanel,
-    private readonly onSubmitted: () => void,
+    private readonly onSubmitted: (job: JobView, file: File) => void,
   ) {
     this.button.addEventListener("click", () => void this.submit());
   }
@@ -85,8 +88,9 @@ export class ProcessButton {
         signal: controller.signal,
         onProgress: (loaded, total) => view.progress(loaded, total),
       });
-      view.done(normalizeJob(answer, { pipeline: text, width: picked.width, height: picked.height }));
-      this.onSubmitted();
+      const job = normalizeJob(answer, { pipeline: text, width: picked.width, height: picked.height });
+      this.onSubmitted(job, picked.file);
+      view.done(job);
     } catch (err) {
       const canceled = err instanceof ApiFailure && err.code === "ABORTED";
       view.failed(errorMessage(err), canceled);

@@ -57,6 +57,8 @@ export class JobPanel {
   constructor(
     private readonly api: Api,
     private readonly onChange: (job: JobView) => void,
+    /** Each time the panel draws a job, or an upload (null): the result viewer follows it. */
+    private readonly onShow: (job: JobView | null) => void = () => {},
   ) {
     this.cancel.addEventListener("click", () => {
       if (this.upload) this.upload.abort();
@@ -105,6 +107,7 @@ export class JobPanel {
     this.backdrop = info.backdrop;
     drawTileMap(this.canvas, null, this.backdrop, { width: info.width, height: info.height });
     this.showUploadProgress(info, 0, info.bytes);
+    this.onShow(null);
     const mine = () => this.upload === info;
     return {
       progress: (loaded, total) => {
@@ -245,6 +248,7 @@ export class JobPanel {
     if (job.error) this.showError(`${job.error.message}${job.error.code ? ` (${job.error.code})` : ""}`);
     drawTileMap(this.canvas, job, this.backdrop);
     renderLegend(byId("job-legend"), job);
+    this.onShow(job);
   }
 
   /** The result links exist only while the job has a result. */

@@ -23,6 +23,7 @@ import { PresetsPanel } from "./presets-ui.ts";
 import { LivePreview } from "./preview-ui.ts";
 import { RecentJobs } from "./recent-jobs.ts";
 import { showInputFormat } from "./result-format.ts";
+import { ResultViewer } from "./result-viewer.ts";
 import { watchShortcuts } from "./shortcuts.ts";
 import { StepThumbs } from "./step-thumbs.ts";
 import { UndoHistory } from "./undo-history.ts";
@@ -41,6 +42,8 @@ let image: PickedImage | null = null;
 
 watchImageInput((picked) => {
   image = picked;
+  viewer.close(); // the new image's preview, not an older result
+
   showInputFormat(picked.file.type);
   preview.setImage(picked.pixels, picked);
   requestPreview();
@@ -121,16 +124,24 @@ redoButton.addEventListener("click", redo);
 
 const ops = new OpCatalog(api, editor);
 
-const jobPanel = new JobPanel(api, (job) => {
-  if (isTerminal(job.status)) void recentJobs.refresh();
-  else recentJobs.mark(job);
-});
+const viewer = new ResultViewer(api, () => image?.file ?? null);
+const jobPanel = new JobPanel(
+  api,
+  (job) => {
+    if (isTerminal(job.status)) void recentJobs.refresh();
+    else recentJobs.mark(job);
+  },
+  (job) => viewer.update(job),
+);
 const processButton = new ProcessButton(
   api,
   () => editor.text,
   () => image,
   jobPanel,
-  () => void recentJobs.refresh(),
+  (job, file) => {
+    viewer.rememberSource(job.id, file);
+    void recentJobs.refresh();
+  },
 );
 const recentJobs = new RecentJobs(api, jobPanel);
 

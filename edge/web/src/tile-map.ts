@@ -5,7 +5,7 @@
 import type { JobView } from "../../api-types.ts";
 import { workerColor } from "./colors.ts";
 import { h } from "./dom.ts";
-import { fitWithin, scaleRect, tileRect } from "./geometry.ts";
+import { fitWithin, type Rect, scaleRect, tileRect } from "./geometry.ts";
 import { processOf, tilesByProcess } from "./worker-ids.ts";
 
 const GRID_MAX_SIDE = 720;
@@ -107,4 +107,47 @@ export function swatch(worker: string, shade?: number, title?: string): HTMLElem
   dot.style.background = workerColor(worker, 1, shade ?? 0);
   if (title) dot.title = title;
   return dot;
+}
+
+/**
+ * The tile map as an overlay over a picture shown elsewhere (the preview stage, the viewer): the
+ * finished tiles of `job`, translucent in their worker's colour, and the grid lines. `canvas` is
+ * resized to its own box in device pixels, and `place` maps a rectangle of the job's image (in
+ * its pixels) to that canvas, since the stage scales the picture and the viewer zooms and pans
+ * it. Returns the number of finished tiles drawn.
+ */
+export function drawTileOverlay(canvas: HTMLCanvasElement, job: JobView | null, place: (r: Rect) => Rect): number {
+  const dpr = globalThis.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(canvas.clientWidth * dpr));
+  const hgt = Math.max(1, Math.round(canvas.clientHeight * dpr));
+  if (canvas.width !== w || canvas.height !== hgt) {
+    canvas.width = w;
+    canvas.height = hgt;
+  }
+  const ctx = canvas.getContext("2d");
+  ctx?.clearRect(0, 0, w, hgt);
+  const grid = job?.grid;
+  if (!ctx || !job || !grid || grid.cols <= 0 || grid.rows <= 0 || grid.tileSize <= 0) return 0;
+  const tiles = Object.entries(job.tileWorkers ?? {});
+  for (const [tile, worker] of tiles) {
+    const r = place(tileRect(Number(tile), grid, job));
+    const { process, loop } = processOf(worker);
+    ctx.fillStyle = workerColor(process, 0.3, loop);
+    ctx.fillRect(r.x, r.y, r.width, r.height);
+  }
+  ctx.strokeStyle = "rgb(255 255 255 / 0.6)";
+  ctx.lineWidth = Math.max(1, dpr);
+  ctx.beginPath();
+  for (let c = 0; c <= grid.cols; c++) {
+    const r = place({ x: Math.min(job.width, c * grid.tileSize), y: 0, width: 0, height: job.height });
+    ctx.moveTo(Math.round(r.x) + 0.5, r.y);
+    ctx.lineTo(Math.round(r.x) + 0.5, r.y + r.height);
+  }
+  for (let row = 0; row <= grid.rows; row++) {
+    const r = place({ x: 0, y: Math.min(job.height, row * grid.tileSize), width: job.width, height: 0 });
+    ctx.moveTo(r.x, Math.round(r.y) + 0.5);
+    ctx.lineTo(r.x + r.width, Math.round(r.y) + 0.5);
+  }
+  ctx.stroke();
+  return tiles.length;
 }
