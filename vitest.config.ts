@@ -14,6 +14,7 @@ const BROWSER = ["test/e2e/**/*.test.ts"];
 /** Outside test/cluster and test/chaos, the files that start processes or emulators. */
 const SYSTEM_ELSEWHERE = [
   "test/cli/process.test.ts", // bin/tessera.js process
+  "test/cli/analysis.test.ts", // bin/tessera.js process with analysis ops
   "test/cli/roles.test.ts", // bin/tessera.js worker/gateway/cluster
   "test/docs/commands.test.ts", // the README's commands, on bin/tessera.js
   "test/e2e/live-progress.test.ts", // `tessera serve` over a socket, no browser

@@ -10,6 +10,7 @@
 import { rename, writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import {
+  analysisOp,
   describeAllowed,
   MAX_STEPS,
   type OpCategory,
@@ -28,6 +29,7 @@ const CATEGORY_TITLES: Record<OpCategory, string> = {
   colour: "Colour",
   tone: "Tone",
   threshold: "Threshold",
+  analysis: "Analysis (data, not an image)",
 };
 
 /**
@@ -47,6 +49,11 @@ const EXAMPLES: Readonly<Record<string, string>> = {
   gamma: "gamma(gamma=1.8)",
   saturation: "saturation(factor=1.5)",
   "hue-rotate": "hue-rotate(degrees=90)",
+  fast: "fast(threshold=30)",
+  corners: "corners(max=200, min-distance=8)",
+  "hough-lines": "hough-lines(threshold=100)",
+  components: "components(min-area=20)",
+  "detect-objects": "detect-objects(score=0.5, classes=person)",
   sepia: "sepia(amount=0.8)",
   threshold: "threshold(value=100)",
   posterize: "posterize(levels=6)",
@@ -57,6 +64,7 @@ const KIND_NOTES = {
   point: "point",
   local: "local",
   global: "global (a stage ends here)",
+  analysis: "analysis (returns JSON; the last step only)",
 } as const;
 
 function valueText(value: unknown): string {
@@ -90,6 +98,8 @@ function typeName(p: ParamSpec): string {
       return "enum";
     case "kernel":
       return "kernel";
+    case "labels":
+      return "labels";
   }
 }
 
@@ -104,6 +114,7 @@ function renderOp(op: OpSpec): string[] {
   const halo = op.radius(defaults);
   const facts = [`Kind: ${KIND_NOTES[op.kind]}`];
   if (halo > 0) facts.push(`halo at the defaults: ${halo} px`);
+  if (op.kind === "analysis" && !analysisOp(op.name)) facts.push("*not available yet*");
   lines.push(`${facts.join("; ")}.`, "");
   if (op.params.length === 0) {
     lines.push("No params.", "");
@@ -147,7 +158,13 @@ export function renderOpsDoc(): string {
     "with a halo of the pipeline's summed radii; **global** ops need the whole image, so the",
     "engine ends a stage at each one and reduces the tiles' results (a luma histogram, or canny's",
     "hysteresis) before the next stage. Borders replicate the edge pixel, alpha is never changed,",
-    "and results round half up, then clamp.",
+    "and results round half up, then clamp. **analysis** ops return data (keypoints, lines,",
+    "components, detections) instead of an image, computed on Rec.709 luma (the `grayscale` op's",
+    "output) after the steps before them; one may only be the last step. Its result is JSON,",
+    '`{"width","height","pipeline","op", ...data}` (`tessera process ... -o OUT.json`, or',
+    "`GET /v1/jobs/{id}/result?format=json`), or the input image with the data drawn on it (any",
+    "image extension or `format`). Ops marked *not available yet* are accepted by the parser and",
+    "refused when a job is submitted. See [the user guide](user-guide.md#analysis-ops).",
     "",
     "| op | category | kind | params |",
     "|---|---|---|---|",

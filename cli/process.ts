@@ -8,8 +8,10 @@ import { constants } from "node:fs";
 import { access, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
-import { parsePipeline } from "@tessera/kernels";
-import { type Codec, formatFromExtension, OUTPUT_FORMATS } from "../engine/ports/codec.js";
+import { analysisStepOf, parsePipeline } from "@tessera/kernels";
+import { parseAnalysisJson } from "../engine/analysis-result.js";
+import { planPipeline } from "../engine/plan.js";
+import { type Codec, formatFromExtension, isOverlayFormat, OUTPUT_FORMATS } from "../engine/ports/codec.js";
 import { DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from "../engine/tiling.js";
 import { startEmbedded } from "../roles/embedded.js";
 import { KernelPool } from "../workers/pool.js";
@@ -20,11 +22,15 @@ import { writeDeepZoom } from "./tile-set-output.js";
 
 /** What -o can end in: every output format but IIIF, which only the API serves. */
 const CLI_FORMATS = OUTPUT_FORMATS.filter((f) => f !== "iiif");
+const IMAGE_FORMATS = CLI_FORMATS.filter((f) => f !== "json");
 
 export const PROCESS_HELP = `Usage: tessera process IN -o OUT -p PIPELINE [--tile N] [--threads N]
 
 Runs PIPELINE on the image IN and writes OUT; the format follows OUT's extension
 (${CLI_FORMATS.join(", ")}; .dzi writes a Deep Zoom pyramid: OUT.dzi and OUT_files/).
+A pipeline that ends in an analysis op (fast, corners, hough-lines, components, ...)
+returns data: -o OUT.json writes it as JSON, and an image extension writes IN with
+the data drawn on it, e.g. -p "gaussian-blur(sigma=1) | fast(threshold=20)" -o corners.png.
 
 Options:
   -o, --output OUT      where to write the result (required)
@@ -83,11 +89,24 @@ async function preflight(args: ProcessArgs, codec: Codec) {
   if (!format)
     throw new CliError(
       EXIT.USAGE,
-      `cannot tell the output format from "${args.output}"; end it in ${CLI_FORMATS.map((f) => `.${f}`).join(", ")}`,
+      `cannot tell the output format from "${args.output}"; end it in ${IMAGE_FORMATS.map((f) => `.${f}`).join(", ")}, or .json for an analysis op`,
     );
   if (format === "iiif")
     throw new CliError(EXIT.USAGE, "IIIF tile sets are served by the API (format=iiif); here, write Deep Zoom: -o OUT.dzi");
   const steps = parsePipeline(args.pipeline);
+  // An analysis op that does not run yet is refused here, before the input is read.
+  planPipeline(steps);
+  const analysis = analysisStepOf(steps);
+  if (!analysis && format === "json")
+    throw new CliError(
+      EXIT.USAGE,
+      `-o ${args.output}: JSON is the result of an analysis op (fast, corners, hough-lines, components, ...) at the end of the pipeline; this pipeline returns an image: use an image extension`,
+    );
+  if (analysis && format !== "json" && !isOverlayFormat(format))
+    throw new CliError(
+      EXIT.USAGE,
+      `-o ${args.output}: ${analysis.op} returns data; write it as .json, or as an image with the data drawn on it (.png, .jpg, .webp, .tif, .avif)`,
+    );
   let bytes: Uint8Array;
   try {
     bytes = await readFile(args.input);
@@ -109,7 +128,8 @@ async function preflight(args: ProcessArgs, codec: Codec) {
       `cannot write ${args.output}: ${(err as { code?: string }).code === "ENOENT" ? `no such directory ${dir}` : (err as Error).message}`,
     );
   }
-  return { format, steps, bytes };
+  // An analysis job's result is JSON; an image output is the overlay drawn from it at the end.
+  return { format, steps, bytes, jobFormat: analysis ? ("json" as const) : format };
 }
 
 export async function runProcess(argv: string[]): Promise<void> {
@@ -150,7 +170,7 @@ export async function runProcess(argv: string[]): Promise<void> {
     );
     throw err;
   }
-  const { format, steps, bytes } = preflighted;
+  const { format, steps, bytes, jobFormat } = preflighted;
   const embedded = await startEmbedded({ codec, pool: await starting });
   startup.submitting = since();
   const bar = new ProgressBar(process.stderr);
@@ -163,9 +183,11 @@ export async function runProcess(argv: string[]): Promise<void> {
     // The encoded file goes in as it is: a baseline JPEG is cut into bands without decoding,
     // and each band is decoded on its way to the kernels, in parallel.
     const submitted = Date.now();
-    const job = await embedded.coordinator.submit(bytes, steps, { format, tileSize: args.tile }).catch((err: Error) => {
-      throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
-    });
+    const job = await embedded.coordinator
+      .submit(bytes, steps, { format: jobFormat, tileSize: args.tile })
+      .catch((err: Error) => {
+        throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
+      });
     const submitMs = Date.now() - submitted;
     embedded.coordinator.subscribe(job.id, ({ job: j }) => bar.update(j));
     const final = await Promise.race([embedded.coordinator.wait(job.id), interrupted]);
@@ -174,7 +196,9 @@ export async function runProcess(argv: string[]): Promise<void> {
       throw new CliError(EXIT.FAILED, `job ${final.status}: ${final.error?.message ?? "no result"}`);
     if (format === "dzi") await writeDeepZoom(embedded.blobs, final.id, args.output);
     else {
-      await writeFile(temp, await embedded.blobs.get(final.result));
+      let out = await embedded.blobs.get(final.result);
+      if (jobFormat === "json" && isOverlayFormat(format)) out = await codec.overlay(bytes, parseAnalysisJson(out), format);
+      await writeFile(temp, out);
       await rename(temp, args.output);
     }
     if (args.profile) {

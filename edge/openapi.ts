@@ -22,6 +22,8 @@ function paramSchema(p: ParamSpec): Record<string, unknown> {
       return { type: "number", minimum: p.min, maximum: p.max, description: p.description };
     case "enum":
       return { type: "string", enum: [...p.values], default: p.default, description: p.description };
+    case "labels":
+      return { type: "string", default: p.default, description: `${p.description} Labels: ${p.values.join(", ")}.` };
     case "kernel":
       return {
         type: "array",

@@ -153,12 +153,12 @@ export const OpViewSchema = z
   .strictObject({
     name: z.string(),
     category: z.string(),
-    kind: z.enum(["point", "local", "global"]),
+    kind: z.enum(["point", "local", "global", "analysis"]),
     description: z.string(),
     params: z.array(
       z.strictObject({
         name: z.string(),
-        type: z.enum(["int", "number", "enum", "kernel", "number?"]),
+        type: z.enum(["int", "number", "enum", "kernel", "number?", "labels"]),
         min: z.number().optional(),
         max: z.number().optional(),
         values: z.array(z.string()).optional(),
@@ -214,7 +214,10 @@ export const submitFormSchema = (limits: Limits) =>
         .openapi({
           description: `Text form "gaussian-blur(sigma=2) | sobel", or the JSON form of #/components/schemas/Pipeline; at most ${limits.maxSteps} steps, and pixels × steps at most ${limits.maxPixelSteps}`,
         }),
-      format: z.enum(OUTPUT_FORMATS).default("png"),
+      format: z.enum(OUTPUT_FORMATS).default("png").openapi({
+        description:
+          "The result's format: an image format (default png), or json, the only one (and the default) for a pipeline that ends in an analysis op",
+      }),
       tileSize: z
         .string()
         .regex(/^[0-9]{1,5}$/)

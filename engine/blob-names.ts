@@ -6,9 +6,12 @@
  *   jobs/<id>/src/b<n>[.jpeg]   the first stage's inputs: band windows, or JPEG pieces
  *   jobs/<id>/s<k>/b<n>[.<fmt>] stage k's output bands (raw, or encoded pieces of the result)
  *   jobs/<id>/s<k>/h<n>         a band's histogram, when stage k ends in one
+ *   jobs/<id>/s<k>/b<n>.json    a band's analysis partials (one per tile, JSON), when the
+ *                               pipeline ends in an analysis op: the band's only output
  *   jobs/<id>/s<k>e/…           stage k's edge classes, before canny's hysteresis
  *   jobs/<id>/stopped           the job failed or was canceled: workers drop its bands
- *   jobs/<id>/result.<fmt>      the result
+ *   jobs/<id>/result.<fmt>      the result (`result.json` for an analysis op; its job keeps
+ *                               `source` too, which the overlay is drawn on)
  *   jobs/<id>/result/…          a tile-set result's files (Deep Zoom, IIIF)
  *   workers/<id>.json           a worker's heartbeat
  *   health/probe                asked about (never written) to see whether storage answers
@@ -35,6 +38,8 @@ export const bandName = (layer: string, band: number): string => `${layer}/b${ba
 /** A band encoded as a piece of a file that joins with the others (a JPEG's restart-interval run). */
 export const pieceName = (layer: string, band: number, format: OutputFormat): string => `${layer}/b${band}.${format}`;
 export const histogramName = (layer: string, band: number): string => `${layer}/h${band}`;
+/** A band's analysis partials, one per tile in tile order, as JSON: its output (its existence means done). */
+export const partialsName = (layer: string, band: number): string => `${layer}/b${band}.json`;
 
 export const HEARTBEAT_PREFIX = "workers/";
 /** A worker's heartbeat; its id made safe as one blob-name segment. */

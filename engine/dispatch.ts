@@ -43,6 +43,7 @@ export function bandMessage(
     output,
     steps: tileSteps(stage, job.carried),
     histogram: stage.reduction === "histogram",
+    ...(stage.analysis && { analysis: stage.analysis }),
     ...(encode && { encode }),
     last: true,
   };

@@ -14,7 +14,7 @@ import type { DeadLetterWatch } from "./dead-letters.js";
 import { DEFAULTS } from "./defaults.js";
 import { dispatchStage } from "./dispatch.js";
 import type { EventSession } from "./event-session.js";
-import { addTime, type JobError, type JobManifest, TERMINAL } from "./job.js";
+import { addTime, type JobError, type JobManifest, keepsSource, TERMINAL } from "./job.js";
 import { finalize, joinedOutput, setStep } from "./job-finish.js";
 import { type BandEvent, TILES_QUEUE } from "./messages.js";
 import { atPhase } from "./phase-probe.js";
@@ -66,7 +66,8 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     const stage = plan.stages[job.stage] as Stage;
     const output = stageLayer(job.id, stage.index);
     // The last stage encodes its bands as pieces of the result, unless a reduction follows it.
-    const encode = stage.index === plan.stages.length - 1 && !stage.reduction ? joinedOutput(ctx, job, grid) : undefined;
+    const encode =
+      stage.index === plan.stages.length - 1 && !stage.reduction && !stage.analysis ? joinedOutput(ctx, job, grid) : undefined;
     const stageStart = ctx.clock.now();
     if (stage.index > 0) job.tileWorkers = {}; // the map shows the stage running now (the last one, at the end)
     const done = await doneBands(ctx.blobs, output);
@@ -100,7 +101,8 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     job.carried = reduced.carried;
     // The stage's input is no longer needed by anyone: free it now, not at the end.
     if (consumed.kind === "source") {
-      await ctx.blobs.delete(sourceName(job.id));
+      // An analysis result's overlay is drawn on the source: its job keeps it (keepsSource).
+      if (!keepsSource(job)) await ctx.blobs.delete(sourceName(job.id));
       await ctx.blobs.deletePrefix(`${sourceLayer(job.id)}/`);
     } else if (consumed.prefix !== output) {
       await ctx.blobs.deletePrefix(`${consumed.prefix}/`);

@@ -1,12 +1,14 @@
 /**
  * The end of a job: the last stage's result made into the result file. Encoded pieces are
  * joined (a JPEG's bands, a pyramidal TIFF's tiles), or a tile set's files stored one by one
+ * (an analysis op's partials are reduced into JSON instead: analysis-result.ts)
  * (Deep Zoom, IIIF); otherwise the raw bands are stitched (and, when the pipeline ends in
  * canny, reduced to the edge map) and encoded here, in pieces on every core when the format
  * joins. Intermediate blobs are deleted only once the ending is stored (job-records.ts).
  */
 
 import type { RgbaImage } from "@tessera/kernels";
+import { finishAnalysis } from "./analysis-result.js";
 import { readLayer, rowsOf } from "./band-store.js";
 import { pieceName, resultFolder, resultName, stageLayer } from "./blob-names.js";
 import { addTime, type JobManifest, type JobStep } from "./job.js";
@@ -90,6 +92,10 @@ export async function finalize(
   last: Stage,
   fetched: ReadonlyMap<number, Promise<Uint8Array>>,
 ): Promise<void> {
+  if (last.analysis) {
+    setStep(ctx, job, "finish");
+    return finishAnalysis(ctx, job, grid, last);
+  }
   const output = stageLayer(job.id, last.index);
   const joined = last.reduction ? undefined : joinedOutput(ctx, job, grid);
   await atPhase(job.id, "stitch");

@@ -6,7 +6,7 @@
  * finds every blob's owner.
  */
 
-import { formatPipeline, type Pipeline, type RgbaImage } from "@tessera/kernels";
+import { analysisStepOf, formatPipeline, type Pipeline, type RgbaImage } from "@tessera/kernels";
 import { writeBandWindow } from "./band-store.js";
 import { sourceLayer, sourceName } from "./blob-names.js";
 import { type JobManifest, newJobId, TERMINAL } from "./job.js";
@@ -77,6 +77,7 @@ function makeIntake(
   }
   const grid = makeGrid(width, height, options.tileSize ?? Math.max(DEFAULT_TILE_SIZE, floor));
   const plan = planPipeline(steps);
+  checkFormat(steps, options.format);
   const id = newJobId();
   const now = clock.now();
   const job: JobManifest = {
@@ -99,6 +100,24 @@ function makeIntake(
     step: "ingest",
   };
   return { job, grid, halo: plan.stages[0]?.halo ?? 0, ...(pixels && { pixels }), ...(reader && { reader }) };
+}
+
+/**
+ * An analysis op returns data, so its result is JSON, and only its result is: a RangeError (a
+ * request error) otherwise. The overlay is a download of the JSON result (Codec.overlay).
+ */
+export function checkFormat(steps: Pipeline, format: OutputFormat): void {
+  const analysis = analysisStepOf(steps);
+  if (analysis && format !== "json") {
+    throw new RangeError(
+      `${analysis.op} is an analysis op: its result is JSON (format json), not ${format}; download it as an image with the data drawn on it with GET /v1/jobs/{id}/result?format=png`,
+    );
+  }
+  if (!analysis && format === "json") {
+    throw new RangeError(
+      "format json is the result of an analysis op (fast, corners, hough-lines, components, …) at the end of the pipeline; this pipeline returns an image: pick an image format",
+    );
+  }
 }
 
 /**

@@ -8,8 +8,8 @@
  */
 
 import { pause } from "./backoff.js";
-import { jobPrefix, manifestName, resultFolder, stoppedMarker } from "./blob-names.js";
-import { canMove, type JobError, type JobManifest, type JobStatus, TERMINAL } from "./job.js";
+import { jobPrefix, manifestName, resultFolder, sourceName, stoppedMarker } from "./blob-names.js";
+import { canMove, type JobError, type JobManifest, type JobStatus, keepsSource, TERMINAL } from "./job.js";
 import type { JobListeners } from "./job-listeners.js";
 import { parseManifest } from "./manifest-schema.js";
 import type { BandEvent } from "./messages.js";
@@ -146,10 +146,11 @@ export class JobRecords {
     return true;
   }
 
-  /** Whether an ended job keeps the blob until it expires: its manifest, marker and result. */
+  /** Whether an ended job keeps the blob until it expires: its manifest, marker and result (and an analysis job's source). */
   keeps(job: JobManifest): (name: string) => boolean {
     const keep = new Set([manifestName(job.id), stoppedMarker(job.id)]);
     if (job.result) keep.add(job.result);
+    if (job.result && keepsSource(job)) keep.add(sourceName(job.id));
     // A tile-set result is its folder: the descriptor the manifest names, and every tile.
     const folder = job.result?.startsWith(resultFolder(job.id)) ? resultFolder(job.id) : undefined;
     return (name) => keep.has(name) || (folder !== undefined && name.startsWith(folder));

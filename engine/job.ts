@@ -145,3 +145,9 @@ export const addTime = (job: JobManifest, phase: Phase, ms: number): void => {
  */
 export const JOB_STEPS = ["ingest", "stages", "reduce", "finish"] as const;
 export type JobStep = (typeof JOB_STEPS)[number];
+
+/**
+ * Whether the job keeps its uploaded source with its result: an analysis result (JSON) is
+ * downloaded as an overlay too, drawn on the source.
+ */
+export const keepsSource = (job: Pick<JobManifest, "format">): boolean => job.format === "json";

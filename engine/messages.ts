@@ -39,6 +39,12 @@ export interface BandMessage {
   /** Also write the band's luma histogram (stages that end in a histogram op). */
   histogram: boolean;
   /**
+   * The pipeline's analysis step (the last stage of a pipeline that ends in one): each tile
+   * runs `steps`, then the op on its luma, and the band writes the tiles' partials as its
+   * output (`b<n>.json`) instead of pixels.
+   */
+  analysis?: Step;
+  /**
    * Write the band's result encoded in this format, as a piece that joins with the other
    * bands' into the final file, instead of raw pixels (the last stage, when the codec can join).
    */
@@ -103,6 +109,7 @@ export const BandMessageSchema = z.object({
   output: blobName,
   steps: z.array(z.looseObject({ op: z.string() })),
   histogram: z.boolean(),
+  analysis: z.looseObject({ op: z.string().min(1), params: z.record(z.string(), z.unknown()) }).optional(),
   encode: z.object({ format: z.enum(OUTPUT_FORMATS), grey: z.boolean(), opaque: z.boolean().optional() }).optional(),
   last: z.boolean().optional(),
 });

@@ -13,7 +13,15 @@
  * Adjacent point ops need no planning: the kernels fuse runs of table ops into one pass.
  */
 
-import { HISTOGRAM_OPS, ops, type Pipeline, type Step } from "@tessera/kernels";
+import {
+  analysisParams,
+  HISTOGRAM_OPS,
+  isAnalysisStep,
+  ops,
+  type Pipeline,
+  requireAnalysisOp,
+  type Step,
+} from "@tessera/kernels";
 
 /** What the coordinator does between a stage and the next. */
 export type Reduction = "histogram" | "hysteresis";
@@ -26,7 +34,15 @@ export interface Stage {
   readonly global?: Step;
   /** How the global step is reduced; absent when the stage has no global step. */
   readonly reduction?: Reduction;
-  /** Pixels of context a tile must read around its core: the sum of the steps' radii. */
+  /**
+   * The analysis step that ends the pipeline, on the last stage only: each tile runs the
+   * stage's steps, then the op on the luma of its core grown by `analysisHalo`, and answers
+   * with its partial; the finish reduces the partials into the result (job-finish.ts).
+   */
+  readonly analysis?: Step;
+  /** The analysis op's own halo (AnalysisOp.halo), when the stage has one. */
+  readonly analysisHalo?: number;
+  /** Pixels of context a tile must read around its core: the sum of the steps' radii (and the analysis halo). */
   readonly halo: number;
 }
 
@@ -36,24 +52,39 @@ export interface Plan {
 
 const radiusOf = (step: Step): number => ops.get(step.op)?.radius(step.params) ?? 0;
 
+/**
+ * The stages of a pipeline. An analysis op (always the last step) rides on the last stage; one
+ * that does not run yet is refused here with a PipelineError ("not available yet"), so a job
+ * that cannot finish is never accepted.
+ */
 export function planPipeline(pipeline: Pipeline): Plan {
   const stages: Stage[] = [];
   let steps: Step[] = [];
-  const close = (global?: Step): void => {
+  const close = (global?: Step, analysis?: Step): void => {
     const localHalo = steps.reduce((sum, s) => sum + radiusOf(s), 0);
     const reduction: Reduction | undefined = global ? (HISTOGRAM_OPS.has(global.op) ? "histogram" : "hysteresis") : undefined;
-    // canny's classification is local and runs inside the stage, so its radius counts here.
-    const halo = localHalo + (reduction === "hysteresis" && global ? radiusOf(global) : 0);
-    stages.push({ index: stages.length, steps, ...(global && { global, reduction }), halo });
+    // canny's classification is local and runs inside the stage, so its radius counts here;
+    // so does the context an analysis op reads around each tile's core.
+    const analysisHalo = analysis ? requireAnalysisOp(analysis, pipeline.length).halo(analysisParams(analysis)) : 0;
+    const halo = localHalo + (reduction === "hysteresis" && global ? radiusOf(global) : 0) + analysisHalo;
+    stages.push({
+      index: stages.length,
+      steps,
+      ...(global && { global, reduction }),
+      ...(analysis && { analysis, analysisHalo }),
+      halo,
+    });
     steps = [];
   };
+  let analysis: Step | undefined;
   for (const step of pipeline) {
     if (ops.get(step.op)?.kind === "global") close(step);
+    else if (isAnalysisStep(step)) analysis = step;
     else steps.push(step);
   }
   // A pipeline that ends in a histogram op still needs a stage that applies its table.
   const last = stages[stages.length - 1];
-  if (steps.length > 0 || stages.length === 0 || last?.reduction === "histogram") close();
+  if (steps.length > 0 || stages.length === 0 || last?.reduction === "histogram" || analysis) close(undefined, analysis);
   return { stages };
 }
 

@@ -5,7 +5,8 @@
  *   bands) → cut each tile's window into a recycled shared buffer and send it to the pool (a
  *   band's tiles spread over every thread; a bounded number in flight), the thread writing
  *   the tile's core straight into the loop's shared result buffer → write the histogram,
- *   then the band (raw, or encoded as a piece of the final file).
+ *   then the band (raw, or encoded as a piece of the final file). A band of an analysis stage
+ *   writes no pixels: its tiles answer with the op's partials, written as the band's JSON.
  *
  * Pixel memory is reused: tile buffers serve tile after tile, and each loop keeps its result
  * buffer, so a job allocates little beyond what decoding hands over.
@@ -13,7 +14,7 @@
 
 import type { RgbaImage } from "@tessera/kernels";
 import { readBandWindow, readLayerRows, rowsOf, writeBand } from "../engine/band-store.js";
-import { bandName, histogramName, pieceName } from "../engine/blob-names.js";
+import { bandName, histogramName, partialsName, pieceName } from "../engine/blob-names.js";
 import type { BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Codec } from "../engine/ports/codec.js";
@@ -50,7 +51,11 @@ export const gridOf = (m: BandMessage): Grid => makeGrid(m.grid.width, m.grid.he
 
 /** The blob whose existence means the band is done. */
 export const outputOf = (m: BandMessage): string =>
-  m.encode ? pieceName(m.output, m.band, m.encode.format) : bandName(m.output, m.band);
+  m.analysis
+    ? partialsName(m.output, m.band)
+    : m.encode
+      ? pieceName(m.output, m.band, m.encode.format)
+      : bandName(m.output, m.band);
 
 /** The band's input, private to it (deleted once the band is complete), if it has one. */
 export function privateInputOf(m: BandMessage): string | undefined {
@@ -130,7 +135,9 @@ export class BandBuffer {
 
 export interface BandResult {
   /** The band's rows of the stage's result: a view of the loop's buffer, valid until its next band. */
-  band: PixelBuffer;
+  band?: PixelBuffer;
+  /** An analysis band's partials, one per tile, in tile order (instead of pixels). */
+  partials?: unknown[];
   /** The band's luma histogram, when the stage asks for one. */
   histogram?: Uint32Array;
   /** Milliseconds the kernels took, summed over the band's tiles. */
@@ -154,7 +161,9 @@ export async function runBand(m: BandMessage, deps: BandDeps, result: BandBuffer
   const readMs = Math.round(performance.now() - readStart);
   const top = bandWindowRows(g, m.band, m.halo).y0;
   const rows = bandRows(g, m.band);
-  const target = result.result(g.width, rows.y1 - rows.y0);
+  // An analysis band answers with data: no result rows to write into.
+  const target = m.analysis ? undefined : result.result(g.width, rows.y1 - rows.y0);
+  const image = { width: g.width, height: g.height };
   const settled = await Promise.allSettled(
     bandTiles(g, m.band).map(async (tile) => {
       const rect = windowRect(g, tile, m.halo);
@@ -167,10 +176,11 @@ export async function runBand(m: BandMessage, deps: BandDeps, result: BandBuffer
           source: window,
           window: { x: 0, y: 0, width: window.width, height: window.height },
           core: coreInWindow(g, tile, m.halo),
-          target,
+          ...(target && { target }),
           at: { x: core.x, y: core.y - rows.y0 },
           steps: m.steps,
           histogram: m.histogram,
+          ...(m.analysis && { analysis: { step: m.analysis, origin: { x: rect.x, y: rect.y }, image } }),
         };
         const done = await deps.pool.run(task, signal);
         ran = true;
@@ -190,6 +200,7 @@ export async function runBand(m: BandMessage, deps: BandDeps, result: BandBuffer
   const results = settled.map((r) => (r as PromiseFulfilledResult<TileTaskResult>).value);
   const kernelMs = Math.round(results.reduce((sum, r) => sum + r.ms, 0));
   const histograms = results.flatMap((r) => (r.histogram ? [r.histogram] : []));
+  if (m.analysis) return { partials: results.map((r) => r.partial), kernelMs, readMs };
   return { band: target, kernelMs, readMs, ...(m.histogram && { histogram: sumHistograms(histograms) }) };
 }
 
@@ -203,10 +214,17 @@ export async function writeBandResult(
   deps: { blobs: BlobStore; codec: Codec },
 ): Promise<number> {
   const started = performance.now();
+  if (result.partials) {
+    // JSON, so a coordinator on another machine reads what a worker here wrote.
+    await deps.blobs.put(partialsName(m.output, m.band), new TextEncoder().encode(JSON.stringify(result.partials)));
+    return Math.round(performance.now() - started);
+  }
+  const band = result.band;
+  if (!band) throw new Error(`band ${m.band} of stage ${m.stage} has neither pixels nor partials`);
   if (result.histogram) await deps.blobs.put(histogramName(m.output, m.band), new Uint8Array(result.histogram.buffer));
   if (m.encode) {
     // The encoder reads the result in place; the loop reuses the buffer only after this.
-    const piece = await deps.codec.encodePiece(result.band, m.encode.format, {
+    const piece = await deps.codec.encodePiece(band, m.encode.format, {
       grey: m.encode.grey,
       opaque: m.encode.opaque === true,
       bandRows: m.grid.tileSize,
@@ -216,7 +234,7 @@ export async function writeBandResult(
     await deps.blobs.put(pieceName(m.output, m.band, m.encode.format), piece);
   } else {
     // A store may keep what it is given: hand it a copy, not the loop's buffer.
-    await writeBand(deps.blobs, m.output, m.band, { ...result.band, data: result.band.data.slice() });
+    await writeBand(deps.blobs, m.output, m.band, { ...band, data: band.data.slice() });
   }
   return Math.round(performance.now() - started);
 }

@@ -25,13 +25,21 @@ export interface TileTask {
   window: Rect;
   /** The core, in window coordinates. */
   core: Rect;
-  /** The band's result rows; the thread writes the core there and nothing else. */
-  target: SharedPixels;
+  /**
+   * The band's result rows; the thread writes the core there and nothing else. Absent for an
+   * analysis tile, which answers with its partial instead of pixels.
+   */
+  target?: SharedPixels;
   /** Where the core's top-left pixel goes in target. */
   at: { x: number; y: number };
   steps: Step[];
   /** Also return the luma histogram of the core (stages that end in a histogram op). */
   histogram: boolean;
+  /**
+   * Run the pipeline's analysis op after `steps` (Kernels.analyseWindow) and answer with its
+   * partial: `origin` is the window's top-left corner in the image, `image` the image's size.
+   */
+  analysis?: { step: Step; origin: { x: number; y: number }; image: { width: number; height: number } };
 }
 
 /** Thread → main. */
@@ -39,6 +47,8 @@ export interface TileTaskResult {
   /** Milliseconds the kernels took on the thread (queueing for a thread not included). */
   ms: number;
   histogram?: Uint32Array;
+  /** An analysis tile's partial (AnalysisOp.tile): plain data, structured-cloned back. */
+  partial?: unknown;
 }
 
 /** Given to each thread once, at start-up. */

@@ -55,11 +55,12 @@ export class KernelPool {
    * the core would be written into the copy and lost.
    */
   run(task: TileTask, signal?: AbortSignal): Promise<TileTaskResult> {
+    // (An analysis tile has no target: it answers with data.)
     for (const [name, pixels] of [
       ["source", task.source],
       ["target", task.target],
     ] as const) {
-      if (!(pixels.data.buffer instanceof SharedArrayBuffer))
+      if (pixels && !(pixels.data.buffer instanceof SharedArrayBuffer))
         return Promise.reject(new TypeError(`task.${name}.data must be a view of a SharedArrayBuffer`));
     }
     return this.piscina.run(task, signal && { signal });

@@ -27,6 +27,8 @@ export const RESULT_TYPES: Record<string, string> = {
   // A tile set's download is its descriptor; its tiles are under /tiles/.
   dzi: "application/xml",
   iiif: "application/json",
+  // An analysis op's data (AnalysisResult); downloaded as png/jpeg/webp it is the overlay.
+  json: "application/json",
 };
 
 const jobId = { params: JobIdParamsSchema };
@@ -130,19 +132,28 @@ export const wsRoute = createRoute({
 export const resultRoute = createRoute({
   method: "get",
   path: "/{id}/result",
-  summary: "The result image",
+  summary: "The result image, or an analysis op's data",
+  description:
+    "A pipeline that ends in an analysis op (fast, corners, hough-lines, components, …) has a JSON result (`format=json`, the default for such a job: an AnalysisResult); asked for as png, jpeg or webp it is the source image with the keypoints, lines and boxes drawn on it. Any other job's result is an image, convertible to png, jpeg or webp.",
   request: { ...jobId, query: ResultQuerySchema },
   responses: {
     200: {
-      description: "The image, as a download",
+      description: "The image or the JSON, as a download",
       headers: {
         "Content-Disposition": { description: 'attachment; filename="tessera-<id>.<ext>"', schema: { type: "string" } },
       },
+      // Built as a record, so the handler's body stays bytes. JSON is an analysis result or a
+      // IIIF result's info.json (references: jobRoutes registers AnalysisResult).
       content: Object.fromEntries(
-        Object.values(RESULT_TYPES).map((type) => [type, { schema: { type: "string", format: "binary" } }]),
+        Object.values(RESULT_TYPES).map((type) => [
+          type,
+          type === "application/json"
+            ? { schema: { oneOf: [{ $ref: "#/components/schemas/AnalysisResult" }, { $ref: "#/components/schemas/IiifInfo" }] } }
+            : { schema: { type: "string", format: "binary" } },
+        ]),
       ),
     },
-    400: errorResponse("A format it cannot be converted to (BAD_REQUEST)"),
+    400: errorResponse("A format it cannot be converted to (BAD_REQUEST): json for an image result, or anything for a tile set"),
     ...NO_JOB,
     409: errorResponse("Not succeeded (yet): no result (NOT_READY)"),
     ...UNAVAILABLE,

@@ -8,12 +8,14 @@ import type { UpgradeWebSocket } from "hono/ws";
 import { isJobId, type JobManifest, TERMINAL } from "../../engine/job.js";
 import { ENCODE_RANGES, type EncodeOptions, isTileSet, type OutputFormat } from "../../engine/ports/codec.js";
 import { admissionFor } from "../admission.js";
+import { AnalysisResultSchema } from "../analysis-schema.js";
 import type { JobEvent } from "../api-types.js";
 import { callerOf } from "../auth.js";
 import type { Gateway } from "../gateway.js";
 import { HttpError, notFound, validationHook } from "../http-errors.js";
 import { toJobView } from "../job-view.js";
 import { DOWNLOAD_FORMATS, MAX_TILE_SIZE, submitFormSchema } from "../schemas.js";
+import { analysisDownload } from "./analysis-download.js";
 import {
   deleteRoute,
   eventsRoute,
@@ -62,6 +64,7 @@ function follow(gw: Gateway, id: string, send: (e: JobEvent) => void, ended: () 
 export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): OpenAPIHono<BlankEnv> {
   const app = new OpenAPIHono<BlankEnv>({ defaultHook: validationHook });
   app.openAPIRegistry.register("SubmitForm", submitFormSchema(gw.limits));
+  app.openAPIRegistry.register("AnalysisResult", AnalysisResultSchema);
   // Made now, after the gateway resumed its jobs, so those hold their slots from the start.
   const admission = admissionFor(gw.coordinator);
 
@@ -167,6 +170,10 @@ export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): Ope
     }
     const query = c.req.valid("query");
     const wanted = query.format ?? job.format;
+    if (job.format === "json" || wanted === "json") {
+      const bytes = await analysisDownload(gw, job, wanted, (format) => encodeOptionsOf(format, query));
+      return c.body(bytes as Uint8Array<ArrayBuffer>, 200, downloadHeaders(job, wanted));
+    }
     if (isTileSet(job.format) && wanted !== job.format) {
       throw new HttpError(
         400,
@@ -182,13 +189,7 @@ export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): Ope
     if (job.format === "iiif") bytes = withIiifId(bytes, new URL(`/v1/jobs/${job.id}/tiles`, c.req.url).href);
     if (wanted !== job.format || Object.keys(options).length > 0)
       bytes = await gw.codec.encode(await gw.codec.decode(bytes), wanted as OutputFormat, options);
-    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, {
-      "Content-Type": RESULT_TYPES[wanted] ?? "application/octet-stream",
-      "Content-Disposition": `attachment; filename="tessera-${job.id.slice(0, 8)}.${EXTENSIONS[wanted] ?? wanted}"`,
-      "Cache-Control": "private, max-age=31536000, immutable",
-      // The link may carry ?access_token=: do not send it on as a Referer from this response.
-      "Referrer-Policy": "no-referrer",
-    });
+    return c.body(bytes as Uint8Array<ArrayBuffer>, 200, downloadHeaders(job, wanted));
   });
 
   // Declared with its responses; served by a plain route, since `path` spans several segments.
@@ -201,6 +202,17 @@ export function jobRoutes(gw: Gateway, upgradeWebSocket?: UpgradeWebSocket): Ope
   });
 
   return app;
+}
+
+/** The headers of a result download in `format`. */
+function downloadHeaders(job: JobManifest, format: string): Record<string, string> {
+  return {
+    "Content-Type": RESULT_TYPES[format] ?? "application/octet-stream",
+    "Content-Disposition": `attachment; filename="tessera-${job.id.slice(0, 8)}.${EXTENSIONS[format] ?? format}"`,
+    "Cache-Control": "private, max-age=31536000, immutable",
+    // The link may carry ?access_token=: do not send it on as a Referer from this response.
+    "Referrer-Policy": "no-referrer",
+  };
 }
 
 /**

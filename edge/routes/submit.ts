@@ -3,9 +3,11 @@
  * every check that needs only the fields and the image header, then the job.
  */
 
-import { type Pipeline, parsePipeline } from "@tessera/kernels";
+import { analysisStepOf, type Pipeline, parsePipeline } from "@tessera/kernels";
 import type { Context } from "hono";
 import type { JobManifest } from "../../engine/job.js";
+import { checkFormat } from "../../engine/job-intake.js";
+import { planPipeline } from "../../engine/plan.js";
 import { MAX_TILES, minTileSizeFor } from "../../engine/tiling.js";
 import { type Admission, Busy, type Reservation } from "../admission.js";
 import { callerOf } from "../auth.js";
@@ -52,7 +54,16 @@ async function createJob(gw: Gateway, c: Context, reservation: Reservation): Pro
   if (pipelineIssue || typeof body.pipeline !== "string") throw fieldError(pipelineIssue);
   const steps = parseSteps(body.pipeline, limits);
   if (!fields.success) throw fieldError(issues.find((i) => i.path[0] === "format") ?? issues[0]);
-  const { format, tileSize } = fields.data;
+  const { tileSize } = fields.data;
+  // An analysis op's result is its data: JSON when the form names no format. Whatever cannot
+  // run (an op not available yet, an image format for data) is refused before the image is read.
+  const format = body.format === undefined && analysisStepOf(steps) ? "json" : fields.data.format;
+  planPipeline(steps);
+  try {
+    checkFormat(steps, format);
+  } catch (err) {
+    throw new HttpError(400, "BAD_REQUEST", (err as Error).message);
+  }
 
   refuseUnsupported(image);
   const header = await gw.codec.probe(image);

@@ -3,11 +3,23 @@
  * (infra/adapters/sharp-codec.ts); the engine never decodes anything itself.
  */
 
-import type { RgbaImage } from "@tessera/kernels";
+import type { AnalysisData, RgbaImage } from "@tessera/kernels";
 import type { PutStreamOptions } from "./blob-store.js";
 
-export const OUTPUT_FORMATS = ["png", "jpeg", "webp", "tiff", "avif", "dzi", "iiif"] as const;
+/** `json`: the data an analysis op returns (a pipeline ending in one); every other is an image. */
+export const OUTPUT_FORMATS = ["png", "jpeg", "webp", "tiff", "avif", "dzi", "iiif", "json"] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+/** The formats an analysis result's overlay (the source with the data drawn on it) can be written in. */
+export const OVERLAY_FORMATS = ["png", "jpeg", "webp", "tiff", "avif"] as const;
+export type OverlayFormat = (typeof OVERLAY_FORMATS)[number];
+export const isOverlayFormat = (format: string): format is OverlayFormat =>
+  (OVERLAY_FORMATS as readonly string[]).includes(format);
+
+/** An analysis result as the overlay draws it: the image's size and what the op found. */
+export interface AnalysisOverlay extends AnalysisData {
+  readonly width: number;
+  readonly height: number;
+}
 /** Results that are a set of files (a tile pyramid for deep-zoom viewers), not one image file. */
 export const TILE_SET_FORMATS = ["dzi", "iiif"] as const;
 export type TileSetFormat = (typeof TILE_SET_FORMATS)[number];
@@ -111,18 +123,26 @@ export interface Codec {
   encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array>;
   /**
    * Joins the pieces of a tile-set result, top to bottom, writing each file through `put`
-   * (names relative to the result's folder); resolves with the name of its main file (the
-   * `.dzi` descriptor, or IIIF's `info.json`).
+   * (names relative to the result's folder) as soon as it is made, and taking the pieces one
+   * at a time; resolves with the name of its main file (the `.dzi` descriptor, or IIIF's
+   * `info.json`).
    */
   joinTileSet(
     format: TileSetFormat,
-    pieces: readonly Uint8Array[],
+    pieces: PieceSource,
     width: number,
     height: number,
     bandRows: number,
     put: (name: string, bytes: Uint8Array) => Promise<void>,
     options?: EncodeOptions,
   ): Promise<string>;
+  /**
+   * The source image (encoded, as uploaded) with an analysis result drawn on it: keypoints as
+   * small circles, lines clipped to the image, component and detection boxes (with labels),
+   * encoded in `format`. The codec draws and composites it itself, without handing the
+   * decoded image to the caller.
+   */
+  overlay(source: Uint8Array, result: AnalysisOverlay, format: OverlayFormat, options?: EncodeOptions): Promise<Uint8Array>;
   /** Joins the pieces of consecutive bands, top to bottom, into one file (encoded with `options`). */
   join(
     format: OutputFormat,

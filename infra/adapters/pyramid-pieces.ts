@@ -127,7 +127,7 @@ export function streamTiffPieces(
 /** Joins a tile set, handing each file to `put`; resolves with the descriptor's name. */
 export async function joinTileSetPieces(
   format: TileSetFormat,
-  pieces: readonly Uint8Array[],
+  pieces: PieceSource,
   width: number,
   height: number,
   bandRows: number,

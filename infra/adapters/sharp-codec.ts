@@ -9,13 +9,15 @@ import type { RgbaImage } from "@tessera/kernels";
 import sharp, { type Metadata } from "sharp";
 import { DEFAULTS } from "../../engine/defaults.js";
 import {
+  type AnalysisOverlay,
   type Codec,
   CodecError,
   type EncodeOptions,
   type ImageHeader,
-  type JoinedStream,
   isTileSet,
+  type JoinedStream,
   type OutputFormat,
+  type OverlayFormat,
   type PieceCutter,
   type PieceOptions,
   type PieceSource,
@@ -27,6 +29,7 @@ import { jpegCutter } from "./jpeg/cut.js";
 import { joinJpegBands } from "./jpeg/join.js";
 import { readJpegLayout } from "./jpeg/markers.js";
 import { jpegPieceRows, packPieces, unpackPieces } from "./jpeg/pieces.js";
+import { checkOverlaySize, drawOverlay } from "./overlay.js";
 import { encodePngPiece, joinPngPieces } from "./png-pieces.js";
 import { encodePyramidPiece, joinTiffPieces, joinTileSetPieces, streamTiffPieces } from "./pyramid-pieces.js";
 import { openRegions } from "./region-reader.js";
@@ -127,11 +130,8 @@ export class SharpCodec implements Codec {
     const raw = { width: image.width, height: image.height, channels: 4 as const };
     const data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length);
     let pipeline = sharp(data, { raw, limitInputPixels: false });
-    if (isTileSet(format))
-      throw new CodecError(
-        "UNSUPPORTED_FORMAT",
-        `a ${format} result is a set of tiles, built band by band (see canJoin), not one file`,
-      );
+    if (isTileSet(format) || format === "json")
+      throw new CodecError("UNSUPPORTED_FORMAT", `a ${format} result is not one image (tile sets: see canJoin; json: overlay)`);
     // Known opaque (and grey): store no alpha (and no colour) where the format can omit them.
     if (format !== "jpeg" && options.opaque) pipeline = options.grey ? pipeline.extractChannel(0) : pipeline.removeAlpha();
     if (format === "png" && options.compression !== undefined)
@@ -164,6 +164,12 @@ export class SharpCodec implements Codec {
     const { header, meta } = await this.readHeader(bytes);
     const source = { ...header, stored: (meta.orientation ?? 1) === 1, opaque: meta.hasAlpha === false };
     return openRegions(bytes, source, (task) => this.slots.run(task));
+  }
+
+  /** The source with an analysis result drawn on it (./overlay): decoded, composited and encoded by libvips. */
+  async overlay(source: Uint8Array, result: AnalysisOverlay, format: OverlayFormat, options: EncodeOptions = {}) {
+    checkOverlaySize(await this.probe(source), result);
+    return this.slots.run(() => drawOverlay(source, result, format, options, this.maxPixels));
   }
 
   canJoin(format: OutputFormat, width: number, bandRows: number, options: EncodeOptions = {}): boolean {
@@ -199,7 +205,7 @@ export class SharpCodec implements Codec {
 
   joinTileSet(
     format: TileSetFormat,
-    pieces: readonly Uint8Array[],
+    pieces: PieceSource,
     width: number,
     height: number,
     bandRows: number,

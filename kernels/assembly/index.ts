@@ -19,3 +19,8 @@ export { median } from "./median";
 export { gradient, laplacian } from "./gradient";
 export { canny, cannyClassify, cannyHysteresis } from "./canny";
 export { lumaHistogram } from "./histogram";
+export { labelComponents } from "./components";
+export { houghRuns, houghVotes } from "./hough";
+export { fastScores, fastSelect } from "./fast";
+export { cornerMax, cornerResponse, cornerSelect } from "./corners";
+export { orbAngles, orbDescribe, orbHarris, orbResize } from "./orb";

@@ -1,3 +1,5 @@
+import { analysisParams, requireAnalysisOp } from "./analysis/registry.js";
+import { lumaTile } from "./analysis/window.js";
 import { checkGreyResult, runCompact } from "./channels.js";
 import { KernelError, PipelineError } from "./errors.js";
 import { lumaHistogram } from "./exec.js";
@@ -11,7 +13,7 @@ import {
   type RgbaImage,
   type RgbaResult,
 } from "./image.js";
-import { type Pipeline, type PipelineInput, parsePipeline } from "./pipeline.js";
+import { type Pipeline, type PipelineInput, parsePipeline, type Step } from "./pipeline.js";
 import { ops } from "./registry.js";
 import { runSteps } from "./run-steps.js";
 import { align16, Heap, type WasmExports } from "./wasm.js";
@@ -58,6 +60,7 @@ export class Kernels {
   run(image: Image, pipeline: PipelineInput | Pipeline, options: RunOptions = {}): ImageResult {
     checkImage(image);
     const steps = parsePipeline(pipeline as PipelineInput);
+    refuseAnalysis(steps, "run()");
     const input = image.channels ?? 4;
     const output = options.channels ?? input;
     if (output !== 1 && output !== 3 && output !== 4) {
@@ -143,14 +146,7 @@ export class Kernels {
     checkImage(target, "target");
     checkRect({ ...at, width: core.width, height: core.height }, target.width, target.height, "target area");
     const steps = localSteps(pipeline, "runWindow");
-    const { a, b, scratch } = this.place(window.width * window.height * 4);
-    const from = bytesOf(source.data);
-    const rowIn = window.width * 4;
-    for (let y = 0; y < window.height; y++) {
-      const start = ((window.y + y) * source.width + window.x) * 4;
-      this.heap.u8.set(from.subarray(start, start + rowIn), a + y * rowIn);
-    }
-    const out = runSteps(this.heap, steps, a, b, scratch, window.width, window.height);
+    const { a, b, out } = this.runOnWindow(source, window, steps);
     const u8 = this.heap.u8;
     const into = bytesOf(target.data);
     const rowOut = core.width * 4;
@@ -166,6 +162,32 @@ export class Kernels {
       u8.copyWithin(free + y * rowOut, start, start + rowOut);
     }
     return lumaHistogram(this.heap, free, core.width * core.height);
+  }
+
+  /**
+   * runWindow's analysis seam: runs `pipeline` (image steps) on `window` of `source`, takes the
+   * luma of `core` grown by the op's halo (clipped to the window, which the engine clamps at the
+   * image) and returns the analysis step's partial for that tile (AnalysisOp.tile, on this
+   * instance's memory). `origin` is the window's top-left corner and `image` the size of the
+   * whole image, both in image coordinates.
+   */
+  analyseWindow(
+    source: RgbaImage,
+    window: Rect,
+    core: Rect,
+    pipeline: PipelineInput | Pipeline,
+    analysis: { step: Step; origin: { x: number; y: number }; image: { width: number; height: number } },
+  ): unknown {
+    checkImage(source, "source");
+    checkRect(window, source.width, source.height, "window");
+    checkRect(core, window.width, window.height, "core");
+    const steps = localSteps(pipeline, "analyseWindow");
+    const op = requireAnalysisOp(analysis.step);
+    const params = analysisParams(analysis.step);
+    const { a, b, out } = this.runOnWindow(source, window, steps);
+    const { width: w, height: h } = window;
+    const tile = lumaTile(this.heap, out, out === a ? b : a, w, h, core, op.halo(params), analysis.origin, analysis.image);
+    return op.tile(this.heap, tile, params);
   }
 
   /**
@@ -196,6 +218,18 @@ export class Kernels {
     this.heap.u8.set(bytesOf(classes.data), a);
     this.heap.wasm.cannyHysteresis(a, b, classes.width, classes.height);
     return this.copyOut(b, classes.width, classes.height);
+  }
+
+  /** Copies `window` of `source` into A and runs the steps there; `out` is where the result is. */
+  private runOnWindow(source: RgbaImage, window: Rect, steps: Pipeline): { a: number; b: number; out: number } {
+    const { a, b, scratch } = this.place(window.width * window.height * 4);
+    const from = bytesOf(source.data);
+    const rowIn = window.width * 4;
+    for (let y = 0; y < window.height; y++) {
+      const start = ((window.y + y) * source.width + window.x) * 4;
+      this.heap.u8.set(from.subarray(start, start + rowIn), a + y * rowIn);
+    }
+    return { a, b, out: runSteps(this.heap, steps, a, b, scratch, window.width, window.height) };
   }
 
   /** Lays out [A | B | scratch] for an image of `bytes`, with scratch reset. */
@@ -232,6 +266,7 @@ function localSteps(pipeline: PipelineInput | Pipeline, caller: string): Pipelin
   // No steps is a valid region run (a stage that only reports its histogram): the core as it is.
   if (Array.isArray(pipeline) && pipeline.length === 0) return [];
   const steps = parsePipeline(pipeline as PipelineInput);
+  refuseAnalysis(steps, caller);
   const global = steps.findIndex((s) => ops.get(s.op)?.kind === "global" && !s.resolution);
   if (global >= 0) {
     const op = steps[global]?.op ?? "";
@@ -241,6 +276,16 @@ function localSteps(pipeline: PipelineInput | Pipeline, caller: string): Pipelin
     );
   }
   return steps;
+}
+
+/** Image calls return images: an analysis step (always the last) has its own API. */
+function refuseAnalysis(steps: Pipeline, caller: string): void {
+  const last = steps[steps.length - 1];
+  if (!last || ops.get(last.op)?.kind !== "analysis") return;
+  throw new PipelineError(
+    `step ${steps.length} ${last.op}: ${caller} returns an image, but ${last.op} is an analysis op that returns data; use the analysis API (analysisOp("${last.op}") with analyseWhole or analyseTiled, or Kernels.analyseWindow)`,
+    { step: steps.length, op: last.op },
+  );
 }
 
 /** The same bytes as a Uint8Array view, so copies into wasm memory are plain memcpy. */

@@ -2,7 +2,7 @@
 // UI all show the same sentence for the same mistake.
 
 import { PipelineError } from "./errors.js";
-import type { OpSpec, ParamSpec, Params, ParamValue } from "./registry.js";
+import type { LabelsParam, OpSpec, ParamSpec, Params, ParamValue } from "./registry.js";
 
 /** Human form of a param's allowed values, e.g. "a number between 0.3 and 50". */
 export function describeAllowed(spec: ParamSpec): string {
@@ -17,7 +17,21 @@ export function describeAllowed(spec: ParamSpec): string {
       return `one of ${spec.values.map((v) => `"${v}"`).join(", ")}`;
     case "kernel":
       return `a list of 1, 9, 25, 49 or 81 numbers (an odd square up to ${spec.maxSide}×${spec.maxSide}), each between ${spec.min} and ${spec.max}`;
+    case "labels":
+      return `"all", or labels joined by "+" from: ${spec.values.join(", ")}`;
   }
+}
+
+const normalLabel = (label: string): string => label.trim().toLowerCase().replace(/[-_]+/g, " ").replace(/\s+/g, " ");
+
+/** A labels param's canonical text, or undefined when `value` is not "all" or known labels. */
+function labelsOf(spec: LabelsParam, value: unknown): string | undefined {
+  const names = typeof value === "string" ? value.split(/[+,]/) : Array.isArray(value) ? value : undefined;
+  if (!names?.every((n) => typeof n === "string")) return undefined;
+  const wanted = new Set(names.map(normalLabel).filter((n) => n !== ""));
+  if (wanted.size === 1 && wanted.has("all")) return "all";
+  if (wanted.size === 0 || wanted.has("all") || ![...wanted].every((n) => spec.values.includes(n))) return undefined;
+  return spec.values.filter((v) => wanted.has(v)).join("+");
 }
 
 function show(value: unknown): string {
@@ -55,7 +69,14 @@ function checkValue(step: number, op: string, spec: ParamSpec, value: unknown): 
       break;
     case "enum":
       if (typeof value === "string" && spec.values.includes(value)) return value;
+      // JSON steps may say `"nonmax": true` for a yes/no enum: the same value as the text `nonmax=true`.
+      if (typeof value === "boolean" && spec.values.includes(String(value))) return String(value);
       break;
+    case "labels": {
+      const labels = labelsOf(spec, value);
+      if (labels !== undefined) return labels;
+      break;
+    }
     case "kernel": {
       if (!Array.isArray(value)) break;
       const side = Math.sqrt(value.length);

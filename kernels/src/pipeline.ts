@@ -48,11 +48,26 @@ export function parsePipeline(input: PipelineInput): Pipeline {
       } catch (err) {
         throw new PipelineError(`pipeline JSON is malformed: ${(err as Error).message}`);
       }
-      return fromJson(json);
+      return analysisLast(fromJson(json));
     }
-    return fromText(text);
+    return analysisLast(fromText(text));
   }
-  return fromJson(input);
+  return analysisLast(fromJson(input));
+}
+
+/**
+ * An analysis op returns data, not an image: nothing can follow it, so it must be the last
+ * step (image ops may come before it).
+ */
+function analysisLast(steps: Pipeline): Pipeline {
+  const at = steps.findIndex((s, i) => i < steps.length - 1 && ops.get(s.op)?.kind === "analysis");
+  if (at < 0) return steps;
+  const op = steps[at]?.op ?? "";
+  const next = steps[at + 1]?.op ?? "";
+  throw new PipelineError(
+    `step ${at + 1} ${op}: ${op} is an analysis op (it returns data, not an image), so it must be the last step, but step ${at + 2} ${next} follows it; move ${op} to the end`,
+    { step: at + 1, op },
+  );
 }
 
 function checkLength(n: number): void {

@@ -8,10 +8,12 @@
  * defined in op-definitions.ts, one entry each, in documentation order.
  */
 
+import { analysisDefinitions } from "./analysis/definitions.js";
 import { opDefinitions } from "./op-definitions.js";
 
-export type OpKind = "point" | "local" | "global";
-export type OpCategory = "blur" | "edge" | "colour" | "tone" | "threshold";
+/** `analysis`: returns data instead of an image; the last step of a pipeline (analysis/definitions.ts). */
+export type OpKind = "point" | "local" | "global" | "analysis";
+export type OpCategory = "blur" | "edge" | "colour" | "tone" | "threshold" | "analysis";
 
 interface ParamBase {
   name: string;
@@ -49,7 +51,17 @@ export interface OptionalNumberParam extends ParamBase {
   max: number;
   default: null;
 }
-export type ParamSpec = IntParam | NumberParam | EnumParam | KernelParam | OptionalNumberParam;
+/**
+ * Labels from a fixed vocabulary (`values`): "all", or one or more joined by "+" (a JSON list
+ * too). Case, "-" and "_" for spaces are forgiven; the value is kept as its canonical text,
+ * the labels in vocabulary order joined by "+", so equal requests are equal params.
+ */
+export interface LabelsParam extends ParamBase {
+  type: "labels";
+  values: readonly string[];
+  default: "all";
+}
+export type ParamSpec = IntParam | NumberParam | EnumParam | KernelParam | OptionalNumberParam | LabelsParam;
 export type ParamValue = number | string | readonly number[] | null;
 export type Params = Readonly<Record<string, ParamValue>>;
 
@@ -66,7 +78,7 @@ export interface OpSpec {
 }
 
 /** Every op by name. Iteration order is the documentation order. */
-export const ops: ReadonlyMap<string, OpSpec> = new Map(opDefinitions.map((op) => [op.name, op]));
+export const ops: ReadonlyMap<string, OpSpec> = new Map([...opDefinitions, ...analysisDefinitions].map((op) => [op.name, op]));
 
 export function getOp(name: string): OpSpec | undefined {
   return ops.get(name);

@@ -116,7 +116,7 @@ describe("tessera process", () => {
     [
       [`${PHOTO_DIR}coins.png`, "-o", "out.bmp"],
       2,
-      'tessera process: cannot tell the output format from "out.bmp"; end it in .png, .jpeg, .webp, .tiff, .avif, .dzi',
+      'tessera process: cannot tell the output format from "out.bmp"; end it in .png, .jpeg, .webp, .tiff, .avif, .dzi, or .json for an analysis op',
     ],
     [[`${PHOTO_DIR}coins.png`, "--tile", "8"], 2, 'tessera process: --tile must be an integer of at least 16, got "8"'],
   ])("fails on %j with one clear line, exit %i, and no output file", async (args, code, message) => {

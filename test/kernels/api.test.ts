@@ -54,7 +54,8 @@ describe("run", () => {
     const k = await kernels();
     const image = await loadPhoto("chelsea.png");
     const before = image.data.slice();
-    for (const op of ops.keys()) {
+    // (Analysis ops return data, not an image: run() refuses them, see analysis-registry.test.ts.)
+    for (const op of [...ops.values()].filter((o) => o.kind !== "analysis").map((o) => o.name)) {
       const out = k.run(image, op);
       // Plain booleans: toBe on megabyte buffers makes vitest diff them.
       expect(out.data.buffer === image.data.buffer).toBe(false);
@@ -133,7 +134,7 @@ describe("run", () => {
 });
 
 describe("runRegion", () => {
-  const localOps = [...ops.values()].filter((op) => op.kind !== "global").map((op) => op.name);
+  const localOps = [...ops.values()].filter((op) => op.kind === "point" || op.kind === "local").map((op) => op.name);
   const step = fc.oneof(
     fc.constantFrom(...localOps.map((name) => ({ op: name }))),
     fc.record({ op: fc.constant("gaussian-blur"), sigma: fc.double({ min: 0.3, max: 4, noNaN: true }) }),

@@ -67,6 +67,14 @@ describe("parsePipeline", () => {
       "equalize",
       "normalize",
       "otsu-threshold",
+      // Analysis ops (issue 15): data, not an image; the last step only.
+      "fast",
+      "corners",
+      "orb",
+      "hough-lines",
+      "components",
+      "detect-objects",
+      "detect-faces",
     ]);
   });
 

@@ -1,0 +1,54 @@
+// The steered-BRIEF sampling pattern of the orb op: 256 pairs of points, ours, not OpenCV's.
+//
+// OpenCV's ORB samples the 256 pairs of its bit_pattern_31, learned from data and shipped as a
+// table in its source. We do not copy that table; we generate our own, deterministically, in
+// the spirit of BRIEF's "G II" pattern (both points of a pair drawn i.i.d. from an isotropic
+// Gaussian around the centre):
+//
+//   - a xorshift32 generator seeded with 0x4f524221 ("ORB!") draws each coordinate as the sum
+//     of three uniform integers in −5..5 (an Irwin–Hall approximation of a Gaussian of σ ≈ 5.5,
+//     integers only, so every platform draws the same numbers);
+//   - a point farther than 15 from the centre is redrawn, so a point rotated by any angle stays
+//     inside the 31 × 31 patch (and rounds to within ±15: the kernels rely on that);
+//   - a pair of two equal points, or a pair already drawn (in either order), is redrawn.
+//
+// Consequence: our descriptors are binary 256-bit ORB descriptors that match each other under
+// Hamming distance like OpenCV's do, but they are not bit-compatible with OpenCV's descriptors
+// (a different pattern compares different pixels). Keypoints, responses, sizes and angles are
+// OpenCV's; only the descriptor bits differ.
+
+/** 512 points as i8 (x, y), pairs consecutive: point 2i and 2i + 1 form pair i. */
+export const ORB_PATTERN: Int8Array = makePattern();
+
+function makePattern(): Int8Array {
+  let s = 0x4f524221;
+  const next = (): number => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s;
+  };
+  const uniform = (): number => (next() % 11) - 5;
+  const point = (): [number, number] => {
+    for (;;) {
+      const x = uniform() + uniform() + uniform();
+      const y = uniform() + uniform() + uniform();
+      if (x * x + y * y <= 225) return [x, y];
+    }
+  };
+  const out = new Int8Array(1024);
+  const seen = new Set<string>();
+  for (let i = 0; i < 256; ) {
+    const [x0, y0] = point();
+    const [x1, y1] = point();
+    const key = `${x0},${y0},${x1},${y1}`;
+    if ((x0 === x1 && y0 === y1) || seen.has(key)) continue;
+    seen.add(key);
+    seen.add(`${x1},${y1},${x0},${y0}`);
+    out.set([x0, y0, x1, y1], 4 * i);
+    i++;
+  }
+  return out;
+}
