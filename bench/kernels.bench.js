@@ -1,11 +1,13 @@
 // Kernel benchmark: every op of Tessera's WebAssembly kernels against sharp (libvips, native),
 // wasm-vips, OpenCV.js and photon wherever each has an equivalent, one thread each, on one
-// 12 MP input made by resizing a photograph.
+// 12 MP input made by resizing a photograph. The analysis ops (keypoints, lines, regions)
+// follow in a second table, against OpenCV.js on the same input's grey bytes
+// (bench/analysis-rows.js says how they are timed and checked).
 //
 //   npm run bench:kernels                       # every op, table on stdout
 //   npm run bench:kernels -- --runs 9           # more runs per op
-//   npm run bench:kernels -- --only convolve    # rows whose name contains the text
-//   npm run bench:kernels -- --json out.json
+//   npm run bench:kernels -- --only convolve    # rows (of either table) whose name contains the text
+//   npm run bench:kernels -- --json out.json    # both tables: `rows` and `analysis`
 //
 // Every timed call includes getting pixels in and out of JS memory (sharp: raw buffer → raw
 // buffer; the WebAssembly libraries: copy into their memory and back out to a fresh buffer),
@@ -25,8 +27,9 @@ import { loadKernels, parsePipeline } from "@tessera/kernels";
 import sharp from "sharp";
 // The colour ops' matrices, from the package's own executors, so the peers get the same numbers.
 import { colourMatrix } from "../kernels/dist/exec.js";
+import { printAnalysis, runAnalysis } from "./analysis-rows.js";
 import { BINOMIAL5, loadPeers } from "./peers-libs.js";
-import { medianTime } from "./timing.js";
+import { timed } from "./timing.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -95,7 +98,9 @@ const matrices = {
   "hue-rotate": colourMatrix("hue-rotate", params("hue-rotate(degrees=90)")),
   sepia: colourMatrix("sepia", params("sepia")),
 };
-const peers = await loadPeers(matrices);
+const selected = ROWS.filter((row) => !args.only || row.name.includes(args.only));
+// Nothing to compare when --only picks analysis rows alone: the peers are not loaded then.
+const peers = selected.length > 0 ? await loadPeers(matrices) : [];
 for (const p of peers) {
   if (p.error) process.stderr.write(`${p.name} did not load, its column is empty: ${p.error}\n`);
 }
@@ -118,29 +123,18 @@ function maxDiff(a, b, channels, interior = false) {
   return max;
 }
 
-/** Median ms over RUNS runs after a warm-up call, whose result is also returned. */
-async function timed(fn) {
-  let first;
-  const ms = await medianTime(async () => {
-    const out = await fn();
-    first ??= out;
-  }, RUNS);
-  return { ms, out: first };
-}
-
 const rows = [];
-for (const row of ROWS) {
-  if (args.only && !row.name.includes(args.only)) continue;
+for (const row of selected) {
   const channels = row.channels ?? 4;
   const image = row.input === "grey" ? { width, height, channels: 1, data: input.grey } : { width, height, data: input.rgba };
   const options = channels === 4 ? {} : { channels };
-  const ours = await timed(() => k.run(image, row.pipeline, options).data);
+  const ours = await timed(() => k.run(image, row.pipeline, options).data, RUNS);
   const result = { op: row.name, pipeline: row.pipeline, input: row.input ?? "rgba", channels, tessera: ours.ms, peers: {} };
   for (const peer of peers) {
     const op = peer.ops[row.key];
     if (!op) continue;
     try {
-      const theirs = await timed(() => op.run(input));
+      const theirs = await timed(() => op.run(input), RUNS);
       result.peers[peer.name] = { ms: theirs.ms, maxDiff: maxDiff(ours.out, theirs.out, channels, op.interior), note: op.note };
     } catch (err) {
       result.peers[peer.name] = { error: `${err?.message ?? err}`.split("\n")[0] };
@@ -166,23 +160,25 @@ const cell = (p) => {
 console.log(
   `\n${width}×${height} (${mpx.toFixed(1)} MP) from ${args.photo}, one thread each, median of ${RUNS} runs, copies in and out included`,
 );
-console.log(`node ${process.version}; ${peers.map((p) => `${p.name} ${p.error ? "(not loaded)" : p.version}`).join("; ")}`);
-console.log("Mpx/s, higher is better; (Δn) = largest |peer − Tessera| per byte of the result; – = no equivalent op\n");
-console.log(`| op | in → out | Tessera | ${names.join(" | ")} | fastest | Tessera vs fastest peer |`);
-console.log(`|---|---|---:|${names.map(() => "---:").join("|")}|---|---:|`);
-for (const r of rows) {
-  const io = `${r.input === "grey" ? "grey" : "RGBA"} → ${r.channels === 1 ? "grey" : "RGBA"}`;
-  const ratio = r.vsFastestPeer === null ? "–" : `${r.vsFastestPeer.toFixed(2)}×`;
+console.log([`node ${process.version}`, ...peers.map((p) => `${p.name} ${p.error ? "(not loaded)" : p.version}`)].join("; "));
+if (rows.length > 0) {
+  console.log("Mpx/s, higher is better; (Δn) = largest |peer − Tessera| per byte of the result; – = no equivalent op\n");
+  console.log(`| op | in → out | Tessera | ${names.join(" | ")} | fastest | Tessera vs fastest peer |`);
+  console.log(`|---|---|---:|${names.map(() => "---:").join("|")}|---|---:|`);
+  for (const r of rows) {
+    const io = `${r.input === "grey" ? "grey" : "RGBA"} → ${r.channels === 1 ? "grey" : "RGBA"}`;
+    const ratio = r.vsFastestPeer === null ? "–" : `${r.vsFastestPeer.toFixed(2)}×`;
+    console.log(
+      `| ${r.op} | ${io} | ${(mpx / (r.tessera / 1000)).toFixed(0)} | ${names.map((n) => cell(r.peers[n])).join(" | ")} | ${r.fastest} | ${ratio} |`,
+    );
+  }
+  const behind = rows.filter((r) => r.fastest !== "Tessera");
   console.log(
-    `| ${r.op} | ${io} | ${(mpx / (r.tessera / 1000)).toFixed(0)} | ${names.map((n) => cell(r.peers[n])).join(" | ")} | ${r.fastest} | ${ratio} |`,
+    behind.length === 0
+      ? "\nTessera is the fastest on every op measured."
+      : `\nNot ahead: ${behind.map((r) => `${r.op} (${r.fastest} takes ${r.vsFastestPeer.toFixed(2)}× our time)`).join(", ")}`,
   );
 }
-const behind = rows.filter((r) => r.fastest !== "Tessera");
-console.log(
-  behind.length === 0
-    ? "\nTessera is the fastest on every op measured."
-    : `\nNot ahead: ${behind.map((r) => `${r.op} (${r.fastest} takes ${r.vsFastestPeer.toFixed(2)}× our time)`).join(", ")}`,
-);
 const notes = [];
 for (const peer of peers) {
   for (const r of rows) {
@@ -191,5 +187,11 @@ for (const peer of peers) {
   }
 }
 if (notes.length) console.log(`\nDefinitions that differ (the Δ column measures by how much):\n- ${notes.join("\n- ")}`);
-if (args.json)
-  writeFileSync(args.json, JSON.stringify({ width, height, runs: RUNS, peers: peers.map(({ ops, ...p }) => p), rows }, null, 2));
+
+const analysis = await runAnalysis({ kernels: k, grey: { width, height, data: input.grey }, runs: RUNS, only: args.only });
+printAnalysis(analysis, { runs: RUNS });
+if (rows.length + analysis.length === 0) console.log(`\nNo row's name contains "${args.only}".`);
+if (args.json) {
+  const report = { width, height, runs: RUNS, peers: peers.map(({ ops, ...p }) => p), rows, analysis };
+  writeFileSync(args.json, JSON.stringify(report, null, 2));
+}

@@ -196,7 +196,7 @@ function loadVips(m) {
  * OpenCV's Emscripten module is a thenable that resolves to itself, so awaiting it never
  * settles: it is required and waited for by onRuntimeInitialized (as test/kernels does).
  */
-function openCv() {
+export function openCv() {
   return new Promise((resolve, reject) => {
     const cv = require("@techstark/opencv-js");
     const timer = setTimeout(() => reject(new Error("OpenCV.js did not initialise within 60 s")), 60_000);

@@ -13,3 +13,13 @@ export async function medianTime(fn, runs) {
   samples.sort((a, b) => a - b);
   return samples[Math.floor(samples.length / 2)];
 }
+
+/** medianTime, also returning the first call's result (the warm-up's), to check equal work on. */
+export async function timed(fn, runs) {
+  let first;
+  const ms = await medianTime(async () => {
+    const out = await fn();
+    first ??= out;
+  }, runs);
+  return { ms, out: first };
+}
