@@ -73,6 +73,17 @@ export function toggleBypass(steps: readonly BuilderStep[], index: number): Buil
   return steps.map((s, i) => (i === index ? { ...s, bypassed: !s.bypassed } : s));
 }
 
+/** What the builder says about bypassed steps; "" when none is. */
+export function bypassNoteText(steps: readonly BuilderStep[]): string {
+  const off = steps.flatMap((s, i) => (s.bypassed ? [`${i + 1} (${s.op})`] : []));
+  if (off.length === 0) return "";
+  if (off.length === steps.length) {
+    return "Every step is bypassed: the preview shows the image as it is, and there is nothing to process.";
+  }
+  const one = off.length === 1;
+  return `${one ? "Step" : "Steps"} ${off.join(", ")} ${one ? "is" : "are"} bypassed: the preview and Process leave ${one ? "it" : "them"} out. The text form lists every step.`;
+}
+
 /** The text form of the steps that run: the bypassed ones left out. Throws like toText. */
 export function toRunText(steps: readonly BuilderStep[]): string {
   return toText(steps.filter((s) => !s.bypassed));

@@ -32,7 +32,11 @@ export function normalizeJob(raw: Partial<JobView> & { id: string }, fallback: P
 
 /** Applies one event; returns a new JobView (the input is not changed). */
 export function applyJobEvent(job: JobView, event: JobEvent): JobView {
-  if (event.type === "job" || event.type === "end") return normalizeJob(event.job, job);
+  if (event.type === "job" || event.type === "end") {
+    // `step` is left out of a JobView once the job has ended: the old one must not survive the merge.
+    const { step: _step, ...known } = job;
+    return normalizeJob(event.job, known);
+  }
   if (event.stage < job.stage) return job; // a late tile of a finished stage
   const newStage = event.stage > job.stage;
   const tileWorkers = newStage ? {} : { ...job.tileWorkers };

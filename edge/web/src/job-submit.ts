@@ -8,6 +8,7 @@ import { byId, showError } from "./dom.ts";
 import type { PickedImage } from "./image-input.ts";
 import { normalizeJob } from "./job-state.ts";
 import type { JobPanel } from "./job-ui.ts";
+import { endsInAnalysis } from "./preview-analysis.ts";
 
 /** A still copy of the preview input, to draw under the job's tile grid. */
 function stillCopy(pixels: ImageData): HTMLCanvasElement {
@@ -39,6 +40,12 @@ export class ProcessButton {
   update(): void {
     const text = this.pipeline();
     const file = this.image()?.file;
+    // An analysis op's result is its data (JSON): the format applies to its overlay, chosen at download.
+    const select = byId<HTMLSelectElement>("format");
+    select.disabled = text !== null && endsInAnalysis(text);
+    select.title = select.disabled
+      ? "The result is the analysis op's data (JSON); download its overlay as PNG, JPEG or WebP"
+      : "";
     this.button.disabled = this.uploading || !file || text === null || text === "";
     this.button.title = this.uploading
       ? "Uploading: cancel it in the job panel"
@@ -63,7 +70,7 @@ export class ProcessButton {
     const form = new FormData();
     form.append("image", picked.file, picked.file.name || "image");
     form.append("pipeline", text);
-    const format = byId<HTMLSelectElement>("format").value;
+    const format = endsInAnalysis(text) ? "json" : byId<HTMLSelectElement>("format").value;
     if (format) form.append("format", format);
     showError("submit-error", null);
     this.uploading = true;

@@ -8,6 +8,7 @@ import { localOpViews } from "./builder.ts";
 import { refreshCluster } from "./cluster-ui.ts";
 import { byId } from "./dom.ts";
 import { type PickedImage, watchImageInput } from "./image-input.ts";
+import { JobAnalysis } from "./job-analysis.ts";
 import { isTerminal } from "./job-state.ts";
 import { ProcessButton } from "./job-submit.ts";
 import { JobPanel } from "./job-ui.ts";
@@ -65,6 +66,7 @@ const editor = new PipelineEditor(
     text: byId("pipeline-text"),
     error: byId("pipeline-error"),
     bypassNote: byId("bypass-note"),
+    builderNote: byId("builder-note"),
   },
   (change) => onPipelineChange(change),
 );
@@ -125,13 +127,18 @@ redoButton.addEventListener("click", redo);
 const ops = new OpCatalog(api, editor);
 
 const viewer = new ResultViewer(api, () => image?.file ?? null);
+// An analysis job's summary and JSON link; detections it found are drawn over the preview.
+const jobAnalysis = new JobAnalysis(api, (result) => preview.showJobResult(result));
 const jobPanel = new JobPanel(
   api,
   (job) => {
     if (isTerminal(job.status)) void recentJobs.refresh();
     else recentJobs.mark(job);
   },
-  (job) => viewer.update(job),
+  (job) => {
+    viewer.update(job);
+    jobAnalysis.show(job);
+  },
 );
 const processButton = new ProcessButton(
   api,

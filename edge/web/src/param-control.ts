@@ -31,6 +31,15 @@ export function paramControl(step: BuilderStep, p: OpParam, set: (value: ParamVa
     select.value = String(value);
     return h("div", { class: "param" }, label, select, help);
   }
+  if (p.type === "labels") {
+    // "all", or labels joined by "+": free text, checked by the parser like any param.
+    const input = h("input", {
+      attrs: { id, type: "text", spellcheck: "false", "aria-describedby": describe },
+      on: { input: () => set(input.value) },
+    });
+    input.value = String(value ?? "all");
+    return h("div", { class: "param param-wide" }, label, input, help);
+  }
   if (p.type === "kernel") {
     const area = h("textarea", {
       class: "mono",

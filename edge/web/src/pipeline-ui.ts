@@ -5,11 +5,11 @@
 // pipeline, which the page keeps in the URL, localStorage and the undo history.
 
 import type { OpView } from "../../api-types.ts";
+import { localKind, moveKeepingAnalysisLast, placeStep } from "./analysis-steps.ts";
 import {
-  addStep,
   type BuilderStep,
+  bypassNoteText,
   fromText,
-  moveStep,
   type ParamValue,
   removeStep,
   reuseKeys,
@@ -33,6 +33,8 @@ export interface PipelineElements {
   text: HTMLTextAreaElement;
   error: HTMLElement;
   bypassNote: HTMLElement;
+  /** Says why an add or a move did something other than asked (the analysis op stays last). */
+  builderNote: HTMLElement;
 }
 
 export interface PipelineChange {
@@ -87,9 +89,9 @@ export class PipelineEditor {
     });
     el.text.addEventListener("change", () => this.flushText());
     watchStepDrag(el.list, (from, to) => {
-      if (from !== to) this.steps = moveStep(this.steps, from, to - from);
+      const refused = from !== to && this.move(from, to);
       this.render();
-      if (from !== to) this.sync(null);
+      if (from !== to && !refused) this.sync(null);
     });
   }
 
@@ -175,10 +177,12 @@ export class PipelineEditor {
   private add(): void {
     const op = this.ops.get(this.el.addSelect.value);
     if (!op) return;
-    this.steps = addStep(this.steps, op);
+    const placed = placeStep(this.steps, op, this.kindOf);
+    this.steps = placed.steps;
     this.render();
     this.sync(null);
-    const card = this.el.list.lastElementChild;
+    this.say(placed.note);
+    const card = this.el.list.children[placed.index];
     (card?.querySelector<HTMLElement>("input, select, textarea") ?? card?.querySelector<HTMLElement>("button"))?.focus();
   }
 
@@ -200,6 +204,7 @@ export class PipelineEditor {
    * and notify. `group` names a burst for undo; `restored` marks a change that is not an edit.
    */
   private sync(group: string | null, rewrite = true, restored = false): void {
+    this.say(null);
     try {
       const snapshot = snapshotOf(this.steps);
       const run = toRunText(this.steps);
@@ -226,13 +231,7 @@ export class PipelineEditor {
   }
 
   private showBypassNote(): void {
-    const off = this.steps.flatMap((s, i) => (s.bypassed ? [`${i + 1} (${s.op})`] : []));
-    const note =
-      off.length === 0
-        ? ""
-        : off.length === this.steps.length
-          ? "Every step is bypassed: the preview shows the image as it is, and there is nothing to process."
-          : `${off.length === 1 ? "Step" : "Steps"} ${off.join(", ")} ${off.length === 1 ? "is" : "are"} bypassed: the preview and Process leave ${off.length === 1 ? "it" : "them"} out. The text form lists every step.`;
+    const note = bypassNoteText(this.steps);
     this.el.bypassNote.hidden = note === "";
     this.el.bypassNote.textContent = note;
   }
@@ -255,10 +254,26 @@ export class PipelineEditor {
   private act(step: BuilderStep, index: number, action: StepAction): void {
     if (action === "bypass") this.steps = toggleBypass(this.steps, index);
     else if (action === "remove") this.steps = removeStep(this.steps, index);
-    else this.steps = moveStep(this.steps, index, action === "up" ? -1 : 1);
+    else if (this.move(index, index + (action === "up" ? -1 : 1))) return; // refused: nothing changed
     this.render();
     this.sync(null);
     this.refocus(step.key, action);
+  }
+
+  /** The op's kind by the gateway's list, else the bundled registry (an op the gateway lacks). */
+  private readonly kindOf = (name: string): string | undefined => this.ops.get(name)?.kind ?? localKind(name);
+
+  /** Moves a step unless that would put a step after an analysis op; true when refused (and said why). */
+  private move(from: number, to: number): boolean {
+    const { steps, refused } = moveKeepingAnalysisLast(this.steps, from, to, this.kindOf);
+    this.steps = steps;
+    this.say(refused);
+    return refused !== null;
+  }
+
+  private say(note: string | null): void {
+    this.el.builderNote.hidden = note === null;
+    this.el.builderNote.textContent = note ?? "";
   }
 
   /** After a move or removal, keep the keyboard where it was: the same button of the moved step, or a neighbour. */

@@ -3,6 +3,7 @@
 // kernels took.
 
 import type { Kernels } from "@tessera/kernels";
+import { analysePreview, splitAnalysis } from "./preview-analysis.ts";
 import { copyBytes, type FromWorker, type Pixels, type ToWorker } from "./preview-protocol.ts";
 
 export type Reply = (message: FromWorker, transfer?: Transferable[]) => void;
@@ -44,7 +45,8 @@ export function createPreviewHandler(
       try {
         const k = await kernels;
         if (!thumbImage) throw new Error("no thumbnail image loaded yet");
-        const out = run(k, thumbImage, pipeline);
+        // An analysis step's thumbnail is the image it analyses.
+        const out = run(k, thumbImage, splitAnalysis(pipeline).image);
         reply({ type: "thumb", id, pipeline, width: out.width, height: out.height, data: out.data }, [out.data.buffer]);
       } catch (err) {
         reply({ type: "thumb-error", id, pipeline, message: describe(err).message });
@@ -75,10 +77,14 @@ export function createPreviewHandler(
         reply({ type: "band", id, y0, data, ms: now() - start }, [data.buffer]);
         return;
       }
-      const out = run(k, image, message.pipeline);
+      // The pool sends a pipeline ending in an analysis op whole (never in bands): the op needs every row.
+      const split = splitAnalysis(message.pipeline);
+      const out = run(k, image, split.image);
+      const analysis = split.analysis ? analysePreview(k, out, split.analysis) : undefined;
       const ms = now() - start;
+      const { id, pipeline } = message;
       const data = out.data;
-      reply({ type: "result", id: message.id, pipeline: message.pipeline, width: out.width, height: out.height, data, ms }, [
+      reply({ type: "result", id, pipeline, width: out.width, height: out.height, data, ms, ...(analysis && { analysis }) }, [
         data.buffer,
       ]);
     } catch (err) {

@@ -142,11 +142,14 @@ export class PreviewPool {
     return out;
   }
 
-  /** Rows of context a band needs, or null when the pipeline cannot be split (global ops, or invalid). */
+  /**
+   * Rows of context a band needs, or null when the pipeline cannot be split: global ops, an
+   * analysis op (it runs on the whole preview as one tile, after the image steps), or invalid.
+   */
   private bandHalo(pipeline: string): number | null {
     try {
       const steps = parsePipeline(pipeline);
-      if (steps.some((s) => ops.get(s.op)?.kind === "global")) return null;
+      if (steps.some((s) => ops.get(s.op)?.kind === "global" || ops.get(s.op)?.kind === "analysis")) return null;
       return steps.reduce((sum, s) => sum + (ops.get(s.op)?.radius(s.params) ?? 0), 0);
     } catch {
       return null; // the worker reports the error the usual way

@@ -1,9 +1,18 @@
 // Messages between the page and the preview workers.
 
+import type { AnalysisData } from "@tessera/kernels";
+
 export interface Pixels {
   width: number;
   height: number;
   data: Uint8ClampedArray;
+}
+
+/** A pipeline's analysis op on the preview: its data in preview pixels, or why it could not run. */
+export interface PreviewAnalysis {
+  op: string;
+  data?: AnalysisData;
+  error?: string;
 }
 
 export type ToWorker =
@@ -26,7 +35,8 @@ export type ToWorker =
 export type FromWorker =
   | { type: "ready" }
   /** `ms`: the time the kernels took (the pool's result: the wall time of the whole run, `kernelMs` the kernels'). */
-  | ({ type: "result"; id: number; pipeline: string; ms: number; kernelMs?: number } & Pixels)
+  /** `analysis`: when the pipeline ends in an analysis op, what it found on `data` (the image steps' result). */
+  | ({ type: "result"; id: number; pipeline: string; ms: number; kernelMs?: number; analysis?: PreviewAnalysis } & Pixels)
   /** A band's rows; no `data` when they were written into the shared target. */
   | { type: "band"; id: number; y0: number; data?: Uint8ClampedArray; ms: number }
   | ({ type: "thumb"; id: number; pipeline: string } & Pixels)

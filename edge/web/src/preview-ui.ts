@@ -2,9 +2,11 @@
 // then each pipeline change sends only the pipeline text, and the newest result is drawn. The same
 // workers make the steps' thumbnails (thumbnails.ts).
 
+import { type AnalysisResult, analysisCount, analysisSummary } from "./analysis-data.ts";
+import { AnalysisOverlay } from "./analysis-overlay.ts";
 import { byId, showError } from "./dom.ts";
 import { PreviewPool } from "./preview-pool.ts";
-import type { FromWorker, Pixels, ToWorker } from "./preview-protocol.ts";
+import type { FromWorker, Pixels, PreviewAnalysis, ToWorker } from "./preview-protocol.ts";
 import { PreviewScheduler } from "./scheduler.ts";
 import { canvasDownscale, Thumbnails } from "./thumbnails.ts";
 
@@ -23,6 +25,8 @@ interface TesseraDebug {
   previewMs: number;
   /** Of that, the longest time one worker's kernels took. */
   previewKernelMs: number;
+  /** The pipeline's analysis op on the preview (null without one): how many things it found, or its error. */
+  previewAnalysis: { op: string; count: number | null; error: string | null } | null;
 }
 
 declare global {
@@ -34,6 +38,8 @@ declare global {
 export class LivePreview {
   private readonly canvas = byId<HTMLCanvasElement>("preview");
   private readonly stats = byId("preview-ms");
+  private readonly analysisNote = byId("preview-analysis");
+  private readonly overlay = new AnalysisOverlay(byId<HTMLCanvasElement>("analysis-overlay"));
   // One preview worker per core (up to 4): local pipelines run as bands in parallel.
   private readonly pool = new PreviewPool(
     () => new Worker(new URL("./preview-worker.ts", import.meta.url), { type: "module", name: "tessera-preview" }),
@@ -63,6 +69,7 @@ export class LivePreview {
     this.canvas.width = input.width;
     this.canvas.height = input.height;
     this.canvas.getContext("2d")?.putImageData(input, 0, 0);
+    this.overlay.clear();
     this.scheduler.newImage();
     this.thumbs.setImage(input);
     const copy = new Uint8ClampedArray(input.data);
@@ -72,6 +79,16 @@ export class LivePreview {
   /** The thumbnail of `pipeline` (a prefix of the previewed one) on a small copy of the image. */
   thumbnail(pipeline: string): Promise<Pixels> {
     return this.thumbs.get(pipeline);
+  }
+
+  /**
+   * A job's result drawn over the preview (its detections, which the preview cannot compute),
+   * when the job ran on an image of the picked image's size; its coordinates are source pixels.
+   */
+  showJobResult(result: AnalysisResult): void {
+    const input = this.input;
+    if (!input || !result.detections || result.width !== this.natural.width || result.height !== this.natural.height) return;
+    this.overlay.draw(result, input, { width: result.width, height: result.height });
   }
 
   get hasImage(): boolean {
@@ -112,17 +129,36 @@ export class LivePreview {
       this.canvas.height = out.height;
     }
     this.canvas.getContext("2d")?.putImageData(out, 0, 0);
+    this.showAnalysis(message.analysis, out);
     window.__tessera = {
       previewInput: this.input,
       previewOutput: { width: out.width, height: out.height, data: out.data },
       previewPipeline: message.pipeline,
       previewMs: message.ms,
       previewKernelMs: message.kernelMs ?? message.ms,
+      previewAnalysis: message.analysis
+        ? {
+            op: message.analysis.op,
+            count: message.analysis.data ? analysisCount(message.analysis.data) : null,
+            error: message.analysis.error ?? null,
+          }
+        : null,
     };
     const { natural } = this;
     this.stats.textContent = `Preview ${message.ms.toFixed(1)} ms · ${out.width}×${out.height}${
       natural.width > out.width ? ` (of ${natural.width}×${natural.height})` : ""
     }`;
     if (latest) this.canvas.dataset.state = "ready";
+  }
+
+  /** The overlay and its line under the preview: what the analysis op found, or why it could not run. */
+  private showAnalysis(analysis: PreviewAnalysis | undefined, size: { width: number; height: number }): void {
+    const note = this.analysisNote;
+    note.hidden = !analysis;
+    if (!analysis?.data) this.overlay.clear();
+    if (!analysis) return;
+    if (analysis.data) this.overlay.draw(analysis.data, size);
+    note.dataset.state = analysis.error ? "error" : "ready";
+    note.textContent = analysis.data ? `${analysis.op}: ${analysisSummary(analysis.data)}` : `${analysis.op}: ${analysis.error}`;
   }
 }

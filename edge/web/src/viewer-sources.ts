@@ -6,12 +6,15 @@ import type OpenSeadragon from "openseadragon";
 import type { JobView } from "../../api-types.ts";
 import type { Api } from "./api.ts";
 
-/** The job formats the browser shows as they are stored; any other is asked for as PNG (lossless). */
+/** The job formats the browser shows as they are stored; any other (TIFF, AVIF, an analysis's JSON) is asked for as PNG. */
 const BROWSER_FORMATS = new Set(["png", "jpeg", "webp"]);
 
-/** A job the viewer can show: it has succeeded and its result is a picture (not an analysis's JSON). */
+/**
+ * A job the viewer can show: it has succeeded. An analysis op's result is JSON; the viewer shows
+ * its overlay (the source with the data drawn on it), which the gateway renders as PNG.
+ */
 export function viewable(job: Pick<JobView, "status" | "format"> | null): boolean {
-  return job?.status === "succeeded" && job.format !== "json";
+  return job?.status === "succeeded";
 }
 
 /** The options of `viewer.addTiledImage` for a job's result (less where and when to add it). */
