@@ -18,6 +18,7 @@ import { KernelPool } from "../workers/pool.js";
 import { intArg, parseCommand } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";
 import { ProgressBar } from "./progress-bar.js";
+import { SPOOL_PIXELS, type Spool, spoolFor, writeBlobTo } from "./spool.js";
 import { writeDeepZoom } from "./tile-set-output.js";
 
 /** What -o can end in: every output format but IIIF, which only the API serves. */
@@ -41,7 +42,9 @@ Options:
   -h, --help            this text
 
 Images over 100 megapixels are refused unless TESSERA_MAX_PIXELS allows them
-(e.g. TESSERA_MAX_PIXELS=2000000000 for 2 gigapixels).
+(e.g. TESSERA_MAX_PIXELS=2000000000 for 2 gigapixels). Above TESSERA_SPOOL_PIXELS
+(default 100000000) the job's intermediate files go to a folder beside OUT
+(.tessera-spool-*, removed at the end) instead of memory.
 `;
 
 interface ProcessArgs {
@@ -144,6 +147,7 @@ export async function runProcess(argv: string[]): Promise<void> {
   const since = (): number => Math.round(performance.now());
   const startup: Record<string, number> = { main: since() };
   const maxPixels = intArg("TESSERA_MAX_PIXELS", process.env.TESSERA_MAX_PIXELS, 1);
+  const spoolPixels = intArg("TESSERA_SPOOL_PIXELS", process.env.TESSERA_SPOOL_PIXELS, 0) ?? SPOOL_PIXELS;
   const starting = KernelPool.create(args.threads !== undefined ? { threads: args.threads } : {});
   starting.then(
     () => (startup.threadsReady = since()),
@@ -171,7 +175,18 @@ export async function runProcess(argv: string[]): Promise<void> {
     throw err;
   }
   const { format, steps, bytes, jobFormat } = preflighted;
-  const embedded = await startEmbedded({ codec, pool: await starting });
+  let spool: Spool;
+  try {
+    const header = await codec.probe(bytes);
+    spool = await spoolFor(header.width * header.height, dirname(args.output), spoolPixels);
+  } catch (err) {
+    await starting.then(
+      (pool) => pool.close(),
+      () => undefined,
+    );
+    throw Object.assign(err as Error, { message: `cannot read ${args.input}: ${(err as Error).message}` });
+  }
+  const embedded = await startEmbedded({ codec, pool: await starting, ...(spool.blobs && { blobs: spool.blobs }) });
   startup.submitting = since();
   const bar = new ProgressBar(process.stderr);
   const temp = join(dirname(args.output), `.${basename(args.output)}.${process.pid}.tmp`);
@@ -196,9 +211,10 @@ export async function runProcess(argv: string[]): Promise<void> {
       throw new CliError(EXIT.FAILED, `job ${final.status}: ${final.error?.message ?? "no result"}`);
     if (format === "dzi") await writeDeepZoom(embedded.blobs, final.id, args.output);
     else {
-      let out = await embedded.blobs.get(final.result);
-      if (jobFormat === "json" && isOverlayFormat(format)) out = await codec.overlay(bytes, parseAnalysisJson(out), format);
-      await writeFile(temp, out);
+      if (jobFormat === "json" && isOverlayFormat(format)) {
+        const data = parseAnalysisJson(await embedded.blobs.get(final.result));
+        await writeFile(temp, await codec.overlay(bytes, data, format));
+      } else await writeBlobTo(embedded.blobs, final.result, temp);
       await rename(temp, args.output);
     }
     if (args.profile) {
@@ -208,6 +224,7 @@ export async function runProcess(argv: string[]): Promise<void> {
         submit: submitMs,
         ...final.timings,
         maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+        blobs: spool.blobs ? "disk" : "memory",
         threads: embedded.pool.threads,
       };
       process.stderr.write(`${JSON.stringify(profile)}\n`);
@@ -217,5 +234,6 @@ export async function runProcess(argv: string[]): Promise<void> {
     throw err;
   } finally {
     await embedded.stop();
+    await spool.remove();
   }
 }

@@ -25,6 +25,7 @@ import type { Codec, SourceReader } from "./ports/codec.js";
 import type { Logger } from "./ports/logger.js";
 import type { Queue } from "./ports/queue.js";
 import { reduceStage } from "./reductions.js";
+import { streamsPieces } from "./result-pieces.js";
 import { bandCount, type Grid, makeGrid } from "./tiling.js";
 
 /** Quiet polls (no events) between looks at the band blobs. */
@@ -79,7 +80,8 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     });
     const onDone = (band: number) => {
       ahead.finished();
-      if (!encode) return;
+      // A pyramid's join reads its pieces one at a time instead (result-pieces.ts).
+      if (!encode || streamsPieces(encode.format)) return;
       const piece = ctx.blobs.get(pieceName(output, band, encode.format));
       piece.catch(() => undefined); // awaited (and its error reported) by finalize
       pieces.set(band, piece);

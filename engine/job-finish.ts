@@ -1,10 +1,11 @@
 /**
  * The end of a job: the last stage's result made into the result file. Encoded pieces are
- * joined (a JPEG's bands, a pyramidal TIFF's tiles), or a tile set's files stored one by one
- * (an analysis op's partials are reduced into JSON instead: analysis-result.ts)
- * (Deep Zoom, IIIF); otherwise the raw bands are stitched (and, when the pipeline ends in
- * canny, reduced to the edge map) and encoded here, in pieces on every core when the format
- * joins. Intermediate blobs are deleted only once the ending is stored (job-records.ts).
+ * joined: a JPEG's or PNG's bands in memory, a pyramid (tiled TIFF, or a Deep Zoom or IIIF
+ * tile set) as it is stored, one piece at a time. Otherwise the raw bands are stitched (and,
+ * when the pipeline ends in canny, reduced to the edge map) and encoded here, in pieces on
+ * every core when the format joins. An analysis op's partials are reduced into JSON instead
+ * (analysis-result.ts). Intermediate blobs are deleted only once the ending is stored
+ * (job-records.ts).
  */
 
 import type { RgbaImage } from "@tessera/kernels";
@@ -16,7 +17,8 @@ import type { DriverContext } from "./job-driver.js";
 import { isOutage } from "./outage.js";
 import { atPhase } from "./phase-probe.js";
 import { resultIsGrey, type Stage } from "./plan.js";
-import { isTileSet, type TileSetFormat } from "./ports/codec.js";
+import { isTileSet, type PieceSource, type TileSetFormat } from "./ports/codec.js";
+import { piecesInOrder, streamsPieces } from "./result-pieces.js";
 import { bandCount, bandRows, type Grid } from "./tiling.js";
 
 /** Moves the job to `step` and tells its listeners (the progress a client shows). */
@@ -71,7 +73,7 @@ async function encodeWhole(
 }
 
 /** Joins a tile-set result's pieces, storing each file in the result's folder; resolves with the descriptor's name. */
-async function storeTileSet(ctx: DriverContext, job: JobManifest, grid: Grid, pieces: Uint8Array[]): Promise<string> {
+async function storeTileSet(ctx: DriverContext, job: JobManifest, grid: Grid, pieces: PieceSource): Promise<string> {
   const folder = resultFolder(job.id);
   const format = job.format as TileSetFormat;
   const put = (name: string, bytes: Uint8Array) => ctx.blobs.put(folder + name, bytes);
@@ -100,6 +102,7 @@ export async function finalize(
   const joined = last.reduction ? undefined : joinedOutput(ctx, job, grid);
   await atPhase(job.id, "stitch");
   setStep(ctx, job, "finish");
+  if (joined && streamsPieces(joined.format)) return finishPyramid(ctx, job, grid, output, fetched);
   const stitchStart = ctx.clock.now();
   let encoded: Uint8Array | Uint8Array[];
   try {
@@ -110,9 +113,7 @@ export async function finalize(
           (_, band) => fetched.get(band) ?? ctx.blobs.get(pieceName(output, band, joined.format)),
         ),
       );
-      encoded = isTileSet(joined.format)
-        ? pieces
-        : await ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, resultEncoding(job));
+      encoded = await ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, resultEncoding(job));
       addTime(job, "stitch", ctx.clock.now() - stitchStart);
     } else {
       let image: RgbaImage = await readLayer(ctx.blobs, output, grid);
@@ -147,6 +148,36 @@ export async function finalize(
 }
 
 /** An encoding that failed fails the job; an outage does not (the coordinator waits it out and finalizes again). */
+/**
+ * A pyramid's pieces joined as the result is stored, read one at a time (result-pieces.ts): a
+ * TIFF streamed into its blob (its header, which points at the IFDs after every tile, goes
+ * last), a tile set's files put as the join makes them. No step holds the whole result.
+ */
+async function finishPyramid(
+  ctx: DriverContext,
+  job: JobManifest,
+  grid: Grid,
+  output: string,
+  fetched: ReadonlyMap<number, Promise<Uint8Array>>,
+): Promise<void> {
+  const stitchStart = ctx.clock.now();
+  const pieces = piecesInOrder(ctx.blobs, output, grid, job.format, fetched);
+  let result: string;
+  try {
+    if (isTileSet(job.format)) result = await storeTileSet(ctx, job, grid, pieces);
+    else {
+      result = resultName(job.id, job.format);
+      const file = ctx.codec.joinStream(job.format, pieces, grid.width, grid.height, grid.tileSize, resultEncoding(job));
+      await ctx.blobs.putStream(result, file.data, file.head ? { head: file.head } : {});
+    }
+  } catch (err) {
+    return failEncoding(ctx, job, err);
+  }
+  addTime(job, "stitch", ctx.clock.now() - stitchStart);
+  await atPhase(job.id, "encode");
+  await ctx.succeed(job, result);
+}
+
 async function failEncoding(ctx: DriverContext, job: JobManifest, err: unknown): Promise<void> {
   if (isOutage(err)) throw err;
   await ctx.fail(job, { code: "ENCODE_FAILED", message: `encoding ${job.format} failed: ${(err as Error).message}` });

@@ -33,12 +33,19 @@ const CREATE_ATTEMPTS = 3;
  * A put writes a temp file in the blob's own directory (a rename is atomic only within one
  * filesystem), syncs it and renames it over the blob; on any error it removes the temp file.
  */
+export interface FsBlobStoreOptions {
+  /** Sync each blob to disk before naming it (default); off for scratch space its process removes. */
+  readonly durable?: boolean;
+}
+
 export class FsBlobStore implements BlobStore {
   readonly root: string;
+  private readonly durable: boolean;
 
-  constructor(root: string) {
+  constructor(root: string, options: FsBlobStoreOptions = {}) {
     if (typeof root !== "string" || root.length === 0) throw new TypeError("root must be a non-empty directory path");
     this.root = path.resolve(root);
+    this.durable = options.durable ?? true;
   }
 
   async put(name: string, data: Uint8Array): Promise<void> {
@@ -213,7 +220,7 @@ export class FsBlobStore implements BlobStore {
     try {
       await fill(file);
       // The bytes reach the disk before the name does: after a crash the blob is old or new, never empty.
-      await file.sync();
+      if (this.durable) await file.sync();
       await file.close();
       closed = true;
       await this.renameInto(name, temp, target);

@@ -138,6 +138,35 @@ describe("tessera process", () => {
     expect(readdirSync(dir).filter((f) => f.includes("from-truncated"))).toEqual([]);
   });
 
+  it("spools a large image's blobs to disk beside the output, the same bytes as in memory, and leaves no spool", async () => {
+    const run = async (name: string, env: Record<string, string>) => {
+      const out = join(dir, name);
+      const args = ["process", `${PHOTO_DIR}coffee.png`, "-o", out, "-p", "gaussian-blur(sigma=2) | sobel", "--tile", "64"];
+      const r = await tesseraWith(env, ...args, "--profile");
+      expect(r.code).toBe(0);
+      return { bytes: await readFile(out), profile: JSON.parse(r.stderr.trim().split("\n").pop() ?? "{}") };
+    };
+    // coffee.png is 600×400: a threshold below that spools it.
+    const memory = await run("in-memory.tif", {});
+    const disk = await run("spooled.tif", { TESSERA_SPOOL_PIXELS: "1000" });
+    expect([memory.profile.blobs, disk.profile.blobs]).toEqual(["memory", "disk"]);
+    expect(Buffer.compare(disk.bytes, memory.bytes)).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.startsWith(".tessera-spool"))).toEqual([]);
+    const bad = await tesseraWith(
+      { TESSERA_SPOOL_PIXELS: "lots" },
+      "process",
+      `${PHOTO_DIR}coffee.png`,
+      "-o",
+      join(dir, "x.tif"),
+      "-p",
+      "invert",
+    );
+    expect({ code: bad.code, stderr: bad.stderr }).toEqual({
+      code: 2,
+      stderr: 'tessera process: TESSERA_SPOOL_PIXELS must be an integer of at least 0, got "lots"\n',
+    });
+  });
+
   it("prints its help", async () => {
     const r = await tessera("process", "--help");
     expect(r.code).toBe(0);
