@@ -149,10 +149,12 @@ export async function runProcess(argv: string[]): Promise<void> {
   const maxPixels = intArg("TESSERA_MAX_PIXELS", process.env.TESSERA_MAX_PIXELS, 1);
   const spoolPixels = intArg("TESSERA_SPOOL_PIXELS", process.env.TESSERA_SPOOL_PIXELS, 0) ?? SPOOL_PIXELS;
   const starting = KernelPool.create(args.threads !== undefined ? { threads: args.threads } : {});
-  starting.then(
-    () => (startup.threadsReady = since()),
-    () => undefined,
-  );
+  starting
+    .then((pool) => pool.ready())
+    .then(
+      () => (startup.threadsReady = since()),
+      () => undefined,
+    );
   starting.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
   let preflighted: Awaited<ReturnType<typeof preflight>>;
   let codec: Codec;
@@ -205,7 +207,9 @@ export async function runProcess(argv: string[]): Promise<void> {
       });
     const submitMs = Date.now() - submitted;
     embedded.coordinator.subscribe(job.id, ({ job: j }) => bar.update(j));
-    const final = await Promise.race([embedded.coordinator.wait(job.id), interrupted]);
+    // The threads were still booting when the job went in; one that cannot load fails the run.
+    const bootFailed = embedded.pool.ready().then(() => new Promise<never>(() => undefined));
+    const final = await Promise.race([embedded.coordinator.wait(job.id), interrupted, bootFailed]);
     bar.done();
     if (final.status !== "succeeded" || !final.result)
       throw new CliError(EXIT.FAILED, `job ${final.status}: ${final.error?.message ?? "no result"}`);

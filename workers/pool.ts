@@ -22,7 +22,12 @@ export class KernelPool {
   readonly module: WebAssembly.Module;
   private readonly piscina: Piscina;
 
-  private constructor(piscina: Piscina, threads: number, module: WebAssembly.Module) {
+  private constructor(
+    piscina: Piscina,
+    threads: number,
+    module: WebAssembly.Module,
+    private readonly booted: Promise<void>,
+  ) {
     this.piscina = piscina;
     this.threads = threads;
     this.module = module;
@@ -45,8 +50,16 @@ export class KernelPool {
       // best: a thread never holds a second tile another idle thread could have started.
       concurrentTasksPerWorker: 1,
     });
-    await bootedThreads(piscina);
-    return new KernelPool(piscina, threads, module);
+    // Not awaited: tasks queue until a thread is up, so a caller can read and cut its input
+    // while the threads boot (a one-shot `tessera process` would otherwise wait ~100 ms on 16).
+    const booted = bootedThreads(piscina);
+    booted.catch(() => undefined); // reported through ready() and waited for by close()
+    return new KernelPool(piscina, threads, module, booted);
+  }
+
+  /** Resolves once every thread has loaded the kernels; rejects if one failed to. */
+  ready(): Promise<void> {
+    return this.booted;
   }
 
   /**
@@ -77,6 +90,8 @@ export class KernelPool {
   }
 
   async close(): Promise<void> {
+    // Never terminate a thread that is still loading its modules (see bootedThreads).
+    await this.booted.catch(() => undefined);
     await this.piscina.close({ force: true });
   }
 }

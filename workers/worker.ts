@@ -106,12 +106,19 @@ export const defaultLoops = (threads: number): number => 2 + Math.ceil(threads /
 
 export async function startWorker(options: WorkerOptions): Promise<Worker> {
   const id = options.id ?? `${hostname()}-${process.pid}`;
-  const pool =
-    options.pool ??
-    (await KernelPool.create({
+  let pool = options.pool;
+  if (!pool) {
+    pool = await KernelPool.create({
       threads: options.threads ?? availableParallelism(),
       module: options.module ?? (await compileKernels()),
-    }));
+    });
+    // A long-running worker fails at start, not on its first message, if a thread cannot load.
+    const created = pool;
+    await created.ready().catch(async (err: unknown) => {
+      await created.close();
+      throw err;
+    });
+  }
   const threads = pool.threads;
   const runner = options.wrapPool?.(pool) ?? pool;
   const stop = new AbortController();
