@@ -17,6 +17,7 @@ import { startEmbedded } from "../roles/embedded.js";
 import { KernelPool } from "../workers/pool.js";
 import { intArg, parseCommand } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";
+import { threadsFor } from "./pool-size.js";
 import { ProgressBar } from "./progress-bar.js";
 import { SPOOL_PIXELS, type Spool, spoolFor, writeBlobTo } from "./spool.js";
 import { writeDeepZoom } from "./tile-set-output.js";
@@ -148,7 +149,8 @@ export async function runProcess(argv: string[]): Promise<void> {
   const startup: Record<string, number> = { main: since() };
   const maxPixels = intArg("TESSERA_MAX_PIXELS", process.env.TESSERA_MAX_PIXELS, 1);
   const spoolPixels = intArg("TESSERA_SPOOL_PIXELS", process.env.TESSERA_SPOOL_PIXELS, 0) ?? SPOOL_PIXELS;
-  const starting = KernelPool.create(args.threads !== undefined ? { threads: args.threads } : {});
+  const threads = await threadsFor(args.input, args.threads ?? availableParallelism(), args.tile);
+  const starting = KernelPool.create({ threads });
   starting
     .then((pool) => pool.ready())
     .then(
@@ -163,7 +165,7 @@ export async function runProcess(argv: string[]): Promise<void> {
     startup.codecLoaded = since();
     // As many decodes and encodes at once as kernel threads: --threads N computes on N threads.
     codec = new SharpCodec({
-      concurrency: args.threads ?? availableParallelism(),
+      concurrency: threads,
       // The same variable as the gateway's limit: larger images are fine here, by choice.
       ...(maxPixels !== undefined && { maxPixels }),
     });

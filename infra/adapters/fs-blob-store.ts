@@ -32,17 +32,13 @@ const CREATE_ATTEMPTS = 3;
  *
  * A put writes a temp file in the blob's own directory (a rename is atomic only within one
  * filesystem), syncs it and renames it over the blob; on any error it removes the temp file.
+ * `durable: false` skips the sync, for scratch space its process removes (a spool).
  */
-export interface FsBlobStoreOptions {
-  /** Sync each blob to disk before naming it (default); off for scratch space its process removes. */
-  readonly durable?: boolean;
-}
-
 export class FsBlobStore implements BlobStore {
   readonly root: string;
   private readonly durable: boolean;
 
-  constructor(root: string, options: FsBlobStoreOptions = {}) {
+  constructor(root: string, options: { readonly durable?: boolean } = {}) {
     if (typeof root !== "string" || root.length === 0) throw new TypeError("root must be a non-empty directory path");
     this.root = path.resolve(root);
     this.durable = options.durable ?? true;
