@@ -11,6 +11,7 @@ import { rename, writeFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import {
   analysisOp,
+  DETECTION_OPS,
   describeAllowed,
   MAX_STEPS,
   type OpCategory,
@@ -114,7 +115,8 @@ function renderOp(op: OpSpec): string[] {
   const halo = op.radius(defaults);
   const facts = [`Kind: ${KIND_NOTES[op.kind]}`];
   if (halo > 0) facts.push(`halo at the defaults: ${halo} px`);
-  if (op.kind === "analysis" && !analysisOp(op.name)) facts.push("*not available yet*");
+  if (DETECTION_OPS.has(op.name)) facts.push("runs on windows of the whole image, in colour ([detection](detection.md))");
+  else if (op.kind === "analysis" && !analysisOp(op.name)) facts.push("*not available yet*");
   lines.push(`${facts.join("; ")}.`, "");
   if (op.params.length === 0) {
     lines.push("No params.", "");
@@ -160,11 +162,11 @@ export function renderOpsDoc(): string {
     "hysteresis) before the next stage. Borders replicate the edge pixel, alpha is never changed,",
     "and results round half up, then clamp. **analysis** ops return data (keypoints, lines,",
     "components, detections) instead of an image, computed on Rec.709 luma (the `grayscale` op's",
-    "output) after the steps before them; one may only be the last step. Its result is JSON,",
+    "output) after the steps before them (the detectors see colour); one may only be the last step. Its result is JSON,",
     '`{"width","height","pipeline","op", ...data}` (`tessera process ... -o OUT.json`, or',
     "`GET /v1/jobs/{id}/result?format=json`), or the input image with the data drawn on it (any",
-    "image extension or `format`). Ops marked *not available yet* are accepted by the parser and",
-    "refused when a job is submitted. See [the user guide](user-guide.md#analysis-ops).",
+    "image extension or `format`). Ops marked *not available yet*, if any, are accepted by the parser",
+    "and refused when a job is submitted. See [the user guide](user-guide.md#analysis-ops).",
     "",
     "| op | category | kind | params |",
     "|---|---|---|---|",

@@ -6,10 +6,20 @@
  *   { "width", "height", "pipeline", "op", ...the op's data }
  *
  * in that key order, `pipeline` the whole pipeline's text and `op` the analysis step's. The
- * reduce depends only on the partials, so the bytes are the same whatever the tile size.
+ * reduce depends only on the partials, so the bytes are the same whatever the tile size. A
+ * detection stage's messages write their windows' detections the same way, and the reduce is
+ * then the class-wise NMS over all of them (mergeDetections, in the kernels so that no model
+ * is loaded here).
  */
 
-import { type AnalysisData, analysisParams, formatPipeline, requireAnalysisOp, type Step } from "@tessera/kernels";
+import {
+  type AnalysisData,
+  analysisParams,
+  formatPipeline,
+  reduceDetections,
+  requireAnalysisOp,
+  type Step,
+} from "@tessera/kernels";
 import { partialsName, resultName, stageLayer } from "./blob-names.js";
 import { addTime, type JobManifest } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
@@ -45,7 +55,7 @@ export const parseAnalysisJson = (bytes: Uint8Array): AnalysisResult =>
 
 /** Reads every band's partials, reduces them and stores the result; fails the job if the op's reduce throws. */
 export async function finishAnalysis(ctx: DriverContext, job: JobManifest, grid: Grid, last: Stage): Promise<void> {
-  const step = last.analysis as Step;
+  const step = (last.analysis ?? last.detection) as Step;
   const output = stageLayer(job.id, last.index);
   await atPhase(job.id, "stitch");
   const readStart = ctx.clock.now();
@@ -60,7 +70,9 @@ export async function finishAnalysis(ctx: DriverContext, job: JobManifest, grid:
   addTime(job, "stitch", reduceStart - readStart);
   let bytes: Uint8Array;
   try {
-    const data = requireAnalysisOp(step).reduce(bands.flat(), { width: grid.width, height: grid.height }, analysisParams(step));
+    const data = last.detection
+      ? reduceDetections(bands.flat(), step)
+      : requireAnalysisOp(step).reduce(bands.flat(), { width: grid.width, height: grid.height }, analysisParams(step));
     bytes = analysisJson(analysisResult(grid, job.steps, data));
   } catch (err) {
     if (isOutage(err)) throw err;

@@ -7,7 +7,8 @@
  *   jobs/<id>/s<k>/b<n>[.<fmt>] stage k's output bands (raw, or encoded pieces of the result)
  *   jobs/<id>/s<k>/h<n>         a band's histogram, when stage k ends in one
  *   jobs/<id>/s<k>/b<n>.json    a band's analysis partials (one per tile, JSON), when the
- *                               pipeline ends in an analysis op: the band's only output
+ *                               pipeline ends in an analysis op: the band's only output; on
+ *                               a detection stage, message n's windows' detections
  *   jobs/<id>/s<k>e/…           stage k's edge classes, before canny's hysteresis
  *   jobs/<id>/stopped           the job failed or was canceled: workers drop its bands
  *   jobs/<id>/result.<fmt>      the result (`result.json` for an analysis op; its job keeps

@@ -44,6 +44,7 @@ export function bandMessage(
     steps: tileSteps(stage, job.carried),
     histogram: stage.reduction === "histogram",
     ...(stage.analysis && { analysis: stage.analysis }),
+    ...(stage.detection && { detection: stage.detection }),
     ...(encode && { encode }),
     last: true,
   };

@@ -68,7 +68,9 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     const output = stageLayer(job.id, stage.index);
     // The last stage encodes its bands as pieces of the result, unless a reduction follows it.
     const encode =
-      stage.index === plan.stages.length - 1 && !stage.reduction && !stage.analysis ? joinedOutput(ctx, job, grid) : undefined;
+      stage.index === plan.stages.length - 1 && !stage.reduction && !stage.analysis && !stage.detection
+        ? joinedOutput(ctx, job, grid)
+        : undefined;
     const stageStart = ctx.clock.now();
     if (stage.index > 0) job.tileWorkers = {}; // the map shows the stage running now (the last one, at the end)
     const done = await doneBands(ctx.blobs, output);

@@ -3,8 +3,8 @@
  * joined: a JPEG's or PNG's bands in memory, a pyramid (tiled TIFF, or a Deep Zoom or IIIF
  * tile set) as it is stored, one piece at a time. Otherwise the raw bands are stitched (and,
  * when the pipeline ends in canny, reduced to the edge map) and encoded here, in pieces on
- * every core when the format joins. An analysis op's partials are reduced into JSON instead
- * (analysis-result.ts). Intermediate blobs are deleted only once the ending is stored
+ * every core when the format joins. An analysis op's partials (a detector's detections) are
+ * reduced (merged) into JSON instead (analysis-result.ts). Intermediate blobs are deleted only once the ending is stored
  * (job-records.ts).
  */
 
@@ -94,7 +94,7 @@ export async function finalize(
   last: Stage,
   fetched: ReadonlyMap<number, Promise<Uint8Array>>,
 ): Promise<void> {
-  if (last.analysis) {
+  if (last.analysis || last.detection) {
     setStep(ctx, job, "finish");
     return finishAnalysis(ctx, job, grid, last);
   }

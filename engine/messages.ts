@@ -45,6 +45,12 @@ export interface BandMessage {
    */
   analysis?: Step;
   /**
+   * The pipeline's detection step (a detection stage): the message runs group `band` of the
+   * detection grid's windows (as many groups as the grid has bands) on the previous stage's
+   * layer, and writes their detections as its output (`b<n>.json`); it has no tiles.
+   */
+  detection?: Step;
+  /**
    * Write the band's result encoded in this format, as a piece that joins with the other
    * bands' into the final file, instead of raw pixels (the last stage, when the codec can join).
    */
@@ -110,6 +116,7 @@ export const BandMessageSchema = z.object({
   steps: z.array(z.looseObject({ op: z.string() })),
   histogram: z.boolean(),
   analysis: z.looseObject({ op: z.string().min(1), params: z.record(z.string(), z.unknown()) }).optional(),
+  detection: z.looseObject({ op: z.string().min(1), params: z.record(z.string(), z.unknown()) }).optional(),
   encode: z.object({ format: z.enum(OUTPUT_FORMATS), grey: z.boolean(), opaque: z.boolean().optional() }).optional(),
   last: z.boolean().optional(),
 });

@@ -11,12 +11,23 @@
  *   └ stage 2: invert
  *
  * Adjacent point ops need no planning: the kernels fuse runs of table ops into one pass.
+ *
+ * A detector (detect-objects, detect-faces) is not a tile op: its model sees windows of a
+ * fixed grid over the whole image. Its pipeline's image steps end with a stage that writes a
+ * raw layer (an empty one when there are none, so the source is decoded into a layer all the
+ * same), and a detection stage follows, whose messages each run a group of grid windows on
+ * that layer (workers/detection-group.ts):
+ *
+ *   brightness(delta=10) | detect-objects
+ *   └ stage 0: brightness                        ─ (no reduction: its layer is the next input)
+ *   └ stage 1: detection, windows in groups     ─ finish: merge every group's detections
  */
 
 import {
   analysisParams,
   HISTOGRAM_OPS,
   isAnalysisStep,
+  isDetectionStep,
   ops,
   type Pipeline,
   requireAnalysisOp,
@@ -42,6 +53,12 @@ export interface Stage {
   readonly analysis?: Step;
   /** The analysis op's own halo (AnalysisOp.halo), when the stage has one. */
   readonly analysisHalo?: number;
+  /**
+   * The detection step that ends the pipeline, on a detection stage (the last, with no tile
+   * steps): its messages run groups of detection windows on the previous stage's layer
+   * instead of tiles, and the finish merges their detections.
+   */
+  readonly detection?: Step;
   /** Pixels of context a tile must read around its core: the sum of the steps' radii (and the analysis halo). */
   readonly halo: number;
 }
@@ -53,9 +70,9 @@ export interface Plan {
 const radiusOf = (step: Step): number => ops.get(step.op)?.radius(step.params) ?? 0;
 
 /**
- * The stages of a pipeline. An analysis op (always the last step) rides on the last stage; one
- * that does not run yet is refused here with a PipelineError ("not available yet"), so a job
- * that cannot finish is never accepted.
+ * The stages of a pipeline. An analysis op (always the last step) rides on the last stage; a
+ * detector gets a detection stage after it; one that does not run yet is refused here with a
+ * PipelineError ("not available yet"), so a job that cannot finish is never accepted.
  */
 export function planPipeline(pipeline: Pipeline): Plan {
   const stages: Stage[] = [];
@@ -77,10 +94,19 @@ export function planPipeline(pipeline: Pipeline): Plan {
     steps = [];
   };
   let analysis: Step | undefined;
+  let detection: Step | undefined;
   for (const step of pipeline) {
     if (ops.get(step.op)?.kind === "global") close(step);
+    else if (isDetectionStep(step)) detection = step;
     else if (isAnalysisStep(step)) analysis = step;
     else steps.push(step);
+  }
+  if (detection) {
+    // Always a plain image stage first (even an empty one): the detection stage reads a raw
+    // layer by rows, and neither the source nor canny's edge windows are one.
+    close();
+    stages.push({ index: stages.length, steps: [], detection, halo: 0 });
+    return { stages };
   }
   // A pipeline that ends in a histogram op still needs a stage that applies its table.
   const last = stages[stages.length - 1];

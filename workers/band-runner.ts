@@ -6,7 +6,9 @@
  *   band's tiles spread over every thread; a bounded number in flight), the thread writing
  *   the tile's core straight into the loop's shared result buffer → write the histogram,
  *   then the band (raw, or encoded as a piece of the final file). A band of an analysis stage
- *   writes no pixels: its tiles answer with the op's partials, written as the band's JSON.
+ *   writes no pixels: its tiles answer with the op's partials, written as the band's JSON. A
+ *   message of a detection stage runs a group of detection windows instead of tiles
+ *   (detection-group.ts) and writes their detections the same way.
  *
  * Pixel memory is reused: tile buffers serve tile after tile, and each loop keeps its result
  * buffer, so a job allocates little beyond what decoding hands over.
@@ -30,11 +32,12 @@ import {
   tileRect,
   windowRect,
 } from "../engine/tiling.js";
-import type { PixelBuffer, SharedPixels, TileTask, TileTaskResult } from "./pool-messages.js";
+import { runDetectionGroup } from "./detection-group.js";
+import type { PixelBuffer, PoolTask, SharedPixels, TileTaskResult } from "./pool-messages.js";
 
 /** What the band needs from a pool (KernelPool, or a stand-in in tests). */
 export interface TileRunner {
-  run(task: TileTask, signal?: AbortSignal): Promise<TileTaskResult>;
+  run(task: PoolTask, signal?: AbortSignal): Promise<TileTaskResult>;
 }
 
 /** A tile of the band failed in the kernels: the band fails, naming the tile. */
@@ -51,7 +54,7 @@ export const gridOf = (m: BandMessage): Grid => makeGrid(m.grid.width, m.grid.he
 
 /** The blob whose existence means the band is done. */
 export const outputOf = (m: BandMessage): string =>
-  m.analysis
+  m.analysis || m.detection
     ? partialsName(m.output, m.band)
     : m.encode
       ? pieceName(m.output, m.band, m.encode.format)
@@ -136,7 +139,10 @@ export class BandBuffer {
 export interface BandResult {
   /** The band's rows of the stage's result: a view of the loop's buffer, valid until its next band. */
   band?: PixelBuffer;
-  /** An analysis band's partials, one per tile, in tile order (instead of pixels). */
+  /**
+   * An analysis band's partials, one per tile, in tile order (instead of pixels); for a
+   * detection message, its windows' detections, in window order.
+   */
   partials?: unknown[];
   /** The band's luma histogram, when the stage asks for one. */
   histogram?: Uint32Array;
@@ -156,6 +162,7 @@ export interface BandDeps {
 /** Reads the band's input and runs its tiles; a tile that fails rejects with TileFailure. */
 export async function runBand(m: BandMessage, deps: BandDeps, result: BandBuffer, signal?: AbortSignal): Promise<BandResult> {
   const g = gridOf(m);
+  if (m.detection) return runDetectionGroup(m, g, deps, signal);
   const readStart = performance.now();
   const source = await readWindow(m, g, deps.blobs, deps.codec);
   const readMs = Math.round(performance.now() - readStart);

@@ -58,7 +58,8 @@ export class WorkerMetrics {
     // A duplicate (found done) ran no kernels: its tiles count, not as durations.
     if (event.ms === 0) return;
     this.bandSeconds.observe(event.ms / 1000);
-    const ops = band.steps.map((s) => s.op).join("|");
+    // A detection message has no tile steps: its model's op names its time.
+    const ops = [...band.steps, ...(band.detection ? [band.detection] : [])].map((s) => s.op).join("|");
     const perTile = (event.kernelMs ?? 0) / 1000 / event.tiles.length;
     for (const _ of event.tiles) this.tileSeconds.observe({ ops }, perTile);
   }

@@ -6,7 +6,8 @@
  * straight into the result. The main thread cuts and places nothing.
  */
 
-import type { Rect, Step } from "@tessera/kernels";
+import type { Detection, DetectParams, Rect, Step } from "@tessera/kernels";
+import type { DetectionWindow } from "./detect/types.js";
 
 export interface PixelBuffer {
   width: number;
@@ -42,6 +43,29 @@ export interface TileTask {
   analysis?: { step: Step; origin: { x: number; y: number }; image: { width: number; height: number } };
 }
 
+/**
+ * Main → thread: run a detector on one window of the detection grid. The main thread has read
+ * the window's rows and resized them into the model's input as they came (LetterboxStream), so
+ * what crosses is the input (a few MB whatever the window's size), not pixels. The thread
+ * imports workers/detect and loads the model on its first such task only: image jobs never
+ * load tfjs.
+ */
+export interface DetectTask {
+  kind: "detect";
+  /** `inputSize² × 3` floats, as detectInput takes them. */
+  input: Float32Array;
+  /** The size the window takes in the input. */
+  content: { width: number; height: number };
+  window: DetectionWindow;
+  params: DetectParams;
+  /** (No pixels: the pool checks a task's `source` and `target` only when present.) */
+  source?: undefined;
+  target?: undefined;
+}
+
+/** What a pool thread runs. */
+export type PoolTask = TileTask | DetectTask;
+
 /** Thread → main. */
 export interface TileTaskResult {
   /** Milliseconds the kernels took on the thread (queueing for a thread not included). */
@@ -49,6 +73,8 @@ export interface TileTaskResult {
   histogram?: Uint32Array;
   /** An analysis tile's partial (AnalysisOp.tile): plain data, structured-cloned back. */
   partial?: unknown;
+  /** A detection window's detections (detectInput), in source pixels, rounded. */
+  detections?: Detection[];
 }
 
 /** Given to each thread once, at start-up. */

@@ -7,7 +7,7 @@
 import { availableParallelism } from "node:os";
 import { compileKernels } from "@tessera/kernels";
 import { Piscina } from "piscina";
-import type { ThreadData, TileTask, TileTaskResult } from "./pool-messages.js";
+import type { PoolTask, ThreadData, TileTaskResult } from "./pool-messages.js";
 
 export interface PoolOptions {
   /** Worker threads. Default: the number of cores. */
@@ -67,8 +67,8 @@ export class KernelPool {
    * must be views of SharedArrayBuffers: a plain buffer would reach the thread as a copy, and
    * the core would be written into the copy and lost.
    */
-  run(task: TileTask, signal?: AbortSignal): Promise<TileTaskResult> {
-    // (An analysis tile has no target: it answers with data.)
+  run(task: PoolTask, signal?: AbortSignal): Promise<TileTaskResult> {
+    // (An analysis tile has no target, a detection task neither pixels: they answer with data.)
     for (const [name, pixels] of [
       ["source", task.source],
       ["target", task.target],

@@ -77,6 +77,26 @@ describe("tessera process with an analysis op", () => {
     expect(far).toBeGreaterThanOrEqual(0);
   });
 
+  it("detects objects for -o OUT.json: the astronaut is a person", async () => {
+    const out = join(dir, "objects.json");
+    const r = await tessera(
+      "process",
+      `${PHOTO_DIR}astronaut.png`,
+      "-o",
+      out,
+      "-p",
+      "detect-objects",
+      "--tile",
+      "128",
+      "--threads",
+      "2",
+    );
+    expect(r).toMatchObject({ code: 0, stderr: "" });
+    const json = JSON.parse(await readFile(out, "utf8")) as { op: string; detections: { label: string; score: number }[] };
+    expect(json.op).toBe("detect-objects");
+    expect(json.detections.find((d) => d.label === "person")?.score).toBeGreaterThanOrEqual(0.5);
+  });
+
   it.each([
     [["-o", "x.json", "-p", "gaussian-blur | sobel"], 2, "JSON is the result of an analysis op"],
     [["-o", "x.dzi", "-p", "fast"], 2, "fast returns data; write it as .json"],
@@ -84,7 +104,7 @@ describe("tessera process with an analysis op", () => {
     [["-o", "x.json", "-p", "fast(threshold=0)"], 3, "threshold must be an integer between 1 and 255"],
     [["-o", "x.json", "-p", "components(connectivity=5)"], 3, "connectivity must be 4 or 8"],
     [["-o", "x.json", "-p", "hough-lines(rhoo=1)"], 3, 'unknown param "rhoo"'],
-    [["-o", "x.json", "-p", "detect-faces"], 3, "detect-faces: detection is not available yet"],
+    [["-o", "x.json", "-p", "detect-objects(classes=kat)"], 3, "step 1 detect-objects: classes must be"],
   ])("refuses %j with exit %i: %s, writing nothing", async (args, code, message) => {
     const out = join(dir, "refused");
     const r = await tessera(

@@ -102,7 +102,7 @@ describe("analysis jobs over HTTP", () => {
     ["fast | sobel", undefined, 400, "INVALID_PIPELINE", "step 1 fast: fast is an analysis op"],
     ["fast(threshold=300)", undefined, 400, "INVALID_PIPELINE", "threshold must be an integer between 1 and 255"],
     ["corners(max=10, speed=2)", undefined, 400, "INVALID_PIPELINE", 'unknown param "speed"'],
-    ["detect-faces", undefined, 400, "INVALID_PIPELINE", "detection is not available yet"],
+    ["detect-faces(score=2)", undefined, 400, "INVALID_PIPELINE", "step 1 detect-faces: score must be a number between 0 and 1"],
     ["fast", "png", 400, "BAD_REQUEST", "its result is JSON (format json), not png"],
     ["sobel", "json", 400, "BAD_REQUEST", "format json is the result of an analysis op"],
   ])("refuses %s (format %s): %i %s", async (pipeline, format, status, code, message) => {

@@ -114,12 +114,15 @@ describe("analysis ops through the engine", () => {
   });
 
   it.each([
-    ["gaussian-blur | detect-objects", "step 2 detect-objects: detection is not available yet"],
-    ["detect-faces(score=0.9)", "step 1 detect-faces: detection is not available yet"],
+    // Detectors run (test/engine/detection.test.ts); their params are checked as any op's.
+    ["gaussian-blur | detect-objects(score=1.5)", "step 2 detect-objects: score must be a number between 0 and 1"],
+    ["detect-objects(classes=kat)", 'step 1 detect-objects: classes must be "all", or labels joined by "+"'],
   ])("refuses %s at submit, storing nothing: %s", async (pipeline, message) => {
     const bytes = new Uint8Array(await readFile(`${PHOTO_DIR}coins.png`));
     const before = (await cluster.blobs.list("jobs/")).length;
-    await expect(cluster.coordinator.submit(bytes, parsePipeline(pipeline), { format: "json" })).rejects.toMatchObject({
+    await expect(
+      (async () => cluster.coordinator.submit(bytes, parsePipeline(pipeline), { format: "json" }))(),
+    ).rejects.toMatchObject({
       code: "INVALID_PIPELINE",
       message: expect.stringContaining(message),
     });

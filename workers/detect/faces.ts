@@ -100,8 +100,8 @@ export async function loadFaceDetector(): Promise<Detector> {
   const anchors = blazeFaceAnchors();
   return {
     spec: SPECS.faces,
-    scale: 1 / 127.5,
-    offset: -1,
+    scale: SPECS.faces.scale,
+    offset: SPECS.faces.offset,
     async infer(input: Float32Array): Promise<RawBox[]> {
       const x = tf.tensor4d(input, [1, SIZE, SIZE, 3]);
       let outputs: Tensor[] = [];

@@ -60,6 +60,98 @@ export function contentSize(width: number, height: number, inputSize: number): {
 }
 
 /**
+ * The model input for a window, built from its rows as they come, top to bottom: each row is
+ * resized horizontally at once, and added into the output rows it weighs on, so only the
+ * `inputSize² × 3` output (in float64 while it sums) is held, never the window. This is what
+ * lets a worker feed a level-k window, or the whole image, from a few rows at a time. Every
+ * output value is summed over the same rows in the same order as a pass over the whole window
+ * would, so the input is the same bits however the rows are cut (letterbox is this, fed once).
+ */
+export class LetterboxStream {
+  readonly content: { width: number; height: number };
+  private readonly tx: Taps;
+  private readonly ty: Taps;
+  /** Per source row: the output rows it weighs on and with what weight, flattened as (o, k). */
+  private readonly targets: number[][];
+  private readonly line: Float32Array;
+  private readonly sums: Float64Array;
+  private next = 0;
+
+  constructor(
+    readonly width: number,
+    readonly height: number,
+    private readonly inputSize: number,
+    private readonly scale: number,
+    private readonly offset: number,
+  ) {
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+      throw new RangeError(`window must be positive integers, got ${width}×${height}`);
+    }
+    this.content = contentSize(width, height, inputSize);
+    this.tx = taps(width, this.content.width);
+    const ty = taps(height, this.content.height);
+    this.ty = ty;
+    this.targets = Array.from({ length: height }, () => []);
+    for (let o = 0; o < this.content.height; o++) {
+      for (let k = 0; k < (ty.count[o] as number); k++) (this.targets[(ty.first[o] as number) + k] as number[]).push(o, k);
+    }
+    this.line = new Float32Array(this.content.width * 3);
+    this.sums = new Float64Array(this.content.height * this.content.width * 3);
+  }
+
+  /**
+   * Adds the window's next `count` rows: row r's first pixel is at `data[start + r * stride]`,
+   * `channels` (3, or 4 with alpha ignored) bytes a pixel.
+   */
+  addRows(data: ArrayLike<number>, start: number, stride: number, channels: number, count: number): void {
+    if (this.next + count > this.height) throw new RangeError(`window has ${this.height} rows; got ${this.next + count}`);
+    const { tx, ty, line } = this;
+    const w = this.content.width;
+    for (let r = 0; r < count; r++, this.next++) {
+      const src = start + r * stride;
+      // Horizontal pass, into float32 as a whole-window pass would store it.
+      for (let o = 0; o < w; o++) {
+        let red = 0;
+        let green = 0;
+        let blue = 0;
+        const i0 = tx.first[o] as number;
+        const n = tx.count[o] as number;
+        for (let k = 0; k < n; k++) {
+          const weight = tx.weight[o * tx.stride + k] as number;
+          const p = src + (i0 + k) * channels;
+          red += (data[p] as number) * weight;
+          green += (data[p + 1] as number) * weight;
+          blue += (data[p + 2] as number) * weight;
+        }
+        line[o * 3] = red;
+        line[o * 3 + 1] = green;
+        line[o * 3 + 2] = blue;
+      }
+      // Vertical pass: this row's share of each output row it weighs on.
+      const targets = this.targets[this.next] as number[];
+      for (let t = 0; t < targets.length; t += 2) {
+        const o = targets[t] as number;
+        const weight = ty.weight[o * ty.stride + (targets[t + 1] as number)] as number;
+        const base = o * w * 3;
+        for (let x = 0; x < w * 3; x++) this.sums[base + x] = (this.sums[base + x] as number) + (line[x] as number) * weight;
+      }
+    }
+  }
+
+  /** The model input: `inputSize² × 3` floats, RGB, the content at the top-left, black around. */
+  finish(): Float32Array {
+    if (this.next !== this.height) throw new RangeError(`window has ${this.height} rows; got ${this.next}`);
+    const { inputSize, scale, offset } = this;
+    const out = new Float32Array(inputSize * inputSize * 3).fill(offset);
+    const line = this.content.width * 3;
+    for (let o = 0; o < this.content.height; o++) {
+      for (let x = 0; x < line; x++) out[o * inputSize * 3 + x] = (this.sums[o * line + x] as number) * scale + offset;
+    }
+    return out;
+  }
+}
+
+/**
  * The model input for a window: `inputSize² × 3` floats, RGB, each `pixel * scale + offset`,
  * the content resized to contentSize() at the top-left, the rest black (0 * scale + offset).
  */
@@ -69,46 +161,9 @@ export function letterbox(pixels: RgbWindow, inputSize: number, scale: number, o
   if (!Number.isInteger(sw) || !Number.isInteger(sh) || sw < 1 || sh < 1 || data.length !== sw * sh * ch) {
     throw new RangeError(`window pixels must be ${sw}×${sh}×${ch} bytes, got ${data.length}`);
   }
-  const size = contentSize(sw, sh, inputSize);
-  const tx = taps(sw, size.width);
-  const ty = taps(sh, size.height);
-  // Horizontal pass: every source row to `size.width` RGB floats.
-  const rows = new Float32Array(sh * size.width * 3);
-  for (let y = 0; y < sh; y++) {
-    const src = y * sw * ch;
-    const dst = y * size.width * 3;
-    for (let o = 0; o < size.width; o++) {
-      let r = 0;
-      let g = 0;
-      let b = 0;
-      const i0 = tx.first[o] as number;
-      const n = tx.count[o] as number;
-      for (let k = 0; k < n; k++) {
-        const w = tx.weight[o * tx.stride + k] as number;
-        const p = src + (i0 + k) * ch;
-        r += (data[p] as number) * w;
-        g += (data[p + 1] as number) * w;
-        b += (data[p + 2] as number) * w;
-      }
-      rows[dst + o * 3] = r;
-      rows[dst + o * 3 + 1] = g;
-      rows[dst + o * 3 + 2] = b;
-    }
-  }
-  // Vertical pass into the padded square.
-  const out = new Float32Array(inputSize * inputSize * 3).fill(offset);
-  const line = size.width * 3;
-  for (let o = 0; o < size.height; o++) {
-    const i0 = ty.first[o] as number;
-    const n = ty.count[o] as number;
-    const dst = o * inputSize * 3;
-    for (let x = 0; x < line; x++) {
-      let v = 0;
-      for (let k = 0; k < n; k++) v += (rows[(i0 + k) * line + x] as number) * (ty.weight[o * ty.stride + k] as number);
-      out[dst + x] = v * scale + offset;
-    }
-  }
-  return out;
+  const stream = new LetterboxStream(sw, sh, inputSize, scale, offset);
+  stream.addRows(data, 0, sw * ch, ch, sh);
+  return stream.finish();
 }
 
 /** A copy of one rectangle of an image's pixels (3 or 4 bytes a pixel), as an RgbWindow. */

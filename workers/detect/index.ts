@@ -6,6 +6,7 @@
 //   detectionWindows(width, height, op)            the grid (image size and op only)
 //   loadDetector(kind)                             the model, lazily, once per thread
 //   detectInWindow(detector, pixels, window, p)    one window → detections in source pixels
+//   LetterboxStream + detectInput(…)               the same, the window fed a few rows at a time
 //   mergeDetections(lists, p)                      any order of window results → the answer
 // detectImage() runs them all in this thread, for a whole image held in memory.
 
@@ -17,13 +18,13 @@ import type { Detection, DetectionWindow, DetectKind, Detector, DetectParams, Rg
 import { detectionWindows, keepInWindow } from "./windows.js";
 
 export { blazeFaceAnchors, decodeBlazeFace } from "./faces.js";
-export { contentSize, cropPixels, letterbox } from "./image.js";
+export { contentSize, cropPixels, LetterboxStream, letterbox } from "./image.js";
 export { DETECT_PACKAGES, packageDir } from "./model-files.js";
 export { compareDetections, iou, mergeDetections, suppress, toDetection } from "./nms.js";
 export { COCO_LABELS, decodeCenterNet } from "./objects.js";
 export { DETECT_OPS, resolveDetectParams } from "./params.js";
 export * from "./types.js";
-export { detectionWindows, EDGE_MARGIN, keepInWindow } from "./windows.js";
+export { detectionWindows, EDGE_MARGIN, keepInWindow, windowGroup } from "./windows.js";
 
 const loaders: Readonly<Record<DetectKind, () => Promise<Detector>>> = {
   objects: loadObjectDetector,
@@ -57,19 +58,35 @@ export function loadDetector(kind: DetectKind): Promise<Detector> {
  * applied, and same-class overlaps suppressed. Depends only on the pixels, the window and the
  * params, so it can run anywhere.
  */
-export async function detectInWindow(
+export function detectInWindow(
   detector: Detector,
   pixels: RgbWindow,
   window: DetectionWindow,
   params: DetectParams,
 ): Promise<Detection[]> {
+  const input = letterbox(pixels, detector.spec.inputSize, detector.scale, detector.offset);
+  return detectInput(detector, input, contentSize(pixels.width, pixels.height, detector.spec.inputSize), window, params);
+}
+
+/**
+ * detectInWindow on a model input built already (letterbox, or a LetterboxStream fed row by
+ * row, which is how the engine's workers read a large window). `content` is the size the
+ * window takes in the input (contentSize of the pixels the input was made from).
+ */
+export async function detectInput(
+  detector: Detector,
+  input: Float32Array,
+  content: { width: number; height: number },
+  window: DetectionWindow,
+  params: DetectParams,
+): Promise<Detection[]> {
   if (params.op !== detector.spec.op) throw new Error(`params are for ${params.op} but the detector runs ${detector.spec.op}`);
   const { inputSize } = detector.spec;
-  const input = letterbox(pixels, inputSize, detector.scale, detector.offset);
+  if (input.length !== inputSize * inputSize * 3)
+    throw new RangeError(`model input must be ${inputSize}²×3 floats, got ${input.length}`);
   const boxes = await detector.infer(input);
   // The resize maps the content's `content.width` input pixels onto the window's width exactly
   // (image.ts), so one input pixel is window.width / content.width source pixels.
-  const content = contentSize(pixels.width, pixels.height, inputSize);
   const fx = window.width / content.width;
   const fy = window.height / content.height;
   const wanted = params.classes === "all" ? null : new Set(params.classes);

@@ -55,8 +55,8 @@ export async function loadObjectDetector(): Promise<Detector> {
   }
   return {
     spec: SPECS.objects,
-    scale: 1,
-    offset: 0,
+    scale: SPECS.objects.scale,
+    offset: SPECS.objects.offset,
     async infer(input: Float32Array): Promise<RawBox[]> {
       const x = tf.tensor4d(input, [1, size, size, 3]);
       try {

@@ -2,21 +2,21 @@
 // params, detections) is a plain object of numbers and strings, so structuredClone and JSON
 // both carry it unchanged; only a `Detector` (a loaded model) stays in the thread that loaded it.
 
-import type { Detection } from "@tessera/kernels";
+import { DETECTION_IOU, type Detection, type DetectOpName, type DetectParams } from "@tessera/kernels";
 
-export type { Detection };
+export type { Detection, DetectOpName, DetectParams };
 
 /** Which model: COCO objects (CenterNet) or faces (BlazeFace). */
 export type DetectKind = "objects" | "faces";
 
-/** The analysis op names, as they appear in a pipeline. */
-export type DetectOpName = "detect-objects" | "detect-faces";
-
 /**
  * What is fixed per op: the model's square input side (both models take a fixed size), the
  * window side on the grid (the input times WINDOW_SCALE) and the IoU above which class-wise NMS
- * treats two boxes as the same thing. Constants, not params: the grid and the merge must not
- * depend on anything but the image size and the op, or results would vary between runs.
+ * treats two boxes as the same thing (DETECTION_IOU, where the engine's merge reads it).
+ * Constants, not params: the grid and the merge must not depend on anything but the image size
+ * and the op, or results would vary between runs. `scale` and `offset` map a pixel to the
+ * model's input value (`pixel * scale + offset`): here rather than only on the loaded model,
+ * so a worker can build a window's input without loading the model.
  */
 export interface DetectSpec {
   readonly kind: DetectKind;
@@ -24,6 +24,8 @@ export interface DetectSpec {
   readonly inputSize: number;
   readonly windowSide: number;
   readonly iou: number;
+  readonly scale: number;
+  readonly offset: number;
 }
 
 /**
@@ -34,25 +36,32 @@ export interface DetectSpec {
 export const WINDOW_SCALE = 2;
 
 export const SPECS: Readonly<Record<DetectKind, DetectSpec>> = Object.freeze({
-  objects: Object.freeze({ kind: "objects", op: "detect-objects", inputSize: 512, windowSide: 512 * WINDOW_SCALE, iou: 0.5 }),
-  // Faces rarely overlap much, and BlazeFace fires on many neighbouring anchors for one face:
-  // a lower IoU folds those together without merging two real faces.
-  faces: Object.freeze({ kind: "faces", op: "detect-faces", inputSize: 256, windowSide: 256 * WINDOW_SCALE, iou: 0.3 }),
+  // CenterNet takes 0..255 (the graph normalises itself).
+  objects: Object.freeze({
+    kind: "objects",
+    op: "detect-objects",
+    inputSize: 512,
+    windowSide: 512 * WINDOW_SCALE,
+    iou: DETECTION_IOU["detect-objects"],
+    scale: 1,
+    offset: 0,
+  }),
+  // BlazeFace takes -1..1.
+  faces: Object.freeze({
+    kind: "faces",
+    op: "detect-faces",
+    inputSize: 256,
+    windowSide: 256 * WINDOW_SCALE,
+    iou: DETECTION_IOU["detect-faces"],
+    scale: 1 / 127.5,
+    offset: -1,
+  }),
 });
 
 export function specOf(op: DetectKind | DetectOpName): DetectSpec {
   if (op === "objects" || op === "detect-objects") return SPECS.objects;
   if (op === "faces" || op === "detect-faces") return SPECS.faces;
   throw new Error(`unknown detection op ${JSON.stringify(op)}: use "detect-objects" or "detect-faces"`);
-}
-
-/** Resolved, validated params (params.ts). `op` rides along so the merge knows its IoU. */
-export interface DetectParams {
-  readonly op: DetectOpName;
-  /** Keep detections scoring at least this (0..1). */
-  readonly score: number;
-  /** COCO labels to keep, in COCO order, or "all". Always "all" for faces. */
-  readonly classes: "all" | readonly string[];
 }
 
 /**

@@ -69,3 +69,15 @@ export function keepInWindow(window: DetectionWindow, x1: number, y1: number, x2
   if (window.y + window.height < window.image.height && y2 >= window.y + window.height - margin) return false;
   return true;
 }
+
+/**
+ * Group `group` of `groups`: the windows one engine message runs, a contiguous run of the grid
+ * list, the runs as even as they come (some empty when there are more groups than windows).
+ * Any split gives the same answer, since the merge takes every window's detections at once.
+ */
+export function windowGroup(windows: readonly DetectionWindow[], group: number, groups: number): DetectionWindow[] {
+  if (!Number.isInteger(groups) || groups < 1 || !Number.isInteger(group) || group < 0 || group >= groups) {
+    throw new RangeError(`group must be an integer in 0..${groups - 1}, got ${group}`);
+  }
+  return windows.slice(Math.floor((group * windows.length) / groups), Math.floor(((group + 1) * windows.length) / groups));
+}

@@ -39,8 +39,8 @@ export const endsInAnalysis = (pipeline: string): boolean => splitAnalysis(pipel
 
 /**
  * `step` on the luma of `image` (the image steps' result). An op that cannot run here (the
- * detectors, not available in this build) answers its error instead of data: the preview still
- * shows the image, and says why there is no overlay.
+ * detectors, which run only as a job, on windows of the whole image) answers its error
+ * instead of data: the preview still shows the image, and says why there is no overlay.
  */
 export function analysePreview(k: Kernels, image: Pixels, step: Step): PreviewAnalysis {
   try {

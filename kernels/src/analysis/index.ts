@@ -16,6 +16,22 @@ export {
   cornersOp,
   cornersParams,
 } from "./corners.js";
+export {
+  compareDetections,
+  DETECTION_IOU,
+  DETECTION_OPS,
+  type DetectOpName,
+  type DetectParams,
+  detectParams,
+  iou,
+  isDetectionStep,
+  mergeDetections,
+  reduceDetections,
+  roundCoord,
+  roundScore,
+  suppress,
+  toDetection,
+} from "./detections.js";
 export { checkFastParams, FAST_DEFAULTS, type FastParams, type FastPartial, fastOp, fastParams } from "./fast.js";
 export { checkHoughParams, HOUGH_DEFAULTS, type HoughParams, type HoughPartial, houghLinesOp } from "./hough.js";
 export { checkOrbParams, ORB_DEFAULTS, ORB_PATTERN, type OrbParams, type OrbPartial, orbOp, orbParams } from "./orb.js";
@@ -24,7 +40,6 @@ export {
   analysisOp,
   analysisParams,
   analysisStepOf,
-  DETECTION_OPS,
   isAnalysisStep,
   requireAnalysisOp,
   wiredAnalysisOps,

@@ -4,8 +4,10 @@
  * is registered but not wired here is refused with "not available yet", never run.
  *
  * Detection ops (detect-objects, detect-faces) are not tile ops: a network sees windows of a
- * fixed grid and their boxes are merged, so they will run through their own driver
- * (workers/detect), not through AnalysisOp; `analysisOp` answers undefined for them.
+ * fixed grid and their boxes are merged, so the engine runs them through a detection stage of
+ * their own (windows on the worker pool, models in workers/detect) and merges with
+ * mergeDetections (detections.ts); `analysisOp` answers undefined for them, and
+ * requireAnalysisOp refuses them (whatever asks for a tile op cannot run a detector).
  */
 
 import { PipelineError } from "../errors.js";
@@ -13,6 +15,7 @@ import type { Step } from "../pipeline.js";
 import { ops, type Params } from "../registry.js";
 import { componentsOp } from "./components.js";
 import { cornersOp } from "./corners.js";
+import { DETECTION_OPS } from "./detections.js";
 import { fastOp } from "./fast.js";
 import { houghLinesOp } from "./hough.js";
 import { orbOp } from "./orb.js";
@@ -30,9 +33,6 @@ const WIRED: ReadonlyMap<string, AnyAnalysisOp> = new Map<string, AnyAnalysisOp>
   ["components", componentsOp],
   ["orb", orbOp],
 ]);
-
-/** Ops that run on windows of a fixed grid, not on tiles (see the header). */
-export const DETECTION_OPS: ReadonlySet<string> = new Set(["detect-objects", "detect-faces"]);
 
 /** Whether the step is an analysis op (returns data; always the last step). */
 export const isAnalysisStep = (step: { readonly op: string } | undefined): boolean =>
@@ -52,13 +52,16 @@ export function analysisOp(name: string): AnyAnalysisOp | undefined {
 /** The names of the analysis ops that run today. */
 export const wiredAnalysisOps = (): string[] => [...WIRED.keys()];
 
-/** The AnalysisOp of `step`, or a PipelineError saying it is not available yet. */
+/**
+ * The AnalysisOp of `step`, or a PipelineError: a detector has none (it runs on the engine's
+ * detection stage, not on tiles), any other op without one is not available yet.
+ */
 export function requireAnalysisOp(step: Step, stepNumber?: number): AnyAnalysisOp {
   const op = WIRED.get(step.op);
   if (op) return op;
   const where = stepNumber !== undefined ? `step ${stepNumber} ${step.op}` : step.op;
   const why = DETECTION_OPS.has(step.op)
-    ? "detection is not available yet in this build"
+    ? "detection runs on windows of the whole image through the engine (a job), not on tiles or in the preview"
     : "this analysis op is not available yet in this build";
   const wired = WIRED.size > 0 ? `; available now: ${[...WIRED.keys()].join(", ")}` : "";
   throw new PipelineError(`${where}: ${why}${wired}`, { ...(stepNumber !== undefined && { step: stepNumber }), op: step.op });
