@@ -8,6 +8,13 @@ import type { QueueConfig } from "./ports/queue.js";
 
 export const DEFAULTS = {
   /**
+   * Bytes of band rows (decoded windows and results) one worker process holds at once. Two
+   * bands of a gigapixel image (31 623 wide: ~130 MB each) and every band of ordinary ones
+   * (a 24 MP band is 25 MB) fit, so it bounds memory only where a band alone has tiles for
+   * every thread (workers/band-budget.ts).
+   */
+  bandBudgetBytes: 384 * 1024 * 1024,
+  /**
    * The queues on Azure Service Bus (and the emulator): a lock outlives a slow band by far (the
    * worker renews it at a third), and ten deliveries ride out a few worker deaths before a band
    * is dead-lettered (TESSERA_LOCK_MS, TESSERA_MAX_DELIVERY_COUNT).

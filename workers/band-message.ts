@@ -16,7 +16,16 @@ import { systemClock } from "../engine/ports/clock.js";
 import { silentLogger } from "../engine/ports/logger.js";
 import type { ReceivedMessage, SessionReceiver } from "../engine/ports/queue.js";
 import { bandTiles } from "../engine/tiling.js";
-import { type BandBuffer, gridOf, outputOf, privateInputOf, runBand, TileFailure, writeBandResult } from "./band-runner.js";
+import {
+  type BandBuffer,
+  bandShare,
+  gridOf,
+  outputOf,
+  privateInputOf,
+  runBand,
+  TileFailure,
+  writeBandResult,
+} from "./band-runner.js";
 import { LockKeeper } from "./lock-keeper.js";
 import type { WorkerLoopOptions } from "./worker-loop.js";
 
@@ -73,6 +82,7 @@ export async function runBandMessage(
   // What the band's calls report to the health tracker is as of its start (see HealthTracker.failed).
   const asked = (options.clock ?? systemClock).now();
   let completed = false;
+  let held = 0;
   try {
     if (await stopped()) {
       await receiver.complete(message); // canceled or failed job: drop the band
@@ -86,6 +96,9 @@ export async function runBandMessage(
       await receiver.complete(message);
       return true;
     }
+    // A wide band waits here for room (band-budget.ts), its lock kept alive meanwhile.
+    await options.bandBudget?.take(bandShare(band), abort.signal);
+    held = bandShare(band);
     const result = await runBand(band, options, buffers, abort.signal);
     if (options.kill?.aborted) throw new Killed();
     // The job may have ended while the kernels ran: then write nothing it would leave behind.
@@ -132,6 +145,8 @@ export async function runBandMessage(
   } finally {
     lock.stop();
     options.kill?.removeEventListener("abort", onKill);
+    buffers.release();
+    options.bandBudget?.give(held);
   }
 }
 

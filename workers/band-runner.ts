@@ -32,6 +32,7 @@ import {
   tileRect,
   windowRect,
 } from "../engine/tiling.js";
+import type { BandBudget } from "./band-budget.js";
 import { runDetectionGroup } from "./detection-group.js";
 import type { PixelBuffer, PoolTask, SharedPixels, TileTaskResult } from "./pool-messages.js";
 
@@ -118,22 +119,44 @@ export class TileBuffers {
  * it; reused band after band (grown to the largest band seen).
  */
 export class BandBuffer {
-  private buffer = new SharedArrayBuffer(0);
+  private buffer: SharedArrayBuffer | undefined;
+
+  /** With a budget, buffers are borrowed from it and given back by release(). */
+  constructor(private readonly budget?: BandBudget) {}
 
   /** A width×height image over the buffer; the tiles overwrite all of it. */
   result(width: number, height: number): SharedPixels {
     const bytes = width * height * 4;
-    if (this.buffer.byteLength < bytes) this.buffer = new SharedArrayBuffer(bytes);
+    if (!this.buffer || this.buffer.byteLength < bytes) {
+      if (this.buffer) this.budget?.recycle(this.buffer);
+      this.buffer = this.budget?.buffer(bytes) ?? new SharedArrayBuffer(bytes);
+    }
     return { width, height, data: new Uint8ClampedArray(this.buffer, 0, bytes) };
+  }
+
+  /** After the band is written: a borrowed buffer goes back, so a loop waiting for its next band holds none. */
+  release(): void {
+    if (!this.budget || !this.buffer) return;
+    this.budget.recycle(this.buffer);
+    this.buffer = undefined;
   }
 
   /**
    * Lets go of the buffer. After an abort a thread may still be writing its tile into it (a
-   * running task cannot be stopped, only its thread ended): the next band must not share it.
+   * running task cannot be stopped, only its thread ended): no later band may share it.
    */
   discard(): void {
-    this.buffer = new SharedArrayBuffer(0);
+    this.buffer = undefined;
   }
+}
+
+/** The bytes of band rows a message holds while it runs: its decoded window and its result rows. */
+export function bandShare(m: BandMessage): number {
+  if (m.detection) return 0; // a detection group holds one window's chunk at a time (detection-group.ts)
+  const g = gridOf(m);
+  const window = bandWindowRows(g, m.band, m.halo);
+  const rows = bandRows(g, m.band);
+  return g.width * 4 * (window.y1 - window.y0 + (m.analysis ? 0 : rows.y1 - rows.y0));
 }
 
 export interface BandResult {

@@ -22,6 +22,7 @@ import { type Clock, systemClock } from "../engine/ports/clock.js";
 import type { Codec } from "../engine/ports/codec.js";
 import { type Logger, silentLogger } from "../engine/ports/logger.js";
 import type { Queue, SessionReceiver } from "../engine/ports/queue.js";
+import type { BandBudget } from "./band-budget.js";
 import { isQueueError, Killed, PROBE_ANSWER_MS, runBandMessage } from "./band-message.js";
 import { BandBuffer, type TileBuffers, type TileRunner } from "./band-runner.js";
 
@@ -35,6 +36,8 @@ export interface WorkerLoopOptions {
   pool: TileRunner;
   /** The worker's tile window buffers, shared by its loops. */
   tileBuffers: TileBuffers;
+  /** The band rows the worker's loops may hold at once (band-budget.ts); unbounded without. */
+  bandBudget?: BandBudget;
   /** Reported with every band, for the UI's tile map and /v1/cluster. */
   workerId: string;
   /** Stops the loop after the band in hand (graceful: SIGTERM). */
@@ -74,7 +77,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const health = options.health ?? new HealthTracker({ onChange: logChanges(log) });
   // Jittered, so that the loops of every worker do not retry a dependency that comes back in lockstep.
   const backoff = new Backoff(options.backoff);
-  const buffers = new BandBuffer();
+  const buffers = new BandBuffer(options.bandBudget);
   while (!halted()) {
     // While blob storage is down, take no band: each one taken would only be given back, and
     // every give-back spends one of the band's deliveries (enough of them and a band is

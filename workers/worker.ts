@@ -16,6 +16,7 @@ import { type Clock, systemClock } from "../engine/ports/clock.js";
 import type { Codec } from "../engine/ports/codec.js";
 import { type Logger, silentLogger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
+import { BandBudget } from "./band-budget.js";
 import { TileBuffers } from "./band-runner.js";
 import { KernelPool } from "./pool.js";
 import { runWorkerLoop, type TileRunner } from "./worker-loop.js";
@@ -192,6 +193,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   };
   // Two windows per thread out at once: one running, one queued behind it.
   const tileBuffers = new TileBuffers(2 * threads);
+  const bandBudget = new BandBudget(DEFAULTS.bandBudgetBytes);
   const kills = Array.from({ length: options.loops ?? defaultLoops(threads) }, () => new AbortController());
   const loops = kills.map((kill, i) =>
     runWorkerLoop({
@@ -200,6 +202,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       codec: options.codec,
       pool: counting,
       tileBuffers,
+      bandBudget,
       workerId: options.loopId?.(i) ?? `${id}/${i}`,
       stop: stop.signal,
       kill: kill.signal,

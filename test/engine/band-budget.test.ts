@@ -1,0 +1,60 @@
+// The band rows a worker process may hold at once (workers/band-budget.ts): a band waits for
+// room, a band larger than the whole budget runs alone, an abort ends the wait, and result
+// buffers come back for later bands without the free ones outgrowing the budget.
+
+import { describe, expect, it } from "vitest";
+import { BandBudget } from "../../workers/band-budget.js";
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("the band budget", () => {
+  it("lets bands in while they fit, and the next one when one is given back", async () => {
+    const budget = new BandBudget(100);
+    await budget.take(40);
+    await budget.take(40);
+    let third = false;
+    const waiting = budget.take(40).then(() => {
+      third = true;
+    });
+    await tick();
+    expect(third).toBe(false);
+    budget.give(40);
+    await waiting;
+    expect(third).toBe(true);
+    expect(budget.held).toBe(80);
+  });
+
+  it("runs a band larger than the budget, but only alone", async () => {
+    const budget = new BandBudget(100);
+    await budget.take(250); // nothing else held: in it goes
+    let small = false;
+    const waiting = budget.take(10).then(() => {
+      small = true;
+    });
+    await tick();
+    expect(small).toBe(false);
+    budget.give(250);
+    await waiting;
+    expect(budget.held).toBe(10);
+  });
+
+  it("stops waiting when the band is aborted, holding nothing", async () => {
+    const budget = new BandBudget(100);
+    await budget.take(90);
+    const abort = new AbortController();
+    const waiting = budget.take(20, abort.signal);
+    abort.abort(new Error("lock lost"));
+    await expect(waiting).rejects.toThrow("lock lost");
+    expect(budget.held).toBe(90);
+  });
+
+  it("lends result buffers again, keeping no more free than the budget", () => {
+    const budget = new BandBudget(100);
+    const a = budget.buffer(60);
+    const b = budget.buffer(60);
+    budget.recycle(a);
+    budget.recycle(b); // 120 free would exceed the budget: b is let go
+    expect(budget.buffer(50)).toBe(a);
+    expect(budget.buffer(50)).not.toBe(b);
+  });
+});
