@@ -6,6 +6,8 @@
 // and may drop v ≤ its own quality × max (T is never smaller). No v ≤ 0 is ever kept: when
 // the largest response is ≤ 0, T = max × quality ≥ max.
 
+import { appendSetBits } from "./indices";
+
 /** Lanes 0..3 as i32, to mask the lanes past a row's end. */
 const IOTA = memory.data<i32>([0, 1, 2, 3]);
 
@@ -51,13 +53,7 @@ export function cornerSelect(map: usize, w: i32, x0: i32, y0: i32, x1: i32, y1: 
       keep = v128.and(keep, v128.and(f32x4.ge(v, v128.load(down)), f32x4.ge(v, v128.load(down + 4))));
       const left = x1 - x;
       if (left < 4) keep = v128.and(keep, i32x4.lt_s(iota, i32x4.splat(left)));
-      let bits = <u32>i32x4.bitmask(keep);
-      const base = y * w + x;
-      while (bits != 0) {
-        store<u32>(out + (<usize>count << 2), base + <i32>ctz(bits));
-        count++;
-        bits &= bits - 1;
-      }
+      count = appendSetBits(out, count, <u32>i32x4.bitmask(keep), y * w + x);
     }
   }
   return count;

@@ -2,6 +2,8 @@
 // list of surviving corners. Kept apart from the map so that a tile can score a rim one pixel
 // wider than the corners it owns (suppression looks at the 8 neighbours).
 
+import { appendSetBits } from "./indices";
+
 /** Lanes 0..15 as bytes, to mask the lanes past a row's end. */
 const IOTA = memory.data<u8>([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]);
 
@@ -41,13 +43,7 @@ export function fastSelect(map: usize, w: i32, x0: i32, y0: i32, x1: i32, y1: i3
       }
       const left = x1 - x;
       if (left < 16) keep = v128.and(keep, i8x16.lt_u(iota, i8x16.splat(<i8>left)));
-      let bits = <u32>i8x16.bitmask(keep);
-      const base = y * w + x;
-      while (bits != 0) {
-        store<u32>(out + (<usize>count << 2), base + <i32>ctz(bits));
-        count++;
-        bits &= bits - 1;
-      }
+      count = appendSetBits(out, count, <u32>i8x16.bitmask(keep), y * w + x);
     }
   }
   return count;

@@ -5,28 +5,11 @@
  * Names and params are public API: add, never rename.
  */
 
-import type { IntParam, NumberParam, OpSpec, Params } from "./registry.js";
+import { int, none, number } from "./param-builders.js";
+import type { OpSpec, Params } from "./registry.js";
 
 const num = (p: Params, name: string): number => p[name] as number;
-const none = (): number => 0;
 const sigmaRadius = (p: Params): number => Math.ceil(3 * num(p, "sigma"));
-
-const int = (name: string, min: number, max: number, def: number, description: string): IntParam => ({
-  name,
-  type: "int",
-  min,
-  max,
-  default: def,
-  description,
-});
-const number = (name: string, min: number, max: number, def: number, description: string): NumberParam => ({
-  name,
-  type: "number",
-  min,
-  max,
-  default: def,
-  description,
-});
 
 export const opDefinitions: readonly OpSpec[] = [
   {

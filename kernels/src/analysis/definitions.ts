@@ -7,32 +7,8 @@
  * is wired, and the engine asks it there.
  */
 
-import type { EnumParam, IntParam, NumberParam, OpSpec, Params } from "../registry.js";
-
-const none = (): number => 0;
-const int = (name: string, min: number, max: number, def: number, description: string): IntParam => ({
-  name,
-  type: "int",
-  min,
-  max,
-  default: def,
-  description,
-});
-const number = (name: string, min: number, max: number, def: number, description: string): NumberParam => ({
-  name,
-  type: "number",
-  min,
-  max,
-  default: def,
-  description,
-});
-const choice = (name: string, values: readonly string[], def: string, description: string): EnumParam => ({
-  name,
-  type: "enum",
-  values,
-  default: def,
-  description,
-});
+import { choice, int, none, number } from "../param-builders.js";
+import type { OpSpec, Params } from "../registry.js";
 
 /** The labels of the COCO data set, which the object detector is trained on (its class order). */
 // biome-ignore format: a table of labels, ten to a line
