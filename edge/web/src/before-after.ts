@@ -2,6 +2,7 @@
 // split. Dragging on the image moves the split; the range input keeps it usable from the keyboard.
 
 import { byId } from "./dom.ts";
+import { dragPercent } from "./drag-percent.ts";
 
 export function watchBeforeAfter(): void {
   const stage = byId("stage");
@@ -14,22 +15,13 @@ export function watchBeforeAfter(): void {
 
   compare.addEventListener("input", () => setSplit(compare.valueAsNumber));
   setSplit(compare.valueAsNumber);
-  stage.addEventListener("pointerdown", (e) => {
-    stage.setPointerCapture(e.pointerId);
-    const move = (ev: PointerEvent) => {
-      const box = stage.getBoundingClientRect();
-      const value = Math.round(Math.max(0, Math.min(1, (ev.clientX - box.left) / box.width)) * 100);
+  dragPercent(
+    stage,
+    stage,
+    (value) => {
       compare.value = String(value);
       setSplit(value);
-    };
-    move(e);
-    const up = () => {
-      stage.removeEventListener("pointermove", move);
-      stage.removeEventListener("pointerup", up);
-      stage.removeEventListener("pointercancel", up);
-    };
-    stage.addEventListener("pointermove", move);
-    stage.addEventListener("pointerup", up);
-    stage.addEventListener("pointercancel", up);
-  });
+    },
+    { atPress: true },
+  );
 }
