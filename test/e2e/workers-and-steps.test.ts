@@ -72,8 +72,14 @@ describe("workers in the job panel", () => {
     const loops = await page.$$eval("#job-legend .loops .swatch", (els) => els.map((e) => getComputedStyle(e).backgroundColor));
     expect(loops.length).toBeGreaterThan(0);
     expect(new Set(loops).size).toBe(loops.length);
-    // The state agrees with the queue: once the job is done and nothing is queued, the worker is busy or idle.
-    expect(await page.textContent("#cluster-rows .state")).toMatch(/^(busy|idle)$/);
+    // The state agrees with the queue: once the job is done and nothing is queued, the worker is
+    // busy or idle. The page polls the cluster every 2 s, so the snapshot on screen may predate
+    // the job's end: a later poll must show it.
+    await page.waitForFunction(
+      () => /^(busy|idle)$/.test(document.querySelector("#cluster-rows .state")?.textContent?.trim() ?? ""),
+      undefined,
+      { timeout: 10_000 },
+    );
 
     // The views the user guide shows: a step's thumbnail beside the finished job, then a phone in dark mode.
     await page.hover("#steps li.step:nth-child(1) .step-name");
