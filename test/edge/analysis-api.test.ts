@@ -13,6 +13,7 @@ import { createApp } from "../../edge/app.js";
 import { DEFAULT_LIMITS } from "../../edge/config.js";
 import { type EmbeddedGateway, startEmbeddedGateway } from "../../roles/gateway.js";
 import { photoBytes } from "../helpers/bad-images.js";
+import { jobForm } from "../helpers/job-form.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "tessera-analysis-api-"));
 let gw: EmbeddedGateway;
@@ -27,16 +28,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-function form(fields: Record<string, string | Buffer>): FormData {
-  const f = new FormData();
-  for (const [k, v] of Object.entries(fields)) {
-    if (typeof v === "string") f.set(k, v);
-    else f.set(k, new Blob([new Uint8Array(v)]), "upload.bin");
-  }
-  return f;
-}
-
-const submit = (fields: Record<string, string | Buffer>) => app.request("/v1/jobs", { method: "POST", body: form(fields) });
+const submit = (fields: Record<string, string | Buffer>) => app.request("/v1/jobs", { method: "POST", body: jobForm(fields) });
 
 async function finished(id: string): Promise<JobView> {
   for (let i = 0; i < 600; i++) {

@@ -15,6 +15,7 @@ import { IiifInfoSchema } from "../../edge/routes/tiles.js";
 import { type EmbeddedGateway, startEmbeddedGateway } from "../../roles/gateway.js";
 import { encoded, photoBytes, pngBomb, truncated } from "../helpers/bad-images.js";
 import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
+import { jobForm } from "../helpers/job-form.js";
 import { kernels } from "../helpers/kernels.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "tessera-api-"));
@@ -30,16 +31,6 @@ afterAll(async () => {
   await gw.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-function form(fields: Record<string, string | Blob | Buffer>): FormData {
-  const f = new FormData();
-  for (const [k, v] of Object.entries(fields)) {
-    if (typeof v === "string") f.set(k, v);
-    else if (v instanceof Blob) f.set(k, v, "upload");
-    else f.set(k, new Blob([new Uint8Array(v)]), "upload.bin");
-  }
-  return f;
-}
 
 const post = async (body: FormData | string, headers?: Record<string, string>): Promise<Response> =>
   app.request("/v1/jobs", { method: "POST", body, ...(headers && { headers }) });
@@ -128,7 +119,7 @@ describe("routes", () => {
 
   it("runs a job: 202, progress, SSE to the end, results in three formats, byte-identical", async () => {
     const pipeline = "gaussian-blur(sigma=2) | sobel";
-    const res = await post(form({ image: photoBytes("coffee.png"), pipeline, tileSize: "128" }));
+    const res = await post(jobForm({ image: photoBytes("coffee.png"), pipeline, tileSize: "128" }));
     expect(res.status).toBe(202);
     const job = (await res.json()) as JobView;
     expect(res.headers.get("location")).toBe(`/v1/jobs/${job.id}`);
@@ -165,7 +156,7 @@ describe("routes", () => {
   });
 
   it("re-encodes a download at the quality or compression asked for, and says what is wrong with a bad one", async () => {
-    const res = await post(form({ image: photoBytes("coffee.png"), pipeline: "sepia" }));
+    const res = await post(jobForm({ image: photoBytes("coffee.png"), pipeline: "sepia" }));
     const job = (await res.json()) as JobView;
     expect((await waitFor(job.id)).status).toBe("succeeded");
     const size = async (query: string) => {
@@ -206,7 +197,7 @@ describe("routes", () => {
       return out;
     };
     const run = async (format: string) => {
-      const res = await post(form({ image: photoBytes("coffee.png"), pipeline, format }));
+      const res = await post(jobForm({ image: photoBytes("coffee.png"), pipeline, format }));
       expect(res.status).toBe(202);
       const job = (await res.json()) as JobView;
       expect((await waitFor(job.id)).status).toBe("succeeded");
@@ -240,7 +231,7 @@ describe("routes", () => {
   });
 
   it("deletes an ended job with DELETE: 204, then 404, and its blobs are gone", async () => {
-    const res = await post(form({ image: photoBytes("coffee.png"), pipeline: "invert" }));
+    const res = await post(jobForm({ image: photoBytes("coffee.png"), pipeline: "invert" }));
     const job = (await res.json()) as JobView;
     expect((await waitFor(job.id)).status).toBe("succeeded");
     expect(readdirSync(join(dataDir, "jobs"))).toContain(job.id);
@@ -254,7 +245,7 @@ describe("routes", () => {
 
   it("cancels a job with DELETE", async () => {
     const res = await post(
-      form({ image: photoBytes("retina.jpg"), pipeline: "median(radius=6) | gaussian-blur(sigma=8)", tileSize: "64" }),
+      jobForm({ image: photoBytes("retina.jpg"), pipeline: "median(radius=6) | gaussian-blur(sigma=8)", tileSize: "64" }),
     );
     const job = (await res.json()) as JobView;
     const del = await app.request(`/v1/jobs/${job.id}`, { method: "DELETE" });
@@ -267,7 +258,7 @@ describe("routes", () => {
 });
 
 describe("bad input", () => {
-  const ok = (image: Buffer | Blob) => form({ image, pipeline: "invert" });
+  const ok = (image: Buffer | Blob) => jobForm({ image, pipeline: "invert" });
   const coffee = photoBytes("coffee.png");
   const cases: [string, () => Response | Promise<Response>, number, string][] = [
     ["truncated PNG", () => post(ok(truncated(coffee))), 415, "UNSUPPORTED_MEDIA_TYPE"],
@@ -276,7 +267,7 @@ describe("bad input", () => {
     ["truncated TIFF", async () => post(ok(truncated(await encoded("tiff", 400, 300), 0.5))), 415, "UNSUPPORTED_MEDIA_TYPE"],
     [
       "text named .jpg",
-      () => post(form({ image: new File(["just some text"], "photo.jpg"), pipeline: "invert" })),
+      () => post(jobForm({ image: new File(["just some text"], "photo.jpg"), pipeline: "invert" })),
       415,
       "UNSUPPORTED_MEDIA_TYPE",
     ],
@@ -319,45 +310,45 @@ describe("bad input", () => {
       413,
       "PAYLOAD_TOO_LARGE",
     ],
-    ["unknown op", () => post(form({ image: coffee, pipeline: "frobnicate" })), 400, "INVALID_PIPELINE"],
-    ["NaN param", () => post(form({ image: coffee, pipeline: "gaussian-blur(sigma=NaN)" })), 400, "INVALID_PIPELINE"],
-    ["Infinity param", () => post(form({ image: coffee, pipeline: "brightness(delta=Infinity)" })), 400, "INVALID_PIPELINE"],
+    ["unknown op", () => post(jobForm({ image: coffee, pipeline: "frobnicate" })), 400, "INVALID_PIPELINE"],
+    ["NaN param", () => post(jobForm({ image: coffee, pipeline: "gaussian-blur(sigma=NaN)" })), 400, "INVALID_PIPELINE"],
+    ["Infinity param", () => post(jobForm({ image: coffee, pipeline: "brightness(delta=Infinity)" })), 400, "INVALID_PIPELINE"],
     [
       "string param",
-      () => post(form({ image: coffee, pipeline: '[{"op":"contrast","factor":"high"}]' })),
+      () => post(jobForm({ image: coffee, pipeline: '[{"op":"contrast","factor":"high"}]' })),
       400,
       "INVALID_PIPELINE",
     ],
-    ["negative param", () => post(form({ image: coffee, pipeline: "median(radius=-3)" })), 400, "INVALID_PIPELINE"],
-    ["unknown param", () => post(form({ image: coffee, pipeline: "sobel(radius=3)" })), 400, "INVALID_PIPELINE"],
+    ["negative param", () => post(jobForm({ image: coffee, pipeline: "median(radius=-3)" })), 400, "INVALID_PIPELINE"],
+    ["unknown param", () => post(jobForm({ image: coffee, pipeline: "sobel(radius=3)" })), 400, "INVALID_PIPELINE"],
     [
       "1000-step pipeline",
-      () => post(form({ image: coffee, pipeline: Array(1000).fill("invert").join(" | ") })),
+      () => post(jobForm({ image: coffee, pipeline: Array(1000).fill("invert").join(" | ") })),
       400,
       "INVALID_PIPELINE",
     ],
     [
       "33 steps (over the step limit)",
-      () => post(form({ image: coffee, pipeline: Array(33).fill("invert").join(" | ") })),
+      () => post(jobForm({ image: coffee, pipeline: Array(33).fill("invert").join(" | ") })),
       400,
       "INVALID_PIPELINE",
     ],
-    ["malformed JSON pipeline", () => post(form({ image: coffee, pipeline: '[{"op":"sobel"' })), 400, "INVALID_PIPELINE"],
-    ["empty pipeline", () => post(form({ image: coffee, pipeline: " " })), 400, "INVALID_PIPELINE"],
-    ["missing image", () => post(form({ pipeline: "invert" })), 400, "BAD_REQUEST"],
-    ["image sent as text", () => post(form({ image: "not a file", pipeline: "invert" })), 400, "BAD_REQUEST"],
-    ["missing pipeline", () => post(form({ image: coffee })), 400, "BAD_REQUEST"],
-    ["unknown output format", () => post(form({ image: coffee, pipeline: "invert", format: "bmp" })), 400, "BAD_REQUEST"],
-    ["tile size below 16", () => post(form({ image: coffee, pipeline: "invert", tileSize: "8" })), 400, "BAD_REQUEST"],
-    ["tile size not a number", () => post(form({ image: coffee, pipeline: "invert", tileSize: "big" })), 400, "BAD_REQUEST"],
-    ["tile size 1e3", () => post(form({ image: coffee, pipeline: "invert", tileSize: "1e3" })), 400, "BAD_REQUEST"],
-    ["tile size 0x100", () => post(form({ image: coffee, pipeline: "invert", tileSize: "0x100" })), 400, "BAD_REQUEST"],
-    ['tile size " 256 "', () => post(form({ image: coffee, pipeline: "invert", tileSize: " 256 " })), 400, "BAD_REQUEST"],
+    ["malformed JSON pipeline", () => post(jobForm({ image: coffee, pipeline: '[{"op":"sobel"' })), 400, "INVALID_PIPELINE"],
+    ["empty pipeline", () => post(jobForm({ image: coffee, pipeline: " " })), 400, "INVALID_PIPELINE"],
+    ["missing image", () => post(jobForm({ pipeline: "invert" })), 400, "BAD_REQUEST"],
+    ["image sent as text", () => post(jobForm({ image: "not a file", pipeline: "invert" })), 400, "BAD_REQUEST"],
+    ["missing pipeline", () => post(jobForm({ image: coffee })), 400, "BAD_REQUEST"],
+    ["unknown output format", () => post(jobForm({ image: coffee, pipeline: "invert", format: "bmp" })), 400, "BAD_REQUEST"],
+    ["tile size below 16", () => post(jobForm({ image: coffee, pipeline: "invert", tileSize: "8" })), 400, "BAD_REQUEST"],
+    ["tile size not a number", () => post(jobForm({ image: coffee, pipeline: "invert", tileSize: "big" })), 400, "BAD_REQUEST"],
+    ["tile size 1e3", () => post(jobForm({ image: coffee, pipeline: "invert", tileSize: "1e3" })), 400, "BAD_REQUEST"],
+    ["tile size 0x100", () => post(jobForm({ image: coffee, pipeline: "invert", tileSize: "0x100" })), 400, "BAD_REQUEST"],
+    ['tile size " 256 "', () => post(jobForm({ image: coffee, pipeline: "invert", tileSize: " 256 " })), 400, "BAD_REQUEST"],
     [
       "tile size under the image's floor (too many tiles)",
       async () =>
         post(
-          form({
+          jobForm({
             image: await sharp({ create: { width: 2000, height: 2000, channels: 3, background: "#345" } })
               .png()
               .toBuffer(),
@@ -378,7 +369,7 @@ describe("bad input", () => {
     ],
     [
       "pipeline field over the field size (it would be cut, and the cut pipeline run)",
-      () => post(form({ image: coffee, pipeline: `invert${" ".repeat(70_000)}` })),
+      () => post(jobForm({ image: coffee, pipeline: `invert${" ".repeat(70_000)}` })),
       413,
       "PAYLOAD_TOO_LARGE",
     ],
@@ -456,7 +447,7 @@ describe("bad input", () => {
     const big = await sharp({ create: { width: 2000, height: 2000, channels: 3, background: "#345" } })
       .png()
       .toBuffer();
-    expect(await message(post(form({ image: big, pipeline: "invert", tileSize: "16" })))).toMatch(/at least 32/);
+    expect(await message(post(jobForm({ image: big, pipeline: "invert", tileSize: "16" })))).toMatch(/at least 32/);
     expect(await message(post(ok(bmp(40, 30))))).toMatch(/^BMP is not supported; send JPEG, PNG, WebP, TIFF, GIF or AVIF/);
     expect(
       await message(
@@ -470,7 +461,7 @@ describe("bad input", () => {
       ),
     ).toMatch(/"pipeline" appears more than once/);
     for (const n of [33, 1000]) {
-      expect(await message(post(form({ image: coffee, pipeline: Array(n).fill("invert").join(" | ") })))).toBe(
+      expect(await message(post(jobForm({ image: coffee, pipeline: Array(n).fill("invert").join(" | ") })))).toBe(
         `pipeline has ${n} steps; at most 32 are allowed (TESSERA_MAX_STEPS)`,
       );
     }
@@ -487,9 +478,9 @@ describe("bad input", () => {
     const strip = await sharp({ create: { width: 1, height: 100000, channels: 3, background: "#808080" } })
       .png()
       .toBuffer();
-    const stripJob = (await (await post(form({ image: strip, pipeline: "invert", tileSize: "4096" }))).json()) as JobView;
+    const stripJob = (await (await post(jobForm({ image: strip, pipeline: "invert", tileSize: "4096" }))).json()) as JobView;
     expect((await waitFor(stripJob.id)).status).toBe("succeeded");
-    const res = await post(form({ image: photoBytes("chelsea.png"), pipeline: "sepia | sharpen" }));
+    const res = await post(jobForm({ image: photoBytes("chelsea.png"), pipeline: "sepia | sharpen" }));
     expect(res.status).toBe(202);
     expect((await waitFor(((await res.json()) as JobView).id)).status).toBe("succeeded");
   });
@@ -510,7 +501,7 @@ describe("auth", () => {
     const auth = { authorization: "Bearer s3cret" };
     const res = await locked.request("/v1/jobs", {
       method: "POST",
-      body: form({ image: photoBytes("coffee.png"), pipeline: "invert" }),
+      body: jobForm({ image: photoBytes("coffee.png"), pipeline: "invert" }),
       headers: auth,
     });
     const job = (await res.json()) as JobView;
@@ -530,7 +521,7 @@ describe("auth", () => {
     const submit = async (token: string) => {
       const res = await shared.request("/v1/jobs", {
         method: "POST",
-        body: form({ image: photoBytes("coffee.png"), pipeline: "invert" }),
+        body: jobForm({ image: photoBytes("coffee.png"), pipeline: "invert" }),
         headers: as(token),
       });
       expect(res.status).toBe(202);
@@ -558,7 +549,11 @@ describe("back-pressure", () => {
     const submit = () =>
       busy.request("/v1/jobs", {
         method: "POST",
-        body: form({ image: photoBytes("retina.jpg"), pipeline: "median(radius=7) | gaussian-blur(sigma=10)", tileSize: "64" }),
+        body: jobForm({
+          image: photoBytes("retina.jpg"),
+          pipeline: "median(radius=7) | gaussian-blur(sigma=10)",
+          tileSize: "64",
+        }),
       });
     const first = (await (await submit()).json()) as JobView;
     const second = await submit();
@@ -577,7 +572,7 @@ describe("admission", () => {
   it("takes a slot before reading the upload: concurrent POSTs cannot pass the limit", async () => {
     const busy = createApp({ ...gw, limits: { ...LIMITS, maxActiveJobs: 2 } });
     const body = () =>
-      form({ image: photoBytes("retina.jpg"), pipeline: "median(radius=7) | gaussian-blur(sigma=10)", tileSize: "64" });
+      jobForm({ image: photoBytes("retina.jpg"), pipeline: "median(radius=7) | gaussian-blur(sigma=10)", tileSize: "64" });
     const answers = await Promise.all(
       Array.from({ length: 8 }, () => busy.request("/v1/jobs", { method: "POST", body: body() })),
     );
@@ -594,9 +589,9 @@ describe("admission", () => {
   it("gives the slot back when a submission fails, whatever failed", async () => {
     const busy = createApp({ ...gw, limits: { ...LIMITS, maxActiveJobs: 2 } });
     const failing = [
-      () => form({ image: truncated(photoBytes("rocket.jpg")), pipeline: "invert" }),
-      () => form({ image: photoBytes("coffee.png"), pipeline: "frobnicate" }),
-      () => form({ image: photoBytes("coffee.png"), pipeline: "invert", tileSize: "0x100" }),
+      () => jobForm({ image: truncated(photoBytes("rocket.jpg")), pipeline: "invert" }),
+      () => jobForm({ image: photoBytes("coffee.png"), pipeline: "frobnicate" }),
+      () => jobForm({ image: photoBytes("coffee.png"), pipeline: "invert", tileSize: "0x100" }),
     ];
     for (let i = 0; i < 20; i++) {
       const res = await busy.request("/v1/jobs", { method: "POST", body: (failing[i % failing.length] as () => FormData)() });
@@ -606,7 +601,7 @@ describe("admission", () => {
     for (let i = 0; i < 20; i++) expect((await busy.request("/v1/jobs", { method: "POST", body: "--x" })).status).toBe(415);
     const good = await busy.request("/v1/jobs", {
       method: "POST",
-      body: form({ image: photoBytes("coffee.png"), pipeline: "invert" }),
+      body: jobForm({ image: photoBytes("coffee.png"), pipeline: "invert" }),
     });
     expect(good.status).toBe(202);
     expect((await waitFor(((await good.json()) as JobView).id)).status).toBe("succeeded");
@@ -620,7 +615,7 @@ describe("admission", () => {
     const send = () =>
       narrow.request("/v1/jobs", {
         method: "POST",
-        body: form({ image, pipeline: "median(radius=7) | gaussian-blur(sigma=10)", tileSize: "64" }),
+        body: jobForm({ image, pipeline: "median(radius=7) | gaussian-blur(sigma=10)", tileSize: "64" }),
       });
     const first = await send();
     expect(first.status).toBe(202);
@@ -632,10 +627,10 @@ describe("admission", () => {
     await app.request(`/v1/jobs/${id}`, { method: "DELETE" });
     await waitFor(id);
     const tiny = createApp({ ...gw, limits: { ...LIMITS, maxActivePixels: 1_000_000 } });
-    const never = await tiny.request("/v1/jobs", { method: "POST", body: form({ image, pipeline: "invert" }) });
+    const never = await tiny.request("/v1/jobs", { method: "POST", body: jobForm({ image, pipeline: "invert" }) });
     expect(never.status).toBe(422);
     const costly = createApp({ ...gw, limits: { ...LIMITS, maxPixelSteps: 1_000_000 } });
-    const heavy = await costly.request("/v1/jobs", { method: "POST", body: form({ image, pipeline: "invert" }) });
+    const heavy = await costly.request("/v1/jobs", { method: "POST", body: jobForm({ image, pipeline: "invert" }) });
     expect([heavy.status, ((await heavy.json()) as ApiError).error.code]).toEqual([422, "JOB_TOO_LARGE"]);
   });
 });

@@ -19,6 +19,7 @@ import { DEFAULT_LIMITS } from "../../edge/config.js";
 import { openApiDocument } from "../../edge/openapi.js";
 import { type EmbeddedGateway, startEmbeddedGateway } from "../../roles/gateway.js";
 import { photoBytes } from "../helpers/bad-images.js";
+import { jobForm } from "../helpers/job-form.js";
 
 const dataDir = mkdtempSync(join(tmpdir(), "tessera-openapi-"));
 const LIMITS = { ...DEFAULT_LIMITS, maxUploadBytes: 3 * 1024 * 1024, maxPixels: 4_000_000 };
@@ -131,15 +132,6 @@ async function call(
   return { res, json, text };
 }
 
-function form(fields: Record<string, string | Buffer>): FormData {
-  const f = new FormData();
-  for (const [k, v] of Object.entries(fields)) {
-    if (typeof v === "string") f.set(k, v);
-    else f.set(k, new Blob([new Uint8Array(v)]), "upload.bin");
-  }
-  return f;
-}
-
 async function waitFor(id: string): Promise<JobView> {
   for (let i = 0; i < 600; i++) {
     const { json } = await call(app, "GET", `/v1/jobs/${id}`);
@@ -187,28 +179,28 @@ describe("the OpenAPI document", () => {
 
     // Submissions: accepted, and each way one is refused.
     const image = photoBytes("coffee.png");
-    const accepted = await call(app, "POST", "/v1/jobs", { body: form({ image, pipeline: "invert", tileSize: "128" }) });
+    const accepted = await call(app, "POST", "/v1/jobs", { body: jobForm({ image, pipeline: "invert", tileSize: "128" }) });
     expect(accepted.res.status).toBe(202);
     const job = accepted.json as JobView;
     expect(accepted.res.headers.get("location")).toBe(`/v1/jobs/${job.id}`);
-    expect((await call(app, "POST", "/v1/jobs", { body: form({ image }) })).res.status).toBe(400);
-    expect((await call(app, "POST", "/v1/jobs", { body: form({ image, pipeline: "no-such-op" }) })).res.status).toBe(400);
-    expect((await call(app, "POST", "/v1/jobs", { body: form({ image, pipeline: "invert", tileSize: "1e3" }) })).res.status).toBe(
-      400,
-    );
+    expect((await call(app, "POST", "/v1/jobs", { body: jobForm({ image }) })).res.status).toBe(400);
+    expect((await call(app, "POST", "/v1/jobs", { body: jobForm({ image, pipeline: "no-such-op" }) })).res.status).toBe(400);
+    expect(
+      (await call(app, "POST", "/v1/jobs", { body: jobForm({ image, pipeline: "invert", tileSize: "1e3" }) })).res.status,
+    ).toBe(400);
     expect(
       (await call(app, "POST", "/v1/jobs", { body: "{}", headers: { "content-type": "application/json" } })).res.status,
     ).toBe(415);
     const big = Buffer.alloc(LIMITS.maxUploadBytes + 1);
-    expect((await call(app, "POST", "/v1/jobs", { body: form({ image: big, pipeline: "invert" }) })).res.status).toBe(413);
+    expect((await call(app, "POST", "/v1/jobs", { body: jobForm({ image: big, pipeline: "invert" }) })).res.status).toBe(413);
     const huge = await sharp({ create: { width: 2100, height: 2100, channels: 3, background: "#808080" } })
       .png()
       .toBuffer();
-    expect((await call(app, "POST", "/v1/jobs", { body: form({ image: huge, pipeline: "invert" }) })).res.status).toBe(422);
-    const busy = await call(full, "POST", "/v1/jobs", { body: form({ image, pipeline: "invert" }) });
+    expect((await call(app, "POST", "/v1/jobs", { body: jobForm({ image: huge, pipeline: "invert" }) })).res.status).toBe(422);
+    const busy = await call(full, "POST", "/v1/jobs", { body: jobForm({ image, pipeline: "invert" }) });
     expect(busy.res.status).toBe(429);
     expect(Number(busy.res.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect((await call(locked, "POST", "/v1/jobs", { body: form({ image, pipeline: "invert" }) })).res.status).toBe(401);
+    expect((await call(locked, "POST", "/v1/jobs", { body: jobForm({ image, pipeline: "invert" }) })).res.status).toBe(401);
 
     // Listing: off without tokens, the caller's jobs with one.
     expect((await call(app, "GET", "/v1/jobs")).res.status).toBe(403);
@@ -234,7 +226,9 @@ describe("the OpenAPI document", () => {
     // A tile set's files: the descriptor (200), a tile that is not there and a PNG job's (404), and
     // a tile set converted (400).
     const tiles = (
-      await call(app, "POST", "/v1/jobs", { body: form({ image: photoBytes("coins.png"), pipeline: "invert", format: "dzi" }) })
+      await call(app, "POST", "/v1/jobs", {
+        body: jobForm({ image: photoBytes("coins.png"), pipeline: "invert", format: "dzi" }),
+      })
     ).json as JobView;
     expect((await waitFor(tiles.id)).status).toBe("succeeded");
     const dzi = await call(app, "GET", `/v1/jobs/${tiles.id}/tiles/result.dzi`);
@@ -245,7 +239,7 @@ describe("the OpenAPI document", () => {
 
     // Cancel one that runs (200, or 204 if it ended first), then a canceled job has no result (409).
     const slow = await call(app, "POST", "/v1/jobs", {
-      body: form({ image: photoBytes("chelsea.png"), pipeline: "gaussian-blur(sigma=8) | median(radius=3) | sharpen" }),
+      body: jobForm({ image: photoBytes("chelsea.png"), pipeline: "gaussian-blur(sigma=8) | median(radius=3) | sharpen" }),
     });
     const slowJob = slow.json as JobView;
     const canceled = await call(app, "DELETE", `/v1/jobs/${slowJob.id}`);
