@@ -14,12 +14,13 @@
 // OpenCV's, how many of ours OpenCV also found (fast, corners: same position; orb: same position
 // and size, with the largest angle difference among those; components: same area, box and
 // centroid; hough-lines: same rho and theta), whether the lists are identical, and whether tiled
-// == whole byte for byte. The components op binarises luma ≥ 128 itself, so OpenCV's time
+// == whole byte for byte. The three (whole, tiled, OpenCV's) run interleaved (timing.js `race`).
+// The components op binarises luma ≥ 128 itself, so OpenCV's time
 // includes its cv.threshold. Both hough-lines sides take the same edge map: our canny op's.
 
 import { componentsOp, cornersOp, cutTile, fastOp, houghLinesOp, orbOp } from "@tessera/kernels";
 import { openCv } from "./peers-libs.js";
-import { timed } from "./timing.js";
+import { race } from "./timing.js";
 
 const TILE = 1024;
 const CANNY = "canny(low=50, high=150, sigma=1.4)";
@@ -189,8 +190,15 @@ export async function runAnalysis({ kernels, grey, runs, only }) {
         image,
         row.params,
       );
-    const whole = await timed(run(windows(image, Math.max(image.width, image.height), halo)), runs);
-    const tiled = await timed(run(windows(image, TILE, halo)), runs);
+    const contenders = {
+      whole: run(windows(image, Math.max(image.width, image.height), halo)),
+      tiled: run(windows(image, TILE, halo)),
+    };
+    if (cv) contenders.opencv = () => OPENCV[row.op.name](cv, image, row.params);
+    const timings = await race(contenders, runs);
+    const { whole, tiled, opencv } = timings;
+    if (whole.error) throw whole.error;
+    if (tiled.error) throw tiled.error;
     const kind = RESULT[row.op.name];
     const ours = whole.out[kind.field] ?? [];
     const result = {
@@ -202,14 +210,9 @@ export async function runAnalysis({ kernels, grey, runs, only }) {
       tiledEqualsWhole: JSON.stringify(tiled.out) === JSON.stringify(whole.out),
       peers: {},
     };
-    if (cv) {
-      try {
-        const theirs = await timed(() => OPENCV[row.op.name](cv, image, row.params), runs);
-        result.peers["OpenCV.js"] = { ms: theirs.ms, ...agreement(ours, theirs.out, kind) };
-      } catch (err) {
-        result.peers["OpenCV.js"] = { error: `${err?.message ?? err}`.split("\n")[0] };
-      }
-    } else result.peers["OpenCV.js"] = { error: `did not load: ${cvError}` };
+    if (!cv) result.peers["OpenCV.js"] = { error: `did not load: ${cvError}` };
+    else if (opencv.error) result.peers["OpenCV.js"] = { error: `${opencv.error?.message ?? opencv.error}`.split("\n")[0] };
+    else result.peers["OpenCV.js"] = { ms: opencv.ms, ...agreement(ours, opencv.out, kind) };
     const peer = result.peers["OpenCV.js"];
     rows.push(result);
     process.stderr.write(

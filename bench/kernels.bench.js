@@ -11,7 +11,8 @@
 //
 // Every timed call includes getting pixels in and out of JS memory (sharp: raw buffer → raw
 // buffer; the WebAssembly libraries: copy into their memory and back out to a fresh buffer),
-// so the comparison is what a caller pays. Where a library writes one channel (a grey result),
+// so the comparison is what a caller pays. Each row's contenders run interleaved, one call
+// each per round (timing.js `race`), so they share the allocator's state. Where a library writes one channel (a grey result),
 // Tessera is asked for its one-channel form too (`run(image, pipeline, {channels: 1})`), and
 // rows whose peers take a grey image give every side the same grey image (the photo's luma).
 //
@@ -29,7 +30,7 @@ import sharp from "sharp";
 import { colourMatrix } from "../kernels/dist/exec.js";
 import { printAnalysis, runAnalysis } from "./analysis-rows.js";
 import { BINOMIAL5, loadPeers } from "./peers-libs.js";
-import { timed } from "./timing.js";
+import { race } from "./timing.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -128,17 +129,22 @@ for (const row of selected) {
   const channels = row.channels ?? 4;
   const image = row.input === "grey" ? { width, height, channels: 1, data: input.grey } : { width, height, data: input.rgba };
   const options = channels === 4 ? {} : { channels };
-  const ours = await timed(() => k.run(image, row.pipeline, options).data, RUNS);
+  const contenders = { Tessera: () => k.run(image, row.pipeline, options).data };
+  for (const peer of peers) {
+    const op = peer.ops[row.key];
+    if (op) contenders[peer.name] = () => op.run(input);
+  }
+  const timings = await race(contenders, RUNS);
+  const ours = timings.Tessera;
+  if (ours.error) throw ours.error;
   const result = { op: row.name, pipeline: row.pipeline, input: row.input ?? "rgba", channels, tessera: ours.ms, peers: {} };
   for (const peer of peers) {
     const op = peer.ops[row.key];
-    if (!op) continue;
-    try {
-      const theirs = await timed(() => op.run(input), RUNS);
-      result.peers[peer.name] = { ms: theirs.ms, maxDiff: maxDiff(ours.out, theirs.out, channels, op.interior), note: op.note };
-    } catch (err) {
-      result.peers[peer.name] = { error: `${err?.message ?? err}`.split("\n")[0] };
-    }
+    const theirs = timings[peer.name];
+    if (!theirs) continue;
+    result.peers[peer.name] = theirs.error
+      ? { error: `${theirs.error?.message ?? theirs.error}`.split("\n")[0] }
+      : { ms: theirs.ms, maxDiff: maxDiff(ours.out, theirs.out, channels, op.interior), note: op.note };
   }
   const times = Object.entries(result.peers).filter(([, p]) => p.ms !== undefined);
   const best = times.reduce((b, [name, p]) => (p.ms < b.ms ? { name, ms: p.ms } : b), { name: "Tessera", ms: ours.ms });

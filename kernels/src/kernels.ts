@@ -243,13 +243,15 @@ export class Kernels {
   }
 
   /**
-   * A fresh image from wasm memory at `ptr`, in one copy: slicing the ArrayBuffer, not the
-   * typed array (a Uint8Array → Uint8ClampedArray conversion would go element by element).
+   * A fresh image from wasm memory at `ptr`, in one copy: a Uint8Array slice (a plain memcpy),
+   * then a clamped view of its buffer. Not ArrayBuffer.slice on the wasm memory, which V8 copies
+   * ~25× slower (39 ms against 1.4 ms for 12 MB), nor a Uint8Array → Uint8ClampedArray
+   * conversion, which goes element by element.
    */
   private copyOut(ptr: number, width: number, height: number): RgbaResult;
   private copyOut(ptr: number, width: number, height: number, channels: Channels): ImageResult;
   private copyOut(ptr: number, width: number, height: number, channels?: Channels): RgbaResult | ImageResult {
-    const data = new Uint8ClampedArray(this.heap.wasm.memory.buffer.slice(ptr, ptr + width * height * (channels ?? 4)));
+    const data = new Uint8ClampedArray(this.heap.u8.slice(ptr, ptr + width * height * (channels ?? 4)).buffer);
     return channels === undefined ? { width, height, data } : { width, height, channels, data };
   }
 
