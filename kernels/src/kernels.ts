@@ -1,6 +1,6 @@
 import { analysisParams, requireAnalysisOp } from "./analysis/registry.js";
 import { lumaTile } from "./analysis/window.js";
-import { checkGreyResult, runCompact } from "./channels.js";
+import { checkGreyResult } from "./channels.js";
 import { KernelError, PipelineError } from "./errors.js";
 import { lumaHistogram } from "./exec.js";
 import {
@@ -15,6 +15,7 @@ import {
 } from "./image.js";
 import { type Pipeline, type PipelineInput, parsePipeline, type Step } from "./pipeline.js";
 import { ops } from "./registry.js";
+import { runImage } from "./run-image.js";
 import { runSteps } from "./run-steps.js";
 import { align16, Heap, type WasmExports } from "./wasm.js";
 
@@ -67,33 +68,16 @@ export class Kernels {
       throw new KernelError("INVALID_IMAGE", `options.channels must be 1 (grey), 3 (RGB) or 4 (RGBA), got ${String(output)}`);
     }
     if (output === 1) checkGreyResult(steps, input);
-    const { width: w, height: h } = image;
-    const n = w * h;
-    const { a, b, scratch } = this.place(n * 4);
-    const from = bytesOf(image.data);
-    const wasm = this.heap.wasm;
-    if (input === 3) {
-      // RGB arrives in B and is widened into A (alpha 255); the steps then run on RGBA.
-      this.heap.u8.set(from, b);
-      wasm.expandRgb(b, a, n);
-    } else {
-      this.heap.u8.set(from, a);
-    }
-    let { ptr, channels } = runCompact(this.heap, steps, a, b, scratch, w, h, input === 1 ? 1 : 4, output === 1);
-    const free = ptr === a ? b : a;
-    if (output === 1 && channels === 4) {
-      wasm.packGrey(ptr, free, n);
-      ptr = free;
-    } else if (output !== 1 && channels === 1) {
-      wasm.expandGrey(ptr, free, n);
-      ptr = free;
-    }
-    if (output === 3) {
-      const other = ptr === a ? b : a;
-      wasm.packRgb(ptr, other, n);
-      ptr = other;
-    }
-    return this.copyOut(ptr, w, h, output);
+    return runImage(
+      this.heap,
+      (bytes) => this.place(bytes),
+      bytesOf(image.data),
+      image.width,
+      image.height,
+      steps,
+      input,
+      output,
+    );
   }
 
   /**
@@ -242,12 +226,7 @@ export class Kernels {
     return { a, b, scratch };
   }
 
-  /**
-   * A fresh image from wasm memory at `ptr`, in one copy: a Uint8Array slice (a plain memcpy),
-   * then a clamped view of its buffer. Not ArrayBuffer.slice on the wasm memory, which V8 copies
-   * ~25× slower (39 ms against 1.4 ms for 12 MB), nor a Uint8Array → Uint8ClampedArray
-   * conversion, which goes element by element.
-   */
+  /** A fresh image from wasm memory at `ptr`, in one copy (as runImage's, which says why so). */
   private copyOut(ptr: number, width: number, height: number): RgbaResult;
   private copyOut(ptr: number, width: number, height: number, channels: Channels): ImageResult;
   private copyOut(ptr: number, width: number, height: number, channels?: Channels): RgbaResult | ImageResult {

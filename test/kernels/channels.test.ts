@@ -162,3 +162,27 @@ describe("the default stays RGBA, and mistakes are explained", () => {
     );
   });
 });
+
+// run() takes a pipeline of point ops alone band by band (kernels/src/run-image.ts); runWindow
+// runs the whole image at once, so the two meet only if banding changes no byte.
+describe("point ops run band by band with the bytes of a whole-image run", () => {
+  const POINT_PIPELINES = [
+    "invert",
+    "gamma(gamma=2.2) | contrast(factor=1.5)",
+    "sepia | brightness(delta=-20) | threshold(value=90)",
+  ];
+  for (const pipeline of POINT_PIPELINES) {
+    it(`${pipeline}: every photo`, async () => {
+      for (const name of photos) {
+        const image = await loadPhoto(name);
+        // Taller than one band (128 KB of RGBA), or the check would prove nothing.
+        expect(image.height * image.width * 4).toBeGreaterThan(2 * 128 * 1024);
+        const whole = { x: 0, y: 0, width: image.width, height: image.height };
+        const target = { width: image.width, height: image.height, data: new Uint8ClampedArray(image.data.length) };
+        k.runWindow(image, whole, whole, pipeline, target, { x: 0, y: 0 });
+        const banded = k.run(image, pipeline);
+        expectSame(banded.data, target.data, image.width * 4, `${name} ${pipeline}`);
+      }
+    });
+  }
+});
