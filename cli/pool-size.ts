@@ -3,7 +3,8 @@
  * can boot alongside it: no more than the image has tiles. A thread costs a V8 isolate and
  * 60–90 ms of boot (and its teardown at exit), so a small image on a 16-core machine should
  * not start 16 of them. Small PNGs and JPEGs state their size in their first bytes; any other
- * input, or a file too big to be a few tiles, gets every thread asked for.
+ * input, or a file too big to be a few tiles, gets every thread asked for. An image of one tile
+ * gets none: its kernels run on the main thread.
  */
 
 import { readFile, stat } from "node:fs/promises";
@@ -25,13 +26,28 @@ export function statedSize(bytes: Uint8Array): { width: number; height: number }
 
 /** At most `requested`, and no more than the image at `input` has tiles of `tileSize`. */
 export async function threadsFor(input: string, requested: number, tileSize: number): Promise<number> {
+  return (await poolFor(input, requested, tileSize)).threads;
+}
+
+/**
+ * The pool for `tessera process` on `input`: threads as threadsFor says, and `inline` (no
+ * threads at all, the kernels on the main thread) when the image is a single tile, whose
+ * kernels take less than one thread's boot.
+ */
+export async function poolFor(input: string, requested: number, tileSize: number): Promise<{ threads: number; inline: boolean }> {
+  const tiles = await statedTiles(input, tileSize);
+  if (tiles === undefined) return { threads: requested, inline: false };
+  return { threads: Math.max(1, Math.min(requested, tiles)), inline: tiles === 1 };
+}
+
+/** Tiles of `tileSize` in the image at `input`, where a small file's header states its size. */
+async function statedTiles(input: string, tileSize: number): Promise<number | undefined> {
   try {
-    if ((await stat(input)).size > SMALL_FILE_BYTES) return requested;
+    if ((await stat(input)).size > SMALL_FILE_BYTES) return undefined;
     const size = statedSize(await readFile(input));
-    if (!size || size.width < 1 || size.height < 1) return requested;
-    const tiles = Math.ceil(size.width / tileSize) * Math.ceil(size.height / tileSize);
-    return Math.max(1, Math.min(requested, tiles));
+    if (!size || size.width < 1 || size.height < 1) return undefined;
+    return Math.ceil(size.width / tileSize) * Math.ceil(size.height / tileSize);
   } catch {
-    return requested; // a missing or unreadable input is reported by the preflight, with its own words
+    return undefined; // a missing or unreadable input is reported by the preflight, with its own words
   }
 }

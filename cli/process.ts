@@ -17,7 +17,7 @@ import { startEmbedded } from "../roles/embedded.js";
 import { KernelPool } from "../workers/pool.js";
 import { intArg, parseCommand } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";
-import { threadsFor } from "./pool-size.js";
+import { poolFor } from "./pool-size.js";
 import { ProgressBar } from "./progress-bar.js";
 import { SPOOL_PIXELS, type Spool, spoolFor, writeBlobTo } from "./spool.js";
 import { writeDeepZoom } from "./tile-set-output.js";
@@ -149,8 +149,8 @@ export async function runProcess(argv: string[]): Promise<void> {
   const startup: Record<string, number> = { main: since() };
   const maxPixels = intArg("TESSERA_MAX_PIXELS", process.env.TESSERA_MAX_PIXELS, 1);
   const spoolPixels = intArg("TESSERA_SPOOL_PIXELS", process.env.TESSERA_SPOOL_PIXELS, 0) ?? SPOOL_PIXELS;
-  const threads = await threadsFor(args.input, args.threads ?? availableParallelism(), args.tile);
-  const starting = KernelPool.create({ threads });
+  const { threads, inline } = await poolFor(args.input, args.threads ?? availableParallelism(), args.tile);
+  const starting = KernelPool.create({ threads, inline });
   starting
     .then((pool) => pool.ready())
     .then(
@@ -232,6 +232,7 @@ export async function runProcess(argv: string[]): Promise<void> {
         maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
         blobs: spool.blobs ? "disk" : "memory",
         threads: embedded.pool.threads,
+        ...(inline && { inline: true }),
       };
       process.stderr.write(`${JSON.stringify(profile)}\n`);
     }

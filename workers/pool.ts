@@ -2,11 +2,13 @@
  * The kernel pool: piscina threads, each with its own instance of the kernels. The module is
  * compiled once here and handed to every thread (compiling is the slow part; instantiating
  * is cheap). Pixels stay in shared memory: a task says where to read and where to write.
+ * An inline pool runs the same tasks on the calling thread instead (inline-runner.ts).
  */
 
 import { availableParallelism } from "node:os";
 import { compileKernels } from "@tessera/kernels";
-import { Piscina } from "piscina";
+import type { Piscina } from "piscina";
+import { InlineRunner } from "./inline-runner.js";
 import type { PoolTask, ThreadData, TileTaskResult } from "./pool-messages.js";
 
 export interface PoolOptions {
@@ -14,21 +16,35 @@ export interface PoolOptions {
   threads?: number;
   /** A compiled kernels module to share; compiled from the packaged .wasm when omitted. */
   module?: WebAssembly.Module;
+  /**
+   * No threads: tasks run one at a time on the calling thread (`threads` is then 1). For a
+   * one-shot job of a single tile, where booting a thread (a V8 isolate: 60–90 ms on a small
+   * VM, and its teardown) costs more than the kernels.
+   */
+  inline?: boolean;
+}
+
+/** What runs the tasks: piscina's threads, or the calling thread. */
+interface Runner {
+  run(task: PoolTask, signal?: AbortSignal): Promise<TileTaskResult>;
+  readonly utilization: number;
+  readonly queued: number;
+  close(): Promise<void>;
 }
 
 export class KernelPool {
   readonly threads: number;
   /** The compiled kernels every thread instantiates (the main thread can use it too). */
   readonly module: WebAssembly.Module;
-  private readonly piscina: Piscina;
+  private readonly runner: Runner;
 
   private constructor(
-    piscina: Piscina,
+    runner: Runner,
     threads: number,
     module: WebAssembly.Module,
     private readonly booted: Promise<void>,
   ) {
-    this.piscina = piscina;
+    this.runner = runner;
     this.threads = threads;
     this.module = module;
   }
@@ -39,7 +55,13 @@ export class KernelPool {
       throw new RangeError(`options.threads must be a positive integer, got ${String(options.threads)}`);
     }
     const module = options.module ?? (await compileKernels());
+    if (options.inline) {
+      const runner = await InlineRunner.create(module);
+      return new KernelPool(runner, 1, module, Promise.resolve());
+    }
     const workerData: ThreadData = { module };
+    // Imported here, not above: an inline pool never loads it (start-up).
+    const { Piscina } = await import("piscina");
     const piscina = new Piscina({
       // (From workers/, dist/workers/ and dist/bundle/ alike: see cli/bundle.mjs.)
       filename: new URL("../workers/kernel-task.js", import.meta.url).href,
@@ -54,7 +76,17 @@ export class KernelPool {
     // while the threads boot (a one-shot `tessera process` would otherwise wait ~100 ms on 16).
     const booted = bootedThreads(piscina);
     booted.catch(() => undefined); // reported through ready() and waited for by close()
-    return new KernelPool(piscina, threads, module, booted);
+    const runner: Runner = {
+      run: (task, signal) => piscina.run(task, signal && { signal }),
+      get utilization() {
+        return piscina.utilization;
+      },
+      get queued() {
+        return piscina.queueSize;
+      },
+      close: () => piscina.close({ force: true }),
+    };
+    return new KernelPool(runner, threads, module, booted);
   }
 
   /** Resolves once every thread has loaded the kernels; rejects if one failed to. */
@@ -76,23 +108,23 @@ export class KernelPool {
       if (pixels && !(pixels.data.buffer instanceof SharedArrayBuffer))
         return Promise.reject(new TypeError(`task.${name}.data must be a view of a SharedArrayBuffer`));
     }
-    return this.piscina.run(task, signal && { signal });
+    return this.runner.run(task, signal);
   }
 
   /** Fraction of thread time spent running tasks since the pool started (0..1). */
   get utilization(): number {
-    return this.piscina.utilization;
+    return this.runner.utilization;
   }
 
   /** Tasks waiting for a thread. */
   get queued(): number {
-    return this.piscina.queueSize;
+    return this.runner.queued;
   }
 
   async close(): Promise<void> {
     // Never terminate a thread that is still loading its modules (see bootedThreads).
     await this.booted.catch(() => undefined);
-    await this.piscina.close({ force: true });
+    await this.runner.close();
   }
 }
 

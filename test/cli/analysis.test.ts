@@ -97,6 +97,15 @@ describe("tessera process with an analysis op", () => {
     expect(json.detections.find((d) => d.label === "person")?.score).toBeGreaterThanOrEqual(0.5);
   });
 
+  it("detects on the main thread when the image is one tile (no pool threads), from the bundle", async () => {
+    const out = join(dir, "objects-inline.json");
+    const r = await tessera("process", `${PHOTO_DIR}astronaut.png`, "-o", out, "-p", "detect-objects", "--profile");
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stderr.trim().split("\n").pop() ?? "{}")).toMatchObject({ threads: 1, inline: true });
+    const json = JSON.parse(await readFile(out, "utf8")) as { detections: { label: string; score: number }[] };
+    expect(json.detections.find((d) => d.label === "person")?.score).toBeGreaterThanOrEqual(0.5);
+  });
+
   it.each([
     [["-o", "x.json", "-p", "gaussian-blur | sobel"], 2, "JSON is the result of an analysis op"],
     [["-o", "x.dzi", "-p", "fast"], 2, "fast returns data; write it as .json"],

@@ -4,7 +4,7 @@
 import { readFile } from "node:fs/promises";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { statedSize, threadsFor } from "../../cli/pool-size.js";
+import { poolFor, statedSize, threadsFor } from "../../cli/pool-size.js";
 import { PHOTO_DIR, photoNames } from "../helpers/images.js";
 
 describe("the pool's size for an input", () => {
@@ -23,5 +23,13 @@ describe("the pool's size for an input", () => {
     await expect(threadsFor(`${PHOTO_DIR}coffee.png`, 1, 200)).resolves.toBe(1);
     await expect(threadsFor(`${PHOTO_DIR}missing.png`, 16, 512)).resolves.toBe(16);
     expect(statedSize(new TextEncoder().encode("not an image at all"))).toBeUndefined();
+  });
+
+  it("starts no thread for an image of one tile: its kernels run on the main thread", async () => {
+    await expect(poolFor(`${PHOTO_DIR}coffee.png`, 16, 600)).resolves.toEqual({ threads: 1, inline: true });
+    await expect(poolFor(`${PHOTO_DIR}coffee.png`, 16, 512)).resolves.toEqual({ threads: 2, inline: false });
+    // --threads 1 on a larger image keeps its one thread: the main thread cuts and sends meanwhile.
+    await expect(poolFor(`${PHOTO_DIR}coffee.png`, 1, 200)).resolves.toEqual({ threads: 1, inline: false });
+    await expect(poolFor(`${PHOTO_DIR}missing.png`, 16, 512)).resolves.toEqual({ threads: 16, inline: false });
   });
 });

@@ -1,6 +1,6 @@
 import { crop, parsePipeline } from "@tessera/kernels";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { KernelPool } from "../../workers/pool.js";
+import { KernelPool, type PoolOptions } from "../../workers/pool.js";
 import type { SharedPixels } from "../../workers/pool-messages.js";
 import { loadPhoto } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
@@ -12,10 +12,14 @@ function shared(image: { width: number; height: number; data?: Uint8ClampedArray
   return { width: image.width, height: image.height, data };
 }
 
-describe("KernelPool", () => {
+// The same tasks on piscina's threads and on the calling thread (an inline pool, for one-tile jobs).
+describe.each<[string, PoolOptions]>([
+  ["on 2 threads", { threads: 2 }],
+  ["inline", { inline: true }],
+])("KernelPool %s", (_, options) => {
   let pool: KernelPool;
   beforeAll(async () => {
-    pool = await KernelPool.create({ threads: 2 });
+    pool = await KernelPool.create(options);
   });
   afterAll(() => pool.close());
 
@@ -97,5 +101,26 @@ describe("KernelPool", () => {
 
   it("validates its options", async () => {
     await expect(KernelPool.create({ threads: 0 })).rejects.toThrow("options.threads must be a positive integer, got 0");
+  });
+
+  it("does not start a task whose signal has aborted, and counts the tasks waiting", async () => {
+    const image = shared({ width: 64, height: 64 });
+    const task = {
+      source: image,
+      window: { x: 0, y: 0, width: 64, height: 64 },
+      core: { x: 0, y: 0, width: 64, height: 64 },
+      target: shared({ width: 64, height: 64 }),
+      at: { x: 0, y: 0 },
+      steps: [...parsePipeline("invert")],
+      histogram: false,
+    };
+    const aborted = AbortSignal.abort();
+    await expect(pool.run(task, aborted)).rejects.toThrow(/abort/i);
+    const runs = [0, 1, 2, 3, 4, 5].map(() => pool.run(task));
+    if (options.inline) expect(pool.queued).toBe(6); // none has had its turn yet
+    await Promise.all(runs);
+    expect(pool.queued).toBe(0);
+    expect(pool.utilization).toBeGreaterThanOrEqual(0);
+    expect(pool.utilization).toBeLessThanOrEqual(1);
   });
 });
