@@ -10,7 +10,7 @@
 
 import type { RgbaImage } from "@tessera/kernels";
 import { finishAnalysis } from "./analysis-result.js";
-import { readLayer, rowsOf } from "./band-store.js";
+import { readLayerBands } from "./band-store.js";
 import { pieceName, resultFolder, resultName, stageLayer } from "./blob-names.js";
 import { addTime, type JobManifest, type JobStep } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
@@ -48,18 +48,23 @@ export function joinedOutput(ctx: DriverContext, job: JobManifest, grid: Grid) {
  * Encodes a whole image: in pieces on every core when the format joins (a tile set's pieces
  * are returned as they are, for storeTileSet), else in one go.
  */
-async function encodeWhole(
+async function encodeBands(
   ctx: DriverContext,
   job: JobManifest,
   grid: Grid,
-  image: RgbaImage,
+  bands: readonly Uint8Array[],
 ): Promise<Uint8Array | Uint8Array[]> {
   const joined = joinedOutput(ctx, job, grid);
-  if (!joined) return ctx.codec.encode(image, job.format, resultEncoding(job));
+  if (!joined) return ctx.codec.encode(wholeImage(grid, bands), job.format, resultEncoding(job));
   const pieces = await Promise.all(
-    Array.from({ length: bandCount(grid) }, (_, band) => {
+    bands.map((bytes, band) => {
       const { y0, y1 } = bandRows(grid, band);
-      return ctx.codec.encodePiece(rowsOf(image, y0, y1), joined.format, {
+      const rows = {
+        width: grid.width,
+        height: y1 - y0,
+        data: new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.length),
+      };
+      return ctx.codec.encodePiece(rows, joined.format, {
         grey: joined.grey,
         opaque: joined.opaque,
         bandRows: grid.tileSize,
@@ -70,6 +75,17 @@ async function encodeWhole(
   );
   if (isTileSet(joined.format)) return pieces;
   return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, resultEncoding(job));
+}
+
+/** The bands in one buffer, for a format encoded whole (not joinable from pieces). */
+function wholeImage(grid: Grid, bands: readonly Uint8Array[]): RgbaImage {
+  const data = new Uint8ClampedArray(grid.width * grid.height * 4);
+  let at = 0;
+  for (const bytes of bands) {
+    data.set(bytes, at);
+    at += bytes.length;
+  }
+  return { width: grid.width, height: grid.height, data };
 }
 
 /** Joins a tile-set result's pieces, storing each file in the result's folder; resolves with the descriptor's name. */
@@ -116,15 +132,16 @@ export async function finalize(
       encoded = await ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, resultEncoding(job));
       addTime(job, "stitch", ctx.clock.now() - stitchStart);
     } else {
-      let image: RgbaImage = await readLayer(ctx.blobs, output, grid);
+      // Band by band: the hysteresis writes over the bands it read, and each is encoded as a piece.
+      const bands = await readLayerBands(ctx.blobs, output, grid);
       if (last.reduction === "hysteresis") {
         const reduceStart = ctx.clock.now();
         addTime(job, "stitch", reduceStart - stitchStart);
-        image = ctx.kernels.hysteresis(image);
+        ctx.kernels.hysteresisInPlace(grid.width, bands);
         addTime(job, "reduce", ctx.clock.now() - reduceStart);
       } else addTime(job, "stitch", ctx.clock.now() - stitchStart);
       const encodeStart = ctx.clock.now();
-      encoded = await encodeWhole(ctx, job, grid, image);
+      encoded = await encodeBands(ctx, job, grid, bands);
       addTime(job, "encode", ctx.clock.now() - encodeStart);
     }
   } catch (err) {

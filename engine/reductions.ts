@@ -42,7 +42,8 @@ export async function reduceStage(
       return { input: { kind: "layer", prefix: output }, carried: resolveAfterHistogram(stage, sumHistograms(parts)) };
     }
     if (stage.reduction === "hysteresis") {
-      const edges = kernels.hysteresis(await readLayer(blobs, output, grid));
+      const edges = await readLayer(blobs, output, grid);
+      kernels.hysteresisInPlace(edges.width, [new Uint8Array(edges.data.buffer, edges.data.byteOffset, edges.data.length)]);
       // The whole edge map is in hand: write it as the next stage's windows, one read per band.
       const prefix = edgesLayer(jobId, stage.index);
       for (let band = 0; band < bandCount(grid); band++) await writeBandWindow(blobs, prefix, grid, edges, band, nextHalo);

@@ -3,6 +3,7 @@ import { lumaTile } from "./analysis/window.js";
 import { checkGreyResult } from "./channels.js";
 import { KernelError, PipelineError } from "./errors.js";
 import { lumaHistogram } from "./exec.js";
+import { hysteresisInWasm, rowBlockBytes } from "./hysteresis.js";
 import {
   type Channels,
   checkImage,
@@ -198,10 +199,25 @@ export class Kernels {
    * strong one through weak pixels become 255, everything else 0; alpha is kept.
    */
   hysteresis(classes: RgbaImage): RgbaResult {
-    const { a, b } = this.place(checkImage(classes, "classes"));
-    this.heap.u8.set(bytesOf(classes.data), a);
-    this.heap.wasm.cannyHysteresis(a, b, classes.width, classes.height);
-    return this.copyOut(b, classes.width, classes.height);
+    checkImage(classes, "classes");
+    const at = hysteresisInWasm(this.heap, this.place(classes.width * classes.height * 4).a, classes.width, [
+      bytesOf(classes.data),
+    ]);
+    return this.copyOut(at, classes.width, classes.height);
+  }
+
+  /**
+   * hysteresis() written over the class map itself, given as consecutive blocks of whole rows
+   * from the top (a layer's bands, or one image's bytes): for a caller that no longer needs the
+   * classes, such as the engine's reduction. No image-sized buffer is allocated, which at 24 MP
+   * saves more time than the hysteresis takes on a VM slow to fault in fresh memory.
+   */
+  hysteresisInPlace(width: number, rows: readonly Uint8Array[]): void {
+    let at = hysteresisInWasm(this.heap, this.place(rowBlockBytes(width, rows)).a, width, rows);
+    for (const block of rows) {
+      block.set(this.heap.u8.subarray(at, at + block.length));
+      at += block.length;
+    }
   }
 
   /** Copies `window` of `source` into A and runs the steps there; `out` is where the result is. */

@@ -444,8 +444,21 @@ describe("canny phases", () => {
         });
         expect(Buffer.from(outOfPlace).equals(Buffer.from(want)), `${name} ${pipeline(p)}`).toBe(true);
         expect(Buffer.from(inPlace).equals(Buffer.from(want)), `${name} ${pipeline(p)} in place`).toBe(true);
+        // The engine's form: the class map as blocks of rows of uneven heights, written over.
+        const blocks = rowBlocks(classes, w, h);
+        k.hysteresisInPlace(w, blocks);
+        expect(Buffer.concat(blocks).equals(Buffer.from(want)), `${name} ${pipeline(p)} over ${blocks.length} blocks`).toBe(true);
+        expect(Buffer.from(k.hysteresis(asImage(w, h, classes)).data).equals(Buffer.from(want))).toBe(true);
       }
     }
+  });
+
+  it("hysteresisInPlace refuses blocks that are not whole rows, naming the block", async () => {
+    const k = await kernels();
+    expect(() => k.hysteresisInPlace(4, [new Uint8Array(16), new Uint8Array(20)])).toThrow(
+      "the class map must be whole rows of a 4-pixel-wide RGBA image, at most 268435456 pixels; block 1 has 20 bytes",
+    );
+    expect(() => k.hysteresisInPlace(4, [])).toThrow("got 0 bytes");
   });
 
   it("hysteresis keeps weak pixels 8-connected through weak pixels to a strong one", async () => {
@@ -521,3 +534,13 @@ describe("canny phases", () => {
     }
   });
 });
+
+/** Copies of `classes` cut into blocks of 1, 2, 3, … rows (the last one what is left). */
+function rowBlocks(classes: Uint8Array | Uint8ClampedArray, w: number, h: number): Uint8Array[] {
+  const blocks: Uint8Array[] = [];
+  for (let y = 0, rows = 1; y < h; y += rows, rows++) {
+    const end = Math.min(h, y + rows);
+    blocks.push(Uint8Array.from(classes.subarray(y * w * 4, end * w * 4)));
+  }
+  return blocks;
+}
