@@ -1,4 +1,8 @@
-/** A one-line progress bar for terminals: `[#####·····]  12/40 tiles  stage 1/2  3.2 s`. */
+/**
+ * A one-line progress bar for terminals: `[#####·····]  12/40 tiles  stage 1/2  3.2 s`, and
+ * `building the result` in place of the stage once every tile is done and the result is joined
+ * and encoded (which, for a pyramid or a canny job, takes a while).
+ */
 
 import type { JobManifest } from "../engine/job.js";
 import { overallProgress } from "../engine/job.js";
@@ -7,7 +11,8 @@ export function progressLine(job: JobManifest, elapsedMs: number, width = 24): s
   const { done, total } = overallProgress(job);
   const filled = total === 0 ? 0 : Math.round((done / total) * width);
   const stage = Math.min(job.stage + 1, job.stages.length);
-  return `[${"#".repeat(filled)}${"·".repeat(width - filled)}] ${String(done).padStart(String(total).length)}/${total} tiles  stage ${stage}/${job.stages.length}  ${(elapsedMs / 1000).toFixed(1)} s`;
+  const step = job.step === "finish" ? "building the result" : `stage ${stage}/${job.stages.length}`;
+  return `[${"#".repeat(filled)}${"·".repeat(width - filled)}] ${String(done).padStart(String(total).length)}/${total} tiles  ${step}  ${(elapsedMs / 1000).toFixed(1)} s`;
 }
 
 /** Draws on a TTY stream, redrawing in place; does nothing elsewhere (logs stay clean). */

@@ -63,7 +63,10 @@ export const JobViewSchema = z
     tileWorkers: z
       .record(z.string().regex(/^[0-9]+$/), z.string())
       .openapi({ description: "Worker id per finished tile of the current stage (tile index → worker)" }),
-    etaSeconds: count.nullable().openapi({ description: "Seconds left at the current rate; null until known" }),
+    etaSeconds: count.nullable().openapi({
+      description:
+        "Seconds left: the tiles left at the rate so far, plus the finish (join, pyramid, encode) as long as the jobs of its kind before it took (on this gateway); null until known",
+    }),
     step: z.enum(JOB_STEPS).optional().openapi({
       description:
         "While it has not ended: ingest (storing its source), stages (bands running), reduce (between stages), finish (building the result: joining, encoding, a pyramid)",

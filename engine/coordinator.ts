@@ -11,6 +11,7 @@ import type { Kernels, Pipeline, RgbaImage } from "@tessera/kernels";
 import { jobPrefix, sourceName } from "./blob-names.js";
 import { type DeadLetteredBand, DeadLetterWatch } from "./dead-letters.js";
 import { DEFAULTS } from "./defaults.js";
+import { FinishEstimates } from "./finish-estimates.js";
 import { type JobManifest, TERMINAL } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
 import { type SubmitOptions, storeSource, takeIn } from "./job-intake.js";
@@ -63,6 +64,7 @@ export class Coordinator {
   private readonly listeners = new JobListeners();
   private readonly records: JobRecords;
   private readonly drivers = new Map<string, Promise<void>>();
+  private readonly finishEstimates = new FinishEstimates();
   /** Source readers made at submit, so the first stage does not read the source a second time. */
   private readonly readers = new Map<string, SourceReader>();
   private readonly resultTtlMs: number;
@@ -268,6 +270,7 @@ export class Coordinator {
       clock: this.clock,
       pollMs: this.pollMs,
       log: this.log,
+      finishEstimates: this.finishEstimates,
       deadLetters: this.deadLetterWatch,
       closed: () => this.closing.signal.aborted,
       reader: async (j) => {

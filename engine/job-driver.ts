@@ -14,6 +14,7 @@ import type { DeadLetterWatch } from "./dead-letters.js";
 import { DEFAULTS } from "./defaults.js";
 import { dispatchStage } from "./dispatch.js";
 import type { EventSession } from "./event-session.js";
+import { FinishEstimates } from "./finish-estimates.js";
 import { addTime, type JobError, type JobManifest, keepsSource, TERMINAL } from "./job.js";
 import { finalize, joinedOutput, setStep } from "./job-finish.js";
 import { type BandEvent, TILES_QUEUE } from "./messages.js";
@@ -40,6 +41,8 @@ export interface DriverContext {
   clock: Clock;
   pollMs: number;
   log: Logger;
+  /** What finishes took so far, for the ETA (shared by the coordinator's jobs). */
+  finishEstimates: FinishEstimates;
   deadLetters: DeadLetterWatch;
   /** True once the coordinator is closing: stop following (the job stays persisted). */
   closed(): boolean;
@@ -58,6 +61,10 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
   const grid = makeGrid(job.width, job.height, job.tileSize);
   const plan = planPipeline(job.steps);
   if (TERMINAL.has(job.status)) return; // canceled before it started
+  const last = plan.stages[plan.stages.length - 1] as Stage;
+  const finishKind = FinishEstimates.key(job.format, last);
+  const finishEstimate = ctx.finishEstimates.estimateMs(finishKind, job.width * job.height);
+  if (finishEstimate !== undefined) job.finishEstimateMs = finishEstimate;
   job.status = "running";
   job.step = "stages";
   await ctx.persist(job);
@@ -117,7 +124,11 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     job.step = "stages";
     await ctx.persist(job);
   }
-  await finalize(ctx, job, grid, plan.stages[plan.stages.length - 1] as Stage, pieces);
+  await finalize(ctx, job, grid, last, pieces);
+  // (A result is set only when the job succeeded: a job canceled meanwhile has none.)
+  if (job.result !== undefined && job.finishStartedAt !== undefined) {
+    ctx.finishEstimates.record(finishKind, job.width * job.height, ctx.clock.now() - job.finishStartedAt);
+  }
 }
 
 /**

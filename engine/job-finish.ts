@@ -24,6 +24,7 @@ import { bandCount, bandRows, type Grid } from "./tiling.js";
 /** Moves the job to `step` and tells its listeners (the progress a client shows). */
 export function setStep(ctx: DriverContext, job: JobManifest, step: JobStep): void {
   job.step = step;
+  if (step === "finish") job.finishStartedAt = ctx.clock.now();
   ctx.notify(job);
 }
 

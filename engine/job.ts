@@ -78,6 +78,10 @@ export interface JobManifest {
   opaque?: boolean;
   /** What a running job is doing now, for progress: see JOB_STEPS. */
   step?: JobStep;
+  /** When the finish step began (epoch ms), for the ETA while it runs. */
+  finishStartedAt?: number;
+  /** How long the finish should take, from jobs of its kind before it (finish-estimates.ts). */
+  finishEstimateMs?: number;
   /** Who the job belongs to: an opaque id derived from the caller's token (never the token). */
   owner?: string;
   /** The stage running now (index into the plan); equals the stage count once all are done. */

@@ -51,6 +51,8 @@ export const JobManifestSchema = z.looseObject({
   stored: z.boolean().optional(),
   opaque: z.boolean().optional(),
   step: z.enum(JOB_STEPS).optional(),
+  finishStartedAt: z.number().nonnegative().optional(),
+  finishEstimateMs: z.number().int().nonnegative().optional(),
   warning: JobWarningSchema.optional(),
   result: z.string().min(1).optional(),
   error: JobErrorSchema.optional(),

@@ -48,3 +48,28 @@ it("shows each step of a running job, 'building the result' once every tile is d
   expect(toJobView(done).step).toBeUndefined();
   expect([...heard]).toEqual(expect.arrayContaining(["stages", "reduce", "finish"]));
 });
+
+it("counts the finish in the ETA once a job of its kind has finished, and counts it down while it runs", async () => {
+  const steps = parsePipeline("gaussian-blur(sigma=1) | sobel");
+  const image = await loadPhoto("coffee.png", 256);
+  const first = await embedded.coordinator.submit(image, steps, { format: "png", tileSize: 64 });
+  expect((await embedded.coordinator.wait(first.id)).finishEstimateMs).toBeUndefined(); // nothing known before it
+  // The next job of the same kind (PNG, pieces joined) starts with an estimate from the first.
+  const second = await embedded.coordinator.submit(image, steps, { format: "png", tileSize: 64 });
+  const done = await embedded.coordinator.wait(second.id);
+  expect(done.finishEstimateMs).toBeGreaterThanOrEqual(0);
+  expect(done.finishStartedAt).toBeGreaterThanOrEqual(done.createdAt);
+  // Another kind (JPEG) knows nothing yet.
+  const other = await embedded.coordinator.submit(image, steps, { format: "jpeg", tileSize: 64 });
+  expect((await embedded.coordinator.wait(other.id)).finishEstimateMs).toBeUndefined();
+
+  // The ETA itself, on the manifest at given moments: 10 of 40 tiles in 2 s, a 3 s finish.
+  const t0 = done.createdAt;
+  const running = { ...done, status: "running" as const, finishEstimateMs: 3000, stages: [{ done: 10, total: 40 }] };
+  expect(toJobView({ ...running, step: "stages" }, t0 + 2000).etaSeconds).toBe(9); // 6 s of tiles + 3 s
+  expect(toJobView({ ...running, step: "stages", finishEstimateMs: undefined }, t0 + 2000).etaSeconds).toBe(6);
+  const finishing = { ...running, step: "finish" as const, stages: [{ done: 40, total: 40 }], finishStartedAt: t0 + 8000 };
+  expect(toJobView(finishing, t0 + 9000).etaSeconds).toBe(2);
+  expect(toJobView(finishing, t0 + 20_000).etaSeconds).toBe(0); // late: never negative
+  expect(toJobView({ ...finishing, finishEstimateMs: undefined }, t0 + 9000).etaSeconds).toBeNull();
+});
