@@ -1,9 +1,9 @@
 // Canny's hysteresis over a class map given as blocks of whole rows (Kernels.hysteresis and
-// hysteresisInPlace): the blocks are copied one after the other into wasm memory and the
-// kernel runs there in place, so no second image-sized buffer is touched.
+// hysteresisInPlace), in wasm memory, touching no second image-sized buffer.
 
 import { KernelError } from "./errors.js";
 import { MAX_PIXELS } from "./image.js";
+import type { Place } from "./run-image.js";
 import type { Heap } from "./wasm.js";
 
 /** The bytes of the blocks, checked to be whole rows of a `width`-pixel RGBA image within MAX_PIXELS. */
@@ -31,4 +31,30 @@ export function hysteresisInWasm(heap: Heap, at: number, width: number, rows: re
   }
   heap.wasm.cannyHysteresis(at, at, width, bytes / (width * 4));
   return at;
+}
+
+/**
+ * The hysteresis written over the blocks themselves, on one byte per pixel: each block is
+ * copied into a staging area and packed into a grey class map (a quarter of the image's
+ * bytes), the map is reduced, and each block gets its edges back with its alpha. Wasm memory
+ * needed: the map and one block, instead of the whole RGBA image.
+ */
+export function hysteresisRowsInPlace(heap: Heap, place: Place, width: number, rows: readonly Uint8Array[]): void {
+  const pixels = rowBlockBytes(width, rows) / 4;
+  const biggest = Math.max(...rows.map((block) => block.length));
+  const { a: map, b: staging } = place(Math.max(pixels, biggest));
+  let at = map;
+  for (const block of rows) {
+    heap.u8.set(block, staging);
+    heap.wasm.packGrey(staging, at, block.length / 4);
+    at += block.length / 4;
+  }
+  heap.wasm.cannyHysteresisGrey(map, width, pixels / width);
+  at = map;
+  for (const block of rows) {
+    heap.u8.set(block, staging);
+    heap.wasm.greyIntoRgb(at, staging, block.length / 4);
+    block.set(heap.u8.subarray(staging, staging + block.length));
+    at += block.length / 4;
+  }
 }

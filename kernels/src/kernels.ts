@@ -3,7 +3,7 @@ import { lumaTile } from "./analysis/window.js";
 import { checkGreyResult } from "./channels.js";
 import { KernelError, PipelineError } from "./errors.js";
 import { lumaHistogram } from "./exec.js";
-import { hysteresisInWasm, rowBlockBytes } from "./hysteresis.js";
+import { hysteresisInWasm, hysteresisRowsInPlace } from "./hysteresis.js";
 import {
   type Channels,
   checkImage,
@@ -209,15 +209,12 @@ export class Kernels {
   /**
    * hysteresis() written over the class map itself, given as consecutive blocks of whole rows
    * from the top (a layer's bands, or one image's bytes): for a caller that no longer needs the
-   * classes, such as the engine's reduction. No image-sized buffer is allocated, which at 24 MP
-   * saves more time than the hysteresis takes on a VM slow to fault in fresh memory.
+   * classes, such as the engine's reduction. No image-sized buffer is allocated (the work is
+   * done on a one-byte-per-pixel map), which at 24 MP saves more time than the hysteresis
+   * takes on a VM slow to fault in fresh memory.
    */
   hysteresisInPlace(width: number, rows: readonly Uint8Array[]): void {
-    let at = hysteresisInWasm(this.heap, this.place(rowBlockBytes(width, rows)).a, width, rows);
-    for (const block of rows) {
-      block.set(this.heap.u8.subarray(at, at + block.length));
-      at += block.length;
-    }
+    hysteresisRowsInPlace(this.heap, (bytes) => this.place(bytes), width, rows);
   }
 
   /** Copies `window` of `source` into A and runs the steps there; `out` is where the result is. */

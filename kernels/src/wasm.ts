@@ -68,6 +68,8 @@ export interface WasmExports {
   canny(src: number, dst: number, w: number, h: number, sigma: number, low: number, high: number): void;
   cannyClassify(src: number, dst: number, w: number, h: number, sigma: number, low: number, high: number): void;
   cannyHysteresis(src: number, dst: number, w: number, h: number): void;
+  cannyHysteresisGrey(map: number, w: number, h: number): void;
+  greyIntoRgb(grey: number, rgba: number, n: number): void;
 }
 
 export const align16 = (n: number): number => Math.ceil(n / 16) * 16;
