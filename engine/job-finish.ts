@@ -46,8 +46,9 @@ export function joinedOutput(ctx: DriverContext, job: JobManifest, grid: Grid) {
 }
 
 /**
- * Encodes a whole image: in pieces on every core when the format joins (a tile set's pieces
- * are returned as they are, for storeTileSet), else in one go.
+ * Encodes the result from its bands' raw rows: a piece per band, on every core, when the
+ * format joins (a tile set's pieces are returned as they are, for storeTileSet); else the
+ * bands put in one buffer and encoded in one go.
  */
 async function encodeBands(
   ctx: DriverContext,
