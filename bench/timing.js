@@ -14,16 +14,6 @@ export async function medianTime(fn, runs) {
   return samples[Math.floor(samples.length / 2)];
 }
 
-/** medianTime, also returning the first call's result (the warm-up's), to check equal work on. */
-export async function timed(fn, runs) {
-  let first;
-  const ms = await medianTime(async () => {
-    const out = await fn();
-    first ??= out;
-  }, runs);
-  return { ms, out: first };
-}
-
 /**
  * Times several contenders side by side: one warm-up call each, then `runs` rounds in which
  * every contender runs once, in a rotating order. Returns, per contender, the median ms and its

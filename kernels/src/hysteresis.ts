@@ -1,5 +1,5 @@
-// Canny's hysteresis over a class map given as blocks of whole rows (Kernels.hysteresis and
-// hysteresisInPlace), in wasm memory, touching no second image-sized buffer.
+// Canny's hysteresis over a class map given as blocks of whole rows (Kernels.hysteresisInPlace,
+// which Kernels.hysteresis runs on a copy), on a one-byte-per-pixel map in wasm memory.
 
 import { KernelError } from "./errors.js";
 import { MAX_PIXELS } from "./image.js";
@@ -7,7 +7,7 @@ import type { Place } from "./run-image.js";
 import type { Heap } from "./wasm.js";
 
 /** The bytes of the blocks, checked to be whole rows of a `width`-pixel RGBA image within MAX_PIXELS. */
-export function rowBlockBytes(width: number, rows: readonly Uint8Array[]): number {
+function rowBlockBytes(width: number, rows: readonly Uint8Array[]): number {
   const rowBytes = width * 4;
   const bytes = rows.reduce((sum, block) => sum + block.length, 0);
   const uneven = rows.findIndex((block) => block.length % rowBytes !== 0);
@@ -19,18 +19,6 @@ export function rowBlockBytes(width: number, rows: readonly Uint8Array[]): numbe
     );
   }
   return bytes;
-}
-
-/** Copies the blocks to `at` (room for all of them, scratch above) and runs the hysteresis there; returns `at`. */
-export function hysteresisInWasm(heap: Heap, at: number, width: number, rows: readonly Uint8Array[]): number {
-  const bytes = rowBlockBytes(width, rows);
-  let to = at;
-  for (const block of rows) {
-    heap.u8.set(block, to);
-    to += block.length;
-  }
-  heap.wasm.cannyHysteresis(at, at, width, bytes / (width * 4));
-  return at;
 }
 
 /**

@@ -3,7 +3,7 @@ import { lumaTile } from "./analysis/window.js";
 import { checkGreyResult } from "./channels.js";
 import { KernelError, PipelineError } from "./errors.js";
 import { lumaHistogram } from "./exec.js";
-import { hysteresisInWasm, hysteresisRowsInPlace } from "./hysteresis.js";
+import { hysteresisRowsInPlace } from "./hysteresis.js";
 import {
   type Channels,
   checkImage,
@@ -200,10 +200,10 @@ export class Kernels {
    */
   hysteresis(classes: RgbaImage): RgbaResult {
     checkImage(classes, "classes");
-    const at = hysteresisInWasm(this.heap, this.place(classes.width * classes.height * 4).a, classes.width, [
-      bytesOf(classes.data),
-    ]);
-    return this.copyOut(at, classes.width, classes.height);
+    // A copy of the classes (a memcpy), reduced in place: the one path hysteresisInPlace takes.
+    const edges = bytesOf(classes.data).slice();
+    this.hysteresisInPlace(classes.width, [edges]);
+    return { width: classes.width, height: classes.height, data: new Uint8ClampedArray(edges.buffer) };
   }
 
   /**
@@ -237,14 +237,6 @@ export class Kernels {
     this.heap.ensure(scratch + 65536);
     this.heap.wasm.scratchReset(scratch);
     return { a, b, scratch };
-  }
-
-  /** A fresh image from wasm memory at `ptr`, in one copy (as runImage's, which says why so). */
-  private copyOut(ptr: number, width: number, height: number): RgbaResult;
-  private copyOut(ptr: number, width: number, height: number, channels: Channels): ImageResult;
-  private copyOut(ptr: number, width: number, height: number, channels?: Channels): RgbaResult | ImageResult {
-    const data = new Uint8ClampedArray(this.heap.u8.slice(ptr, ptr + width * height * (channels ?? 4)).buffer);
-    return channels === undefined ? { width, height, data } : { width, height, channels, data };
   }
 
   /** Copies the image in, runs every step ping-ponging between A and B; returns the result's offset. */
