@@ -41,4 +41,12 @@ export const DEFAULTS = {
   outageBudgetMs: 120_000,
   /** The largest image, in pixels, checked from its header (TESSERA_MAX_PIXELS). */
   maxPixels: 100_000_000,
+  /**
+   * Sources up to this many pixels that cannot be read a region at a time where they lie are
+   * decoded whole once, and their regions copied out of that buffer (64 MB at most); larger
+   * ones are rewritten as a tiled temporary copy first (infra/adapters/region-reader.ts).
+   * The copy is written and read back, twice the work of one decode: worth it only where
+   * holding the decoded image would cost more than the copy.
+   */
+  decodeWholePixels: 16_000_000,
 } as const;

@@ -5,9 +5,9 @@
  * that restarts finds them all again, and no extra service is needed.
  */
 
-import { z } from "zod";
 import { HEARTBEAT_PREFIX, heartbeatName } from "./blob-names.js";
 import type { BlobStore } from "./ports/blob-store.js";
+import { boolean, count, number, object, optional, shapeProblem, string } from "./shape-check.js";
 
 /** How often a worker writes its heartbeat by default. */
 export const DEFAULT_HEARTBEAT_MS = 2_000;
@@ -35,24 +35,23 @@ export interface WorkerHeartbeat {
   cpuSeconds?: number;
 }
 
-const count = z.number().int().nonnegative();
-const time = z.number().nonnegative();
+const time = number(0, false);
 
 /** A heartbeat as read back: the blob store is shared, so what is in it is checked, not trusted. */
-export const WorkerHeartbeatSchema = z.object({
-  id: z.string().min(1),
+const heartbeat = object({
+  id: string(1),
   pid: count,
-  host: z.string(),
+  host: string(),
   threads: count,
   tilesDone: count,
-  busy: z.boolean(),
+  busy: boolean,
   startedAt: time,
   lastSeen: time,
-  intervalMs: z.number().positive(),
-  stoppedAt: time.optional(),
-  rssBytes: z.number().nonnegative().optional(),
-  cpuSeconds: z.number().nonnegative().optional(),
-}) satisfies z.ZodType<WorkerHeartbeat>;
+  intervalMs: number(Number.MIN_VALUE, false),
+  stoppedAt: optional(time),
+  rssBytes: optional(time),
+  cpuSeconds: optional(time),
+});
 
 /** The heartbeat in `bytes`, or undefined when they are not one (not JSON, or not a heartbeat's shape). */
 export function parseHeartbeat(bytes: Uint8Array): WorkerHeartbeat | undefined {
@@ -62,8 +61,7 @@ export function parseHeartbeat(bytes: Uint8Array): WorkerHeartbeat | undefined {
   } catch {
     return undefined;
   }
-  const parsed = WorkerHeartbeatSchema.safeParse(json);
-  return parsed.success ? parsed.data : undefined;
+  return shapeProblem(heartbeat, json) === undefined ? (json as WorkerHeartbeat) : undefined;
 }
 
 export async function writeHeartbeat(blobs: BlobStore, beat: WorkerHeartbeat): Promise<void> {

@@ -11,7 +11,6 @@ import { pause } from "./backoff.js";
 import { jobPrefix, manifestName, resultFolder, sourceName, stoppedMarker } from "./blob-names.js";
 import { canMove, type JobError, type JobManifest, type JobStatus, keepsSource, TERMINAL } from "./job.js";
 import type { JobListeners } from "./job-listeners.js";
-import { parseManifest } from "./manifest-schema.js";
 import type { BandEvent } from "./messages.js";
 import { isOutage, OutageBudget } from "./outage.js";
 import { atPhase } from "./phase-probe.js";
@@ -69,6 +68,9 @@ export class JobRecords {
     const unfinished: JobManifest[] = [];
     for (const blob of await blobs.list("jobs/")) {
       if (!blob.name.endsWith("/manifest.json")) continue;
+      // Imported here, where a stored manifest is first read: its schema is zod's, which a
+      // one-shot `tessera process` (nothing stored to resume) should not pay to load.
+      const { parseManifest } = await import("./manifest-schema.js");
       const parsed = parseManifest(await blobs.get(blob.name));
       if (!parsed.ok) {
         // Puts are atomic, so this is damage from outside; its blobs stay for someone to look at.

@@ -6,7 +6,6 @@
 
 import { z } from "zod";
 import { JOB_STATUSES, JOB_STEPS, type JobManifest } from "./job.js";
-import { describeIssues } from "./messages.js";
 import { OUTPUT_FORMATS } from "./ports/codec.js";
 
 const count = z.number().int().nonnegative();
@@ -59,6 +58,13 @@ export const JobManifestSchema = z.looseObject({
   timings: z.partialRecord(z.enum(TIMINGS), z.number().nonnegative()).optional(),
   tileWorkers: z.record(z.string().regex(/^[0-9]+$/), z.string()).optional(),
 });
+
+/** The first few issues of a failed parse, on one line (a log line stays short). */
+function describeIssues(error: z.ZodError, max = 3): string {
+  const issues = error.issues.slice(0, max).map((i) => `${i.path.length > 0 ? i.path.join(".") : "(body)"}: ${i.message}`);
+  const more = error.issues.length > max ? `; and ${error.issues.length - max} more` : "";
+  return `${issues.join("; ")}${more}`.slice(0, 1000);
+}
 
 export type ParsedManifest = { ok: true; job: JobManifest } | { ok: false; reason: string };
 

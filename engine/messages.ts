@@ -4,9 +4,9 @@
  */
 
 import type { Step } from "@tessera/kernels";
-import { z } from "zod";
 import { OUTPUT_FORMATS, type OutputFormat } from "./ports/codec.js";
 import type { MessageBody } from "./ports/queue.js";
+import { arrayOf, boolean, byKind, count, number, object, oneOf, optional, shapeProblem, string } from "./shape-check.js";
 
 export const TILES_QUEUE = "tiles";
 export const EVENTS_QUEUE = "events";
@@ -88,78 +88,58 @@ export const sessionFor = (jobId: string, stage: number, band: number): string =
 
 export const asBody = (m: BandMessage | BandEvent): MessageBody => m as unknown as MessageBody;
 
-const count = z.number().int().nonnegative();
-const blobName = z.string().min(1);
+const blobName = string(1);
+/** An analysis or detection step: its op and params. The kernels check the params when they run it. */
+const paramsStep = object({ op: string(1), params: object({}) });
 
 /**
  * What a band message must be to be run: checked where it is read (the worker), so one that is
  * malformed is dead-lettered with the reason instead of failing inside a tile. Steps are
  * checked for shape only here; the kernels validate each step's params when they run it.
  */
-export const BandMessageSchema = z.object({
-  kind: z.literal("band"),
-  jobId: z.string().min(1),
+const bandMessage = object({
+  kind: oneOf(["band"]),
+  jobId: string(1),
   stage: count,
   band: count,
-  grid: z.object({
-    width: z.number().int().positive(),
-    height: z.number().int().positive(),
-    tileSize: z.number().int().positive(),
-  }),
+  grid: object({ width: number(1, true), height: number(1, true), tileSize: number(1, true) }),
   halo: count,
-  input: z.discriminatedUnion("kind", [
-    z.object({ kind: z.literal("window"), name: blobName }),
-    z.object({ kind: z.literal("piece"), name: blobName, top: count }),
-    z.object({ kind: z.literal("layer"), prefix: blobName }),
-  ]),
+  input: byKind({
+    window: object({ name: blobName }),
+    piece: object({ name: blobName, top: count }),
+    layer: object({ prefix: blobName }),
+  }),
   output: blobName,
-  steps: z.array(z.looseObject({ op: z.string() })),
-  histogram: z.boolean(),
-  analysis: z.looseObject({ op: z.string().min(1), params: z.record(z.string(), z.unknown()) }).optional(),
-  detection: z.looseObject({ op: z.string().min(1), params: z.record(z.string(), z.unknown()) }).optional(),
-  encode: z.object({ format: z.enum(OUTPUT_FORMATS), grey: z.boolean(), opaque: z.boolean().optional() }).optional(),
-  last: z.boolean().optional(),
+  steps: arrayOf(object({ op: string() })),
+  histogram: boolean,
+  analysis: optional(paramsStep),
+  detection: optional(paramsStep),
+  encode: optional(object({ format: oneOf(OUTPUT_FORMATS), grey: boolean, opaque: optional(boolean) })),
+  last: optional(boolean),
 });
 
 /** What a band event must be for the coordinator to count it. */
-export const BandEventSchema = z.object({
-  kind: z.enum(["band-done", "band-failed"]),
-  jobId: z.string().min(1),
+const bandEvent = object({
+  kind: oneOf(["band-done", "band-failed"]),
+  jobId: string(1),
   stage: count,
   band: count,
-  tiles: z.array(count),
-  worker: z.string(),
-  ms: z.number().nonnegative(),
-  kernelMs: z.number().nonnegative().optional(),
-  readMs: z.number().nonnegative().optional(),
-  writeMs: z.number().nonnegative().optional(),
-  tile: count.optional(),
-  error: z.string().optional(),
+  tiles: arrayOf(count),
+  worker: string(),
+  ms: number(0, false),
+  kernelMs: optional(number(0, false)),
+  readMs: optional(number(0, false)),
+  writeMs: optional(number(0, false)),
+  tile: optional(count),
+  error: optional(string()),
 });
-
-/** The first few issues of a failed parse, on one line (a dead letter's description is short). */
-export function describeIssues(error: z.ZodError, max = 3): string {
-  const issues = error.issues.slice(0, max).map((i) => `${i.path.length > 0 ? i.path.join(".") : "(body)"}: ${i.message}`);
-  const more = error.issues.length > max ? `; and ${error.issues.length - max} more` : "";
-  return `${issues.join("; ")}${more}`.slice(0, 1000);
-}
 
 /** Why `body` is not a band message to run, or undefined when it is one: a dead letter's description. */
 export function bandMessageProblem(body: MessageBody): string | undefined {
-  const parsed = BandMessageSchema.safeParse(body);
-  return parsed.success ? undefined : `not a band message: ${describeIssues(parsed.error)}`;
-}
-
-/** Why `body` is not a band event, or undefined when it is one. */
-export function bandEventProblem(body: MessageBody): string | undefined {
-  const parsed = BandEventSchema.safeParse(body);
-  return parsed.success ? undefined : `not a band event: ${describeIssues(parsed.error)}`;
-}
-
-export function isBandMessage(body: MessageBody): body is MessageBody & BandMessage {
-  return BandMessageSchema.safeParse(body).success;
+  const problem = shapeProblem(bandMessage, body);
+  return problem && `not a band message: ${problem}`;
 }
 
 export function isBandEvent(body: MessageBody): body is MessageBody & BandEvent {
-  return BandEventSchema.safeParse(body).success;
+  return shapeProblem(bandEvent, body) === undefined;
 }

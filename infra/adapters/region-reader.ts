@@ -3,8 +3,10 @@
  * TIFF shown as stored is read where it lies: libvips reads only the tiles a region crosses.
  * Anything else is rewritten once, streaming (libvips reads it sequentially and writes a row of
  * tiles at a time), as an uncompressed tiled TIFF in a temporary file, and read from there. So
- * a source that cannot be cut at the bitstream level (see ./jpeg) is still never decoded into
- * one buffer: memory holds the rows asked for, not the image.
+ * a large source that cannot be cut at the bitstream level (see ./jpeg) is still never decoded
+ * into one buffer: memory holds the rows asked for, not the image. A small one (up to the
+ * codec's decodeWholePixels) is decoded whole instead: one decode, where the copy costs a
+ * decode, a write and a read back.
  */
 
 import { randomUUID } from "node:crypto";
@@ -92,6 +94,37 @@ async function copiedRegions(
   );
 }
 
+/** Regions copied out of the whole source, decoded once (a small one: see decodeWholePixels). */
+async function decodedRegions(bytes: Uint8Array, header: SourceHeader, slot: RunSlot): Promise<RegionReader> {
+  let whole: Buffer;
+  try {
+    whole = await slot(() =>
+      upright(sharp(bytes, { limitInputPixels: false, failOn: "truncated", sequentialRead: true }))
+        .raw({ depth: "uchar" })
+        .toBuffer(),
+    );
+  } catch (cause) {
+    throw new CodecError("CORRUPT_IMAGE", `the image could not be decoded: ${(cause as Error).message}`, { cause });
+  }
+  const { width, height, opaque } = header;
+  return {
+    width,
+    height,
+    opaque,
+    async read(y0: number, y1: number): Promise<RgbaImage> {
+      checkRows(y0, y1, height);
+      // A copy: the caller owns its rows (it may hand their buffer to a thread).
+      return { width, height: y1 - y0, data: new Uint8ClampedArray(whole.subarray(y0 * width * 4, y1 * width * 4)) };
+    },
+    async close() {},
+  };
+}
+
+function checkRows(y0: number, y1: number, height: number): void {
+  if (!(Number.isInteger(y0) && Number.isInteger(y1) && 0 <= y0 && y0 < y1 && y1 <= height))
+    throw new RangeError(`rows ${y0}..${y1} are not inside the image's ${height} rows`);
+}
+
 function readerOver(header: SourceHeader, slot: RunSlot, open: () => Sharp, close: () => Promise<void>): RegionReader {
   const { width, height, opaque } = header;
   return {
@@ -99,8 +132,7 @@ function readerOver(header: SourceHeader, slot: RunSlot, open: () => Sharp, clos
     height,
     opaque,
     async read(y0: number, y1: number): Promise<RgbaImage> {
-      if (!(Number.isInteger(y0) && Number.isInteger(y1) && 0 <= y0 && y0 < y1 && y1 <= height))
-        throw new RangeError(`rows ${y0}..${y1} are not inside the image's ${height} rows`);
+      checkRows(y0, y1, height);
       try {
         const { data, info } = await slot(() =>
           upright(open())
@@ -157,9 +189,14 @@ export interface SourceHeader extends ImageHeader {
   readonly opaque: boolean;
 }
 
-/** A reader of `bytes`' rows. */
-export async function openRegions(bytes: Uint8Array, header: SourceHeader, slot: RunSlot): Promise<RegionReader> {
-  return header.format === "tiff" && header.stored && isTiledTiff(bytes)
-    ? tiledRegions(bytes, header, slot)
-    : await copiedRegions(bytes, header, slot, sweepRegionCopies());
+/** A reader of `bytes`' rows; one of up to `decodeWholePixels` pixels is decoded whole at once. */
+export async function openRegions(
+  bytes: Uint8Array,
+  header: SourceHeader,
+  slot: RunSlot,
+  decodeWholePixels: number,
+): Promise<RegionReader> {
+  if (header.format === "tiff" && header.stored && isTiledTiff(bytes)) return tiledRegions(bytes, header, slot);
+  if (header.width * header.height <= decodeWholePixels) return decodedRegions(bytes, header, slot);
+  return await copiedRegions(bytes, header, slot, sweepRegionCopies());
 }

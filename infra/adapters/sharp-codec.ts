@@ -60,11 +60,17 @@ export interface SharpCodecOptions {
    * that N is the number of threads it computes on, for the kernels and for the codec alike.
    */
   concurrency?: number;
+  /**
+   * Sources this small are decoded whole once to be read by region; larger ones are copied
+   * into a tiled temporary file first (./region-reader). Default DEFAULTS.decodeWholePixels.
+   */
+  decodeWholePixels?: number;
 }
 
 export class SharpCodec implements Codec {
   readonly maxPixels: number;
   private readonly slots: Slots;
+  private readonly decodeWholePixels: number;
 
   constructor(options: SharpCodecOptions = {}) {
     this.maxPixels = options.maxPixels ?? DEFAULTS.maxPixels;
@@ -76,6 +82,7 @@ export class SharpCodec implements Codec {
       throw new RangeError(`options.concurrency must be a positive integer, got ${String(options.concurrency)}`);
     }
     this.slots = new Slots(concurrency);
+    this.decodeWholePixels = options.decodeWholePixels ?? DEFAULTS.decodeWholePixels;
   }
 
   async probe(bytes: Uint8Array): Promise<ImageHeader> {
@@ -163,7 +170,7 @@ export class SharpCodec implements Codec {
   async regions(bytes: Uint8Array): Promise<RegionReader> {
     const { header, meta } = await this.readHeader(bytes);
     const source = { ...header, stored: (meta.orientation ?? 1) === 1, opaque: meta.hasAlpha === false };
-    return openRegions(bytes, source, (task) => this.slots.run(task));
+    return openRegions(bytes, source, (task) => this.slots.run(task), this.decodeWholePixels);
   }
 
   /** The source with an analysis result drawn on it (./overlay): decoded, composited and encoded by libvips. */

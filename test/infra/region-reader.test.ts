@@ -13,6 +13,8 @@ import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
 import { PHOTO_DIR } from "../helpers/images.js";
 
 const codec = new SharpCodec();
+/** A codec that copies every source it cannot read where it lies, as it does a large one. */
+const copying = new SharpCodec({ decodeWholePixels: 0 });
 const copies = () => readdirSync(tmpdir()).filter((f) => f.startsWith(`${REGION_TEMP_PREFIX}${process.pid}-`));
 
 /** The TIFF's first IFD entries as tag → [type, count, value or offset], little-endian classic TIFF only. */
@@ -73,28 +75,32 @@ describe("SharpCodec.regions", () => {
     ["EXIF-rotated JPEG", (s) => s.jpeg().withMetadata({ orientation: 6 })],
     ["16-bit PNG", (s) => s.toColourspace("rgb16").png()],
   ];
-  for (const [name, encode] of formats) {
-    it(`reads any rows of a ${name} byte-identical to the whole image decoded`, async () => {
-      const bytes = await encode(sharp(`${PHOTO_DIR}chelsea.png`)).toBuffer();
-      const reader = await codec.regions(bytes);
-      try {
-        const whole = await codec.decode(bytes);
-        expect([reader.width, reader.height]).toEqual([whole.width, whole.height]);
-        for (const [y0, y1] of [
-          [0, 1],
-          [0, 64],
-          [37, 101],
-          [whole.height - 5, whole.height],
-        ] as const) {
-          expect((await reader.read(y0, y1)).data).toEqual(await wholeRows(bytes, y0, y1));
+  for (const [name, encode] of formats)
+    for (const [how, reading] of [
+      ["decoded whole", codec],
+      ["copied", copying],
+    ] as const) {
+      it(`reads any rows of a ${name} byte-identical to the whole image decoded (${how})`, async () => {
+        const bytes = await encode(sharp(`${PHOTO_DIR}chelsea.png`)).toBuffer();
+        const reader = await reading.regions(bytes);
+        try {
+          const whole = await codec.decode(bytes);
+          expect([reader.width, reader.height]).toEqual([whole.width, whole.height]);
+          for (const [y0, y1] of [
+            [0, 1],
+            [0, 64],
+            [37, 101],
+            [whole.height - 5, whole.height],
+          ] as const) {
+            expect((await reader.read(y0, y1)).data).toEqual(await wholeRows(bytes, y0, y1));
+          }
+          await expect(reader.read(10, 10)).rejects.toThrow(`rows 10..10 are not inside the image's ${whole.height} rows`);
+        } finally {
+          await reader.close();
         }
-        await expect(reader.read(10, 10)).rejects.toThrow(`rows 10..10 are not inside the image's ${whole.height} rows`);
-      } finally {
-        await reader.close();
-      }
-      expect(copies()).toEqual([]);
-    });
-  }
+        expect(copies()).toEqual([]);
+      });
+    }
 
   it("reads a tiled TIFF tile by tile: a spoiled tile far away does not stop the rows above it", async () => {
     // JPEG-compressed tiles: libvips fails on a broken one, where a broken deflate tile is only
@@ -119,18 +125,38 @@ describe("SharpCodec.regions", () => {
     }
   });
 
-  it("keeps a temporary tiled copy of other formats while open, and removes it on close", async () => {
-    const reader = await codec.regions(await sharp(`${PHOTO_DIR}coins.png`).png().toBuffer());
+  it("keeps a temporary tiled copy of a large image of another format while open, and removes it on close", async () => {
+    const png = await sharp(`${PHOTO_DIR}coins.png`).png().toBuffer();
+    const { width = 0, height = 0 } = await sharp(png).metadata();
+    const reader = await new SharpCodec({ decodeWholePixels: width * height - 1 }).regions(png);
     expect(copies()).toHaveLength(1);
     await reader.close();
     expect(copies()).toEqual([]);
   });
 
-  it("refuses a truncated PNG when opened, leaving no temporary file", async () => {
-    const png = await sharp(`${PHOTO_DIR}coffee.png`).png().toBuffer();
-    await expect(codec.regions(png.subarray(0, Math.floor(png.length / 2)))).rejects.toMatchObject({ code: "CORRUPT_IMAGE" });
-    expect(copies()).toEqual([]);
+  it("decodes an image up to decodeWholePixels once, without a copy", async () => {
+    const png = await sharp(`${PHOTO_DIR}coins.png`).png().toBuffer();
+    const { width = 0, height = 0 } = await sharp(png).metadata();
+    const reader = await new SharpCodec({ decodeWholePixels: width * height }).regions(png);
+    try {
+      expect(copies()).toEqual([]);
+      expect((await reader.read(5, 9)).data).toEqual(await wholeRows(png, 5, 9));
+    } finally {
+      await reader.close();
+    }
   });
+
+  for (const [how, reading] of [
+    ["decoded whole", codec],
+    ["copied", copying],
+  ] as const)
+    it(`refuses a truncated PNG when opened, leaving no temporary file (${how})`, async () => {
+      const png = await sharp(`${PHOTO_DIR}coffee.png`).png().toBuffer();
+      await expect(reading.regions(png.subarray(0, Math.floor(png.length / 2)))).rejects.toMatchObject({
+        code: "CORRUPT_IMAGE",
+      });
+      expect(copies()).toEqual([]);
+    });
 
   it("checks the pixel limit from the header before reading anything", async () => {
     const small = new SharpCodec({ maxPixels: 1000 });
