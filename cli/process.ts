@@ -119,7 +119,7 @@ async function preflight(args: ProcessArgs, codec: Codec) {
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (err as Error).message;
     throw new CliError(EXIT.INPUT, `cannot read ${args.input}: ${why}`);
   }
-  await codec.probe(bytes).catch((err: Error) => {
+  const header = await codec.probe(bytes).catch((err: Error) => {
     throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
   });
   const dir = dirname(args.output);
@@ -133,7 +133,7 @@ async function preflight(args: ProcessArgs, codec: Codec) {
     );
   }
   // An analysis job's result is JSON; an image output is the overlay drawn from it at the end.
-  return { format, steps, bytes, jobFormat: analysis ? ("json" as const) : format };
+  return { format, steps, bytes, header, jobFormat: analysis ? ("json" as const) : format };
 }
 
 export async function runProcess(argv: string[]): Promise<void> {
@@ -178,17 +178,16 @@ export async function runProcess(argv: string[]): Promise<void> {
     );
     throw err;
   }
-  const { format, steps, bytes, jobFormat } = preflighted;
+  const { format, steps, bytes, header, jobFormat } = preflighted;
   let spool: Spool;
   try {
-    const header = await codec.probe(bytes);
     spool = await spoolFor(header.width * header.height, dirname(args.output), spoolPixels);
   } catch (err) {
     await starting.then(
       (pool) => pool.close(),
       () => undefined,
     );
-    throw Object.assign(err as Error, { message: `cannot read ${args.input}: ${(err as Error).message}` });
+    throw new CliError(EXIT.OUTPUT, `cannot make a spool folder beside ${args.output}: ${(err as Error).message}`);
   }
   const embedded = await startEmbedded({ codec, pool: await starting, ...(spool.blobs && { blobs: spool.blobs }) });
   startup.submitting = since();

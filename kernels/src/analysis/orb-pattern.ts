@@ -31,23 +31,27 @@ function makePattern(): Int8Array {
     return s;
   };
   const uniform = (): number => (next() % 11) - 5;
-  const point = (): [number, number] => {
+  // A point packed in one number, (x + 15) · 32 + (y + 15): every module that imports the
+  // kernels builds this table at load, so it allocates nothing per draw.
+  const point = (): number => {
     for (;;) {
       const x = uniform() + uniform() + uniform();
       const y = uniform() + uniform() + uniform();
-      if (x * x + y * y <= 225) return [x, y];
+      if (x * x + y * y <= 225) return (x + 15) * 32 + (y + 15);
     }
   };
   const out = new Int8Array(1024);
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   for (let i = 0; i < 256; ) {
-    const [x0, y0] = point();
-    const [x1, y1] = point();
-    const key = `${x0},${y0},${x1},${y1}`;
-    if ((x0 === x1 && y0 === y1) || seen.has(key)) continue;
-    seen.add(key);
-    seen.add(`${x1},${y1},${x0},${y0}`);
-    out.set([x0, y0, x1, y1], 4 * i);
+    const p0 = point();
+    const p1 = point();
+    if (p0 === p1 || seen.has(p0 * 1024 + p1)) continue;
+    seen.add(p0 * 1024 + p1);
+    seen.add(p1 * 1024 + p0);
+    out[4 * i] = (p0 >> 5) - 15;
+    out[4 * i + 1] = (p0 & 31) - 15;
+    out[4 * i + 2] = (p1 >> 5) - 15;
+    out[4 * i + 3] = (p1 & 31) - 15;
     i++;
   }
   return out;
