@@ -125,20 +125,20 @@ export function readLayer(
 
 /**
  * A whole raw layer as its bands' bytes, one buffer per band, top to bottom: for a caller that
- * works band by band (the hysteresis, then encoding a piece per band), which then never needs
- * the image in one buffer.
+ * works band by band (encoding a piece per band), which then never needs the image in one buffer.
  */
 export function readLayerBands(blobs: BlobStore, layer: string, g: Grid): Promise<Uint8Array[]> {
-  return Promise.all(
-    Array.from({ length: bandCount(g) }, async (_, band) => {
-      const { y0, y1 } = bandRows(g, band);
-      const name = bandName(layer, band);
-      const bytes = await blobs.get(name);
-      const expected = (y1 - y0) * g.width * 4;
-      if (bytes.length !== expected) throw new Error(`band ${name} has ${bytes.length} bytes, expected ${expected}`);
-      return bytes;
-    }),
-  );
+  return Promise.all(Array.from({ length: bandCount(g) }, (_, band) => readLayerBand(blobs, layer, g, band)));
+}
+
+/** Band `band` of a raw layer, its size checked. */
+export async function readLayerBand(blobs: BlobStore, layer: string, g: Grid, band: number): Promise<Uint8Array> {
+  const { y0, y1 } = bandRows(g, band);
+  const name = bandName(layer, band);
+  const bytes = await blobs.get(name);
+  const expected = (y1 - y0) * g.width * 4;
+  if (bytes.length !== expected) throw new Error(`band ${name} has ${bytes.length} bytes, expected ${expected}`);
+  return bytes;
 }
 
 export function writeBand(blobs: BlobStore, layer: string, band: number, image: RgbaImage): Promise<void> {

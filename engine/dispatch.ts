@@ -10,6 +10,7 @@
 import { putBandWindow } from "./band-store.js";
 import type { BandsAhead } from "./bands-ahead.js";
 import { bandName, pieceName, sourceLayer } from "./blob-names.js";
+import { inOrder } from "./in-order.js";
 import { type JobManifest, type StageInput, TERMINAL } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
 import { asBody, type BandInput, type BandMessage, sessionFor, TILES_QUEUE } from "./messages.js";
@@ -61,15 +62,6 @@ export function bandMessage(
  * 0.91 s with 8 at once).
  */
 const DISPATCH_PARALLEL = 8;
-
-/** Runs `task` for every item, at most `limit` at once, starting them in order. */
-async function inOrder<T>(items: readonly T[], limit: number, task: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) await task(items[next++] as T);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-}
 
 /**
  * Sends the stage's bands that are not done, one message each; resolves with how long making

@@ -107,7 +107,8 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     setStep(ctx, job, "reduce");
     const reduceStart = ctx.clock.now();
     const consumed = job.input;
-    const reduced = await reduceStage(ctx.blobs, ctx.kernels, job.id, stage, grid, output, plan.stages[job.stage + 1]?.halo ?? 0);
+    const nextHalo = plan.stages[job.stage + 1]?.halo ?? 0;
+    const reduced = await reduceStage(ctx.blobs, ctx.kernels, job.id, stage, grid, output, nextHalo, job.opaque === true);
     job.input = reduced.input;
     job.carried = reduced.carried;
     // The stage's input is no longer needed by anyone: free it now, not at the end.

@@ -12,6 +12,8 @@ import type { RgbaImage } from "@tessera/kernels";
 import { finishAnalysis } from "./analysis-result.js";
 import { readLayerBands } from "./band-store.js";
 import { pieceName, resultFolder, resultName, stageLayer } from "./blob-names.js";
+import { bandsAtOnce, EdgeMap } from "./edge-map.js";
+import { inOrder } from "./in-order.js";
 import { addTime, type JobManifest, type JobStep } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
 import { isOutage } from "./outage.js";
@@ -46,35 +48,42 @@ export function joinedOutput(ctx: DriverContext, job: JobManifest, grid: Grid) {
 }
 
 /**
- * Encodes the result from its bands' raw rows: a piece per band, on every core, when the
- * format joins (a tile set's pieces are returned as they are, for storeTileSet); else the
- * bands put in one buffer and encoded in one go.
+ * Encodes the result from its bands' raw rows, `bandAt(band)` each: a piece per band, on
+ * every core (bandsAtOnce in hand), when the format joins (a tile set's pieces are returned
+ * as they are, for storeTileSet); else the bands put in one buffer and encoded in one go.
  */
 async function encodeBands(
   ctx: DriverContext,
   job: JobManifest,
   grid: Grid,
-  bands: readonly Uint8Array[],
+  bandAt: (band: number) => Promise<Uint8Array>,
+  /** Told when a band's bytes are no longer needed (they are encoded). */
+  done?: (bytes: Uint8Array) => void,
 ): Promise<Uint8Array | Uint8Array[]> {
+  const bands = Array.from({ length: bandCount(grid) }, (_, band) => band);
   const joined = joinedOutput(ctx, job, grid);
-  if (!joined) return ctx.codec.encode(wholeImage(grid, bands), job.format, resultEncoding(job));
-  const pieces = await Promise.all(
-    bands.map((bytes, band) => {
-      const { y0, y1 } = bandRows(grid, band);
-      const rows = {
-        width: grid.width,
-        height: y1 - y0,
-        data: new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.length),
-      };
-      return ctx.codec.encodePiece(rows, joined.format, {
-        grey: joined.grey,
-        opaque: joined.opaque,
-        bandRows: grid.tileSize,
-        band,
-        height: grid.height,
-      });
-    }),
-  );
+  if (!joined) {
+    const whole = await Promise.all(bands.map(bandAt));
+    return ctx.codec.encode(wholeImage(grid, whole), job.format, resultEncoding(job));
+  }
+  const pieces: Uint8Array[] = [];
+  await inOrder(bands, bandsAtOnce(grid), async (band) => {
+    const bytes = await bandAt(band);
+    const { y0, y1 } = bandRows(grid, band);
+    const rows = {
+      width: grid.width,
+      height: y1 - y0,
+      data: new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.length),
+    };
+    pieces[band] = await ctx.codec.encodePiece(rows, joined.format, {
+      grey: joined.grey,
+      opaque: joined.opaque,
+      bandRows: grid.tileSize,
+      band,
+      height: grid.height,
+    });
+    done?.(bytes);
+  });
   if (isTileSet(joined.format)) return pieces;
   return ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, resultEncoding(job));
 }
@@ -134,16 +143,24 @@ export async function finalize(
       encoded = await ctx.codec.join(joined.format, pieces, grid.width, grid.height, grid.tileSize, resultEncoding(job));
       addTime(job, "stitch", ctx.clock.now() - stitchStart);
     } else {
-      // Band by band: the hysteresis writes over the bands it read, and each is encoded as a piece.
-      const bands = await readLayerBands(ctx.blobs, output, grid);
+      let bandAt: (band: number) => Promise<Uint8Array>;
+      let done: ((bytes: Uint8Array) => void) | undefined;
       if (last.reduction === "hysteresis") {
+        // Band by band: the class map gathered and reduced, each band's edges made as it is encoded.
+        const edges = await EdgeMap.gather(ctx.blobs, ctx.kernels, output, grid);
         const reduceStart = ctx.clock.now();
         addTime(job, "stitch", reduceStart - stitchStart);
-        ctx.kernels.hysteresisInPlace(grid.width, bands);
+        edges.reduce();
         addTime(job, "reduce", ctx.clock.now() - reduceStart);
-      } else addTime(job, "stitch", ctx.clock.now() - stitchStart);
+        bandAt = (band) => edges.rows(ctx.blobs, output, bandRows(grid, band), job.opaque === true);
+        done = (bytes) => edges.give(bytes);
+      } else {
+        const bands = await readLayerBands(ctx.blobs, output, grid);
+        addTime(job, "stitch", ctx.clock.now() - stitchStart);
+        bandAt = async (band) => bands[band] as Uint8Array;
+      }
       const encodeStart = ctx.clock.now();
-      encoded = await encodeBands(ctx, job, grid, bands);
+      encoded = await encodeBands(ctx, job, grid, bandAt, done);
       addTime(job, "encode", ctx.clock.now() - encodeStart);
     }
   } catch (err) {

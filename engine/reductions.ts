@@ -4,18 +4,20 @@
  *
  * - histogram: sum the bands' histograms; the global step becomes a resolved point step that
  *   the next stage's tiles run first (`carried`);
- * - hysteresis: read canny's class map, run the hysteresis once, and write the edge map as
- *   the next stage's windows;
+ * - hysteresis: gather canny's class map a band at a time, run the hysteresis once, and write
+ *   the edges as the next stage's windows, a window at a time (edge-map.ts);
  * - none: the stage's output bands are the next input as they are.
  */
 
 import { type Kernels, resolveHistogramStep, type Step } from "@tessera/kernels";
-import { readLayer, writeBandWindow } from "./band-store.js";
+import { putBandWindow } from "./band-store.js";
 import { edgesLayer, histogramName } from "./blob-names.js";
+import { bandsAtOnce, EdgeMap } from "./edge-map.js";
+import { inOrder } from "./in-order.js";
 import type { StageInput } from "./job.js";
 import type { Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
-import { bandCount, type Grid } from "./tiling.js";
+import { bandCount, bandWindowRows, type Grid } from "./tiling.js";
 
 export interface Reduced {
   input: StageInput;
@@ -30,6 +32,7 @@ export async function reduceStage(
   grid: Grid,
   output: string,
   nextHalo: number,
+  opaque: boolean,
 ): Promise<Reduced> {
   try {
     if (stage.reduction === "histogram") {
@@ -42,11 +45,22 @@ export async function reduceStage(
       return { input: { kind: "layer", prefix: output }, carried: resolveAfterHistogram(stage, sumHistograms(parts)) };
     }
     if (stage.reduction === "hysteresis") {
-      const edges = await readLayer(blobs, output, grid);
-      kernels.hysteresisInPlace(edges.width, [new Uint8Array(edges.data.buffer, edges.data.byteOffset, edges.data.length)]);
-      // The whole edge map is in hand: write it as the next stage's windows, one read per band.
+      const edges = await EdgeMap.gather(blobs, kernels, output, grid);
+      edges.reduce();
+      // The edges written as the next stage's windows, a window at a time.
       const prefix = edgesLayer(jobId, stage.index);
-      for (let band = 0; band < bandCount(grid); band++) await writeBandWindow(blobs, prefix, grid, edges, band, nextHalo);
+      const bands = Array.from({ length: bandCount(grid) }, (_, band) => band);
+      await inOrder(bands, bandsAtOnce(grid), async (band) => {
+        const rows = bandWindowRows(grid, band, nextHalo);
+        const data = await edges.rows(blobs, output, rows, opaque);
+        // A copy: a store may keep the bytes it is given, and the buffer goes back to the map.
+        await putBandWindow(blobs, prefix, band, {
+          width: grid.width,
+          height: rows.y1 - rows.y0,
+          data: Uint8ClampedArray.from(data),
+        });
+        edges.give(data);
+      });
       return { input: { kind: "windows", prefix } };
     }
     return { input: { kind: "layer", prefix: output } };

@@ -1,48 +1,68 @@
-// Canny's hysteresis over a class map given as blocks of whole rows (Kernels.hysteresisInPlace,
-// which Kernels.hysteresis runs on a copy), on a one-byte-per-pixel map in wasm memory.
+// Canny's hysteresis over a class map gathered a band at a time (Kernels.classMap, which
+// Kernels.hysteresis runs on one block), on one byte per pixel.
 
 import { KernelError } from "./errors.js";
 import { MAX_PIXELS } from "./image.js";
-import type { Place } from "./run-image.js";
-import type { Heap } from "./wasm.js";
-
-/** The bytes of the blocks, checked to be whole rows of a `width`-pixel RGBA image within MAX_PIXELS. */
-function rowBlockBytes(width: number, rows: readonly Uint8Array[]): number {
-  const rowBytes = width * 4;
-  const bytes = rows.reduce((sum, block) => sum + block.length, 0);
-  const uneven = rows.findIndex((block) => block.length % rowBytes !== 0);
-  if (!Number.isInteger(width) || width < 1 || uneven >= 0 || bytes === 0 || bytes / rowBytes > MAX_PIXELS / width) {
-    throw new KernelError(
-      "INVALID_IMAGE",
-      `the class map must be whole rows of a ${width}-pixel-wide RGBA image, at most ${MAX_PIXELS} pixels` +
-        (uneven >= 0 ? `; block ${uneven} has ${rows[uneven]?.length} bytes` : `; got ${bytes} bytes`),
-    );
-  }
-  return bytes;
-}
+import { align16, type Heap } from "./wasm.js";
 
 /**
- * The hysteresis written over the blocks themselves, on one byte per pixel: each block is
- * copied into a staging area and packed into a grey class map (a quarter of the image's
- * bytes), the map is reduced, and each block gets its edges back with its alpha. Wasm memory
- * needed: the map and one block, instead of the whole RGBA image.
+ * Canny's class map, one byte per pixel (0 none, 128 weak, 255 strong), in a kernels instance
+ * of its own: gathered from the RGBA class map's bands (`pack`), reduced once (`reduce`), and
+ * given back into RGBA rows whose alpha it keeps (`unpack`). The engine's finish so holds the
+ * map (a quarter of the RGBA image) and the bands it is reading or encoding, never every band
+ * at once; and since the map's memory is its own, it may be gathered across awaits while other
+ * calls use the instance it came from, and is freed with it (a long-running coordinator's own
+ * instance does not keep a gigapixel map's memory).
+ *
+ * Memory: [map | staging for one band of RGBA rows | the hysteresis' stack].
  */
-export function hysteresisRowsInPlace(heap: Heap, place: Place, width: number, rows: readonly Uint8Array[]): void {
-  const pixels = rowBlockBytes(width, rows) / 4;
-  const biggest = Math.max(...rows.map((block) => block.length));
-  const { a: map, b: staging } = place(Math.max(pixels, biggest));
-  let at = map;
-  for (const block of rows) {
-    heap.u8.set(block, staging);
-    heap.wasm.packGrey(staging, at, block.length / 4);
-    at += block.length / 4;
+export class ClassMap {
+  private readonly map: number;
+  private readonly staging: number;
+
+  constructor(
+    private readonly heap: Heap,
+    readonly width: number,
+    readonly height: number,
+  ) {
+    if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > MAX_PIXELS)
+      throw new KernelError("INVALID_IMAGE", `a class map is 1 to ${MAX_PIXELS} pixels, got ${width}×${height}`);
+    this.map = align16(heap.wasm.heapBase());
+    this.staging = align16(this.map + width * height);
+    heap.ensure(this.staging);
   }
-  heap.wasm.cannyHysteresisGrey(map, width, pixels / width);
-  at = map;
-  for (const block of rows) {
-    heap.u8.set(block, staging);
-    heap.wasm.greyIntoRgb(at, staging, block.length / 4);
-    block.set(heap.u8.subarray(staging, staging + block.length));
-    at += block.length / 4;
+
+  /** Takes the classes of the RGBA rows `rgba` (whole rows, from row `y0`) into the map. */
+  pack(y0: number, rgba: Uint8Array): void {
+    const n = this.stage(y0, rgba);
+    this.heap.wasm.packGrey(this.staging, this.map + y0 * this.width, n);
+  }
+
+  /** Weak pixels 8-connected to a strong one through weak pixels become 255, everything else 0. */
+  reduce(): void {
+    this.heap.wasm.scratchReset(this.staging); // the flood's stack, after the map
+    this.heap.wasm.cannyHysteresisGrey(this.map, this.width, this.height);
+  }
+
+  /** Writes the map's rows from `y0` into the R, G and B of the RGBA rows `rgba`, keeping their alpha. */
+  unpack(y0: number, rgba: Uint8Array): void {
+    const n = this.stage(y0, rgba);
+    this.heap.wasm.greyIntoRgb(this.map + y0 * this.width, this.staging, n);
+    rgba.set(this.heap.u8.subarray(this.staging, this.staging + rgba.length));
+  }
+
+  /** Copies `rgba` into the staging area, checked to be whole rows of the map from row `y0`; returns its pixels. */
+  private stage(y0: number, rgba: Uint8Array): number {
+    const rowBytes = this.width * 4;
+    const rows = rgba.length / rowBytes;
+    if (!Number.isInteger(y0) || y0 < 0 || !Number.isInteger(rows) || rows < 1 || y0 + rows > this.height) {
+      throw new KernelError(
+        "INVALID_IMAGE",
+        `${rgba.length} bytes from row ${y0} are not whole rows of the ${this.width}×${this.height} RGBA class map`,
+      );
+    }
+    this.heap.ensure(this.staging + rgba.length);
+    this.heap.u8.set(rgba, this.staging);
+    return rows * this.width;
   }
 }

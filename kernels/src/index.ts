@@ -20,6 +20,7 @@ export {
   otsuLevel,
   resolveHistogramStep,
 } from "./global.js";
+export type { ClassMap } from "./hysteresis.js";
 export {
   type Channels,
   crop,

@@ -3,7 +3,7 @@ import { lumaTile } from "./analysis/window.js";
 import { checkGreyResult } from "./channels.js";
 import { KernelError, PipelineError } from "./errors.js";
 import { lumaHistogram } from "./exec.js";
-import { hysteresisRowsInPlace } from "./hysteresis.js";
+import { ClassMap } from "./hysteresis.js";
 import {
   type Channels,
   checkImage,
@@ -18,7 +18,7 @@ import { type Pipeline, type PipelineInput, parsePipeline, type Step } from "./p
 import { ops } from "./registry.js";
 import { runImage } from "./run-image.js";
 import { runSteps } from "./run-steps.js";
-import { align16, Heap, type WasmExports } from "./wasm.js";
+import { align16, Heap, instantiate, type WasmExports } from "./wasm.js";
 
 /** Options of `run()`. */
 export interface RunOptions {
@@ -39,7 +39,11 @@ export interface RunOptions {
 export class Kernels {
   private readonly heap: Heap;
 
-  constructor(wasm: WasmExports) {
+  /** `module`: what `wasm` was instantiated from, for the instances some calls need of their own (classMap). */
+  constructor(
+    wasm: WasmExports,
+    private readonly module?: WebAssembly.Module,
+  ) {
     this.heap = new Heap(wasm);
   }
 
@@ -200,21 +204,26 @@ export class Kernels {
    */
   hysteresis(classes: RgbaImage): RgbaResult {
     checkImage(classes, "classes");
-    // A copy of the classes (a memcpy), reduced in place: the one path hysteresisInPlace takes.
+    // A copy of the classes (a memcpy), reduced over: the one path the engine's finish takes.
     const edges = bytesOf(classes.data).slice();
-    this.hysteresisInPlace(classes.width, [edges]);
+    // On this instance's memory: the map lives only for this synchronous call.
+    const map = new ClassMap(this.heap, classes.width, classes.height);
+    map.pack(0, edges);
+    map.reduce();
+    map.unpack(0, edges);
     return { width: classes.width, height: classes.height, data: new Uint8ClampedArray(edges.buffer) };
   }
 
   /**
-   * hysteresis() written over the class map itself, given as consecutive blocks of whole rows
-   * from the top (a layer's bands, or one image's bytes): for a caller that no longer needs the
-   * classes, such as the engine's reduction. No image-sized buffer is allocated (the work is
-   * done on a one-byte-per-pixel map), which at 24 MP saves more time than the hysteresis
-   * takes on a VM slow to fault in fresh memory.
+   * hysteresis() a band at a time (ClassMap): the class map gathered from the bands, reduced,
+   * and given back into each band. For a caller that reads and writes the bands one by one,
+   * such as the engine's finish, which then holds one byte per pixel and the bands in flight
+   * instead of every RGBA band at once.
    */
-  hysteresisInPlace(width: number, rows: readonly Uint8Array[]): void {
-    hysteresisRowsInPlace(this.heap, (bytes) => this.place(bytes), width, rows);
+  classMap(width: number, height: number): ClassMap {
+    if (!this.module)
+      throw new KernelError("KERNEL_FAILED", "classMap needs an instance of its own: load the kernels with loadKernels()");
+    return new ClassMap(new Heap(instantiate(this.module)), width, height);
   }
 
   /** Copies `window` of `source` into A and runs the steps there; `out` is where the result is. */

@@ -1,6 +1,6 @@
 import { KernelError } from "./errors.js";
 import { Kernels } from "./kernels.js";
-import type { WasmExports } from "./wasm.js";
+import { KERNEL_IMPORTS, type WasmExports } from "./wasm.js";
 
 /** Where the kernels' WebAssembly comes from. Omitted: the tessera.wasm shipped beside this module. */
 export type KernelSource = string | URL | ArrayBuffer | ArrayBufferView | WebAssembly.Module | Response | Promise<Response>;
@@ -58,12 +58,6 @@ async function readSource(source: string | URL | Response | Promise<Response> | 
  */
 export async function loadKernels(source?: KernelSource): Promise<Kernels> {
   const module = await compileKernels(source);
-  const instance = await WebAssembly.instantiate(module, {
-    env: {
-      abort(_message: number, _file: number, line: number, column: number): never {
-        throw new KernelError("KERNEL_FAILED", `kernel aborted at line ${line}:${column}`);
-      },
-    },
-  });
-  return new Kernels(instance.exports as unknown as WasmExports);
+  const instance = await WebAssembly.instantiate(module, KERNEL_IMPORTS);
+  return new Kernels(instance.exports as unknown as WasmExports, module);
 }

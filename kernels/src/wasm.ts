@@ -114,3 +114,17 @@ export class Heap {
     }
   }
 }
+
+/** What the kernels' module imports: an abort that throws a KernelError. */
+export const KERNEL_IMPORTS = {
+  env: {
+    abort(_message: number, _file: number, line: number, column: number): never {
+      throw new KernelError("KERNEL_FAILED", `kernel aborted at line ${line}:${column}`);
+    },
+  },
+};
+
+/** Another instance of a compiled module, synchronously (cheap: the code is compiled once). */
+export function instantiate(module: WebAssembly.Module): WasmExports {
+  return new WebAssembly.Instance(module, KERNEL_IMPORTS).exports as unknown as WasmExports;
+}

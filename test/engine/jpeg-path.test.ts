@@ -45,6 +45,7 @@ describe("a JPEG through the engine", () => {
       ["retina.jpg", 640, "median(radius=2) | sobel", 128], // grey result, one-channel pieces
       ["coffee.png", 600, "equalize | sharpen(amount=2)", 48], // two stages; 48-row bands
       ["chelsea.png", 451, "canny(low=40, high=100)", 32], // ends in canny: reduced, then encoded in pieces
+      ["coins.png", 384, "canny(low=30, high=90) | box-blur(radius=1)", 40], // canny mid-pipeline: its edges as the next stage's windows
     ] as const;
     for (const [photo, width, pipeline, tileSize] of cases) {
       const source = await jpeg(photo, width);

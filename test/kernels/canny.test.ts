@@ -444,21 +444,29 @@ describe("canny phases", () => {
         });
         expect(Buffer.from(outOfPlace).equals(Buffer.from(want)), `${name} ${pipeline(p)}`).toBe(true);
         expect(Buffer.from(inPlace).equals(Buffer.from(want)), `${name} ${pipeline(p)} in place`).toBe(true);
-        // The engine's form: the class map as blocks of rows of uneven heights, written over.
+        // The engine's form: the class map gathered from blocks of rows of uneven heights,
+        // packed in a scrambled order, and given back into each block.
         const blocks = rowBlocks(classes, w, h);
-        k.hysteresisInPlace(w, blocks);
+        const tops = blocks.map((_, i) => blocks.slice(0, i).reduce((rows, b) => rows + b.length / (w * 4), 0));
+        const map = k.classMap(w, h);
+        for (const i of [...blocks.keys()].reverse()) map.pack(tops[i] as number, blocks[i] as Uint8Array);
+        map.reduce();
+        for (const [i, block] of blocks.entries()) map.unpack(tops[i] as number, block);
         expect(Buffer.concat(blocks).equals(Buffer.from(want)), `${name} ${pipeline(p)} over ${blocks.length} blocks`).toBe(true);
         expect(Buffer.from(k.hysteresis(asImage(w, h, classes)).data).equals(Buffer.from(want))).toBe(true);
       }
     }
   });
 
-  it("hysteresisInPlace refuses blocks that are not whole rows, naming the block", async () => {
+  it("a class map refuses rows that are not whole rows inside it, and a size out of range", async () => {
     const k = await kernels();
-    expect(() => k.hysteresisInPlace(4, [new Uint8Array(16), new Uint8Array(20)])).toThrow(
-      "the class map must be whole rows of a 4-pixel-wide RGBA image, at most 268435456 pixels; block 1 has 20 bytes",
-    );
-    expect(() => k.hysteresisInPlace(4, [])).toThrow("got 0 bytes");
+    const map = k.classMap(4, 3);
+    expect(() => map.pack(0, new Uint8Array(20))).toThrow("20 bytes from row 0 are not whole rows of the 4×3 RGBA class map");
+    expect(() => map.pack(2, new Uint8Array(32))).toThrow("32 bytes from row 2 are not whole rows");
+    expect(() => map.unpack(-1, new Uint8Array(16))).toThrow("from row -1");
+    expect(() => map.pack(0, new Uint8Array(0))).toThrow("0 bytes from row 0");
+    expect(() => k.classMap(0, 3)).toThrow("a class map is 1 to 268435456 pixels, got 0×3");
+    expect(() => k.classMap(65536, 8192)).toThrow("got 65536×8192");
   });
 
   it("hysteresis keeps weak pixels 8-connected through weak pixels to a strong one", async () => {

@@ -1,0 +1,90 @@
+/**
+ * Canny's hysteresis at the coordinator, a band at a time. The last canny stage leaves its
+ * class map as a layer of RGBA bands; they are read one by one and packed into a map of one
+ * byte per pixel (Kernels.classMap), the map is reduced once, and the edges are given back a
+ * band or a window at a time, with the layer's alpha. So the coordinator holds a quarter of the
+ * RGBA image and the bands in hand (bandsAtOnce), never the whole layer (at 100 MP, 100 MB and
+ * twelve 20 MB bands where it held 400 MB of bands and the map).
+ *
+ * The bands read to gather the map are kept (as many as are in hand at once) and reused for
+ * the edges: every fresh buffer costs a page fault per 4 KB, which on a small VM is more than
+ * the whole hysteresis (docs/performance.md, "Fresh memory").
+ */
+
+import type { ClassMap, Kernels } from "@tessera/kernels";
+import { readLayerBand, readLayerRows } from "./band-store.js";
+import { inOrder } from "./in-order.js";
+import type { BlobStore } from "./ports/blob-store.js";
+import { bandCount, bandRows, type Grid } from "./tiling.js";
+
+/** Bytes of RGBA bands the finish holds at once: at 24 MP every band, at 1 GP three. */
+const BANDS_BUDGET = 256 * 1024 * 1024;
+
+/**
+ * Bands read, or encoded, at once: as many as fit BANDS_BUDGET, at least two (one encoding
+ * while the next is made) and at most sixteen (enough to keep a wide machine's encoders busy).
+ */
+export function bandsAtOnce(grid: Grid): number {
+  const bandBytes = grid.width * grid.tileSize * 4;
+  return Math.max(2, Math.min(16, Math.floor(BANDS_BUDGET / bandBytes)));
+}
+
+/** A reduced class map, and the band buffers kept from gathering it. */
+export class EdgeMap {
+  private readonly spare: Uint8Array[] = [];
+  /** Bands in hand at once (bandsAtOnce). */
+  readonly atOnce: number;
+
+  private constructor(
+    private readonly map: ClassMap,
+    private readonly grid: Grid,
+  ) {
+    this.atOnce = bandsAtOnce(grid);
+  }
+
+  /** `layer`'s classes (canny's, one RGBA band per blob) gathered; reduce() before reading rows. */
+  static async gather(blobs: BlobStore, kernels: Kernels, layer: string, grid: Grid): Promise<EdgeMap> {
+    const edges = new EdgeMap(kernels.classMap(grid.width, grid.height), grid);
+    const bands = Array.from({ length: bandCount(grid) }, (_, band) => band);
+    await inOrder(bands, edges.atOnce, async (band) => {
+      const bytes = await readLayerBand(blobs, layer, grid, band);
+      edges.map.pack(bandRows(grid, band).y0, bytes);
+      edges.give(bytes);
+    });
+    return edges;
+  }
+
+  /** The hysteresis, once, over the whole map. */
+  reduce(): void {
+    this.map.reduce();
+  }
+
+  /**
+   * Rows [y0, y1) as RGBA edges, with the alpha of `layer`'s rows; give() the buffer back once
+   * done with it. An opaque image's alpha is 255 everywhere (no op changes alpha), so nothing
+   * is read for it.
+   */
+  async rows(blobs: BlobStore, layer: string, rows: { y0: number; y1: number }, opaque: boolean): Promise<Uint8Array> {
+    const bytes = (rows.y1 - rows.y0) * this.grid.width * 4;
+    let rgba: Uint8Array;
+    if (opaque) rgba = this.take(bytes).fill(255);
+    else {
+      const read = await readLayerRows(blobs, layer, this.grid, rows.y0, rows.y1);
+      rgba = new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.length);
+    }
+    this.map.unpack(rows.y0, rgba);
+    return rgba;
+  }
+
+  /** A buffer rows() returned, free for the next rows. */
+  give(buffer: Uint8Array): void {
+    if (this.spare.length < this.atOnce) this.spare.push(buffer);
+  }
+
+  /** A kept buffer of at least `bytes` (its own view only: a small read may share its ArrayBuffer), or a new one. */
+  private take(bytes: number): Uint8Array {
+    const index = this.spare.findIndex((b) => b.length >= bytes);
+    if (index < 0) return new Uint8Array(bytes);
+    return (this.spare.splice(index, 1)[0] as Uint8Array).subarray(0, bytes);
+  }
+}
