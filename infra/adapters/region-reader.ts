@@ -77,14 +77,12 @@ async function copiedRegions(
   await sweeping;
   const path = join(tmpdir(), `${REGION_TEMP_PREFIX}${process.pid}-${randomUUID()}.tif`);
   try {
-    await slot(() =>
-      upright(sharp(bytes, { limitInputPixels: false, failOn: "truncated", sequentialRead: true }))
-        .tiff({ tile: true, tileWidth: TEMP_TILE, tileHeight: TEMP_TILE, compression: "none", bigtiff: true })
-        .toFile(path),
+    await decodeAll(bytes, slot, (image) =>
+      image.tiff({ tile: true, tileWidth: TEMP_TILE, tileHeight: TEMP_TILE, compression: "none", bigtiff: true }).toFile(path),
     );
-  } catch (cause) {
+  } catch (err) {
     await rm(path, { force: true });
-    throw new CodecError("CORRUPT_IMAGE", `the image could not be decoded: ${(cause as Error).message}`, { cause });
+    throw err;
   }
   return readerOver(
     header,
@@ -96,43 +94,34 @@ async function copiedRegions(
 
 /** Regions copied out of the whole source, decoded once (a small one: see decodeWholePixels). */
 async function decodedRegions(bytes: Uint8Array, header: SourceHeader, slot: RunSlot): Promise<RegionReader> {
-  let whole: Buffer;
+  const whole = await decodeAll(bytes, slot, (image) => image.raw({ depth: "uchar" }).toBuffer());
+  const rowBytes = header.width * 4;
+  return regionReader(
+    header,
+    // A copy: the caller owns its rows (it may hand their buffer to a thread).
+    async (y0, y1) => ({
+      width: header.width,
+      height: y1 - y0,
+      data: new Uint8ClampedArray(whole.subarray(y0 * rowBytes, y1 * rowBytes)),
+    }),
+    async () => {},
+  );
+}
+
+/** The whole source decoded upright, streaming, into `write`; a failure is the source's (CORRUPT_IMAGE). */
+async function decodeAll<T>(bytes: Uint8Array, slot: RunSlot, write: (image: Sharp) => Promise<T>): Promise<T> {
   try {
-    whole = await slot(() =>
-      upright(sharp(bytes, { limitInputPixels: false, failOn: "truncated", sequentialRead: true }))
-        .raw({ depth: "uchar" })
-        .toBuffer(),
-    );
+    return await slot(() => write(upright(sharp(bytes, { limitInputPixels: false, failOn: "truncated", sequentialRead: true }))));
   } catch (cause) {
     throw new CodecError("CORRUPT_IMAGE", `the image could not be decoded: ${(cause as Error).message}`, { cause });
   }
-  const { width, height, opaque } = header;
-  return {
-    width,
-    height,
-    opaque,
-    async read(y0: number, y1: number): Promise<RgbaImage> {
-      checkRows(y0, y1, height);
-      // A copy: the caller owns its rows (it may hand their buffer to a thread).
-      return { width, height: y1 - y0, data: new Uint8ClampedArray(whole.subarray(y0 * width * 4, y1 * width * 4)) };
-    },
-    async close() {},
-  };
-}
-
-function checkRows(y0: number, y1: number, height: number): void {
-  if (!(Number.isInteger(y0) && Number.isInteger(y1) && 0 <= y0 && y0 < y1 && y1 <= height))
-    throw new RangeError(`rows ${y0}..${y1} are not inside the image's ${height} rows`);
 }
 
 function readerOver(header: SourceHeader, slot: RunSlot, open: () => Sharp, close: () => Promise<void>): RegionReader {
-  const { width, height, opaque } = header;
-  return {
-    width,
-    height,
-    opaque,
-    async read(y0: number, y1: number): Promise<RgbaImage> {
-      checkRows(y0, y1, height);
+  const { width } = header;
+  return regionReader(
+    header,
+    async (y0, y1) => {
       try {
         const { data, info } = await slot(() =>
           upright(open())
@@ -144,6 +133,26 @@ function readerOver(header: SourceHeader, slot: RunSlot, open: () => Sharp, clos
       } catch (cause) {
         throw new CodecError("CORRUPT_IMAGE", `rows ${y0}..${y1} could not be decoded: ${(cause as Error).message}`, { cause });
       }
+    },
+    close,
+  );
+}
+
+/** A RegionReader of `header`'s image whose reads are checked to lie inside it. */
+function regionReader(
+  header: SourceHeader,
+  read: (y0: number, y1: number) => Promise<RgbaImage>,
+  close: () => Promise<void>,
+): RegionReader {
+  const { width, height, opaque } = header;
+  return {
+    width,
+    height,
+    opaque,
+    async read(y0: number, y1: number): Promise<RgbaImage> {
+      if (!(Number.isInteger(y0) && Number.isInteger(y1) && 0 <= y0 && y0 < y1 && y1 <= height))
+        throw new RangeError(`rows ${y0}..${y1} are not inside the image's ${height} rows`);
+      return read(y0, y1);
     },
     close,
   };

@@ -59,8 +59,16 @@ describe("workers in the job panel", () => {
       timeout: 60_000,
     });
     await page.waitForSelector("#cluster-rows tr[data-worker]", { timeout: 10_000 });
-    const legend = await swatchColours(page, "#job-legend li");
-    const table = await swatchColours(page, "#cluster-rows tr");
+    // The cluster table is rendered afresh at every poll, and a row caught mid-render has no
+    // colour yet: read both again (a bounded number of times) until every legend entry matches.
+    let legend: Record<string, string> = {};
+    let table: Record<string, string> = {};
+    for (let tries = 0; tries < 20; tries++) {
+      legend = await swatchColours(page, "#job-legend li");
+      table = await swatchColours(page, "#cluster-rows tr");
+      if (Object.entries(legend).every(([worker, colour]) => table[worker] === colour)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
     expect(Object.keys(legend).length, "the legend lists no worker").toBeGreaterThan(0);
     for (const [worker, colour] of Object.entries(legend)) {
       // The legend names the process the cluster table lists (tile events name its loops: `<process>/<n>`).
