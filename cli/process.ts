@@ -11,7 +11,7 @@ import { basename, dirname, join } from "node:path";
 import { analysisStepOf, parsePipeline } from "@tessera/kernels";
 import { parseAnalysisJson } from "../engine/analysis-result.js";
 import { planPipeline } from "../engine/plan.js";
-import { type Codec, formatFromExtension, isOverlayFormat, OUTPUT_FORMATS } from "../engine/ports/codec.js";
+import { type Codec, formatFromExtension, isOverlayFormat, OUTPUT_FORMATS, type SourceFile } from "../engine/ports/codec.js";
 import { DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from "../engine/tiling.js";
 import { startEmbedded } from "../roles/embedded.js";
 import { KernelPool } from "../workers/pool.js";
@@ -111,15 +111,17 @@ async function preflight(args: ProcessArgs, codec: Codec) {
       EXIT.USAGE,
       `-o ${args.output}: ${analysis.op} returns data; write it as .json, or as an image with the data drawn on it (.png, .jpg, .webp, .tif, .avif)`,
     );
-  let bytes: Uint8Array;
+  // The input is read where it lies (a SourceFile): only a JPEG's bytes are ever held whole.
   try {
-    bytes = await readFile(args.input);
+    if ((await stat(args.input)).isDirectory()) throw Object.assign(new Error("a directory"), { code: "EISDIR" });
+    await access(args.input, constants.R_OK);
   } catch (err) {
     const code = (err as { code?: string }).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (err as Error).message;
     throw new CliError(EXIT.INPUT, `cannot read ${args.input}: ${why}`);
   }
-  const header = await codec.probe(bytes).catch((err: Error) => {
+  const source: SourceFile = { path: args.input };
+  const header = await codec.probe(source).catch((err: Error) => {
     throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
   });
   const dir = dirname(args.output);
@@ -133,7 +135,7 @@ async function preflight(args: ProcessArgs, codec: Codec) {
     );
   }
   // An analysis job's result is JSON; an image output is the overlay drawn from it at the end.
-  return { format, steps, bytes, header, jobFormat: analysis ? ("json" as const) : format };
+  return { format, steps, source, header, jobFormat: analysis ? ("json" as const) : format };
 }
 
 export async function runProcess(argv: string[]): Promise<void> {
@@ -178,7 +180,7 @@ export async function runProcess(argv: string[]): Promise<void> {
     );
     throw err;
   }
-  const { format, steps, bytes, header, jobFormat } = preflighted;
+  const { format, steps, source, header, jobFormat } = preflighted;
   let spool: Spool;
   try {
     spool = await spoolFor(header.width * header.height, dirname(args.output), spoolPixels);
@@ -202,7 +204,7 @@ export async function runProcess(argv: string[]): Promise<void> {
     // and each band is decoded on its way to the kernels, in parallel.
     const submitted = Date.now();
     const job = await embedded.coordinator
-      .submit(bytes, steps, { format: jobFormat, tileSize: args.tile })
+      .submit(source, steps, { format: jobFormat, tileSize: args.tile })
       .catch((err: Error) => {
         throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
       });
@@ -218,7 +220,7 @@ export async function runProcess(argv: string[]): Promise<void> {
     else {
       if (jobFormat === "json" && isOverlayFormat(format)) {
         const data = parseAnalysisJson(await embedded.blobs.get(final.result));
-        await writeFile(temp, await codec.overlay(bytes, data, format));
+        await writeFile(temp, await codec.overlay(await readFile(args.input), data, format));
       } else await writeBlobTo(embedded.blobs, final.result, temp);
       await rename(temp, args.output);
     }

@@ -30,6 +30,8 @@ export interface Gateway {
   health(): Promise<HealthReport>;
   /** True once the gateway is stopping: /readyz answers 503 so load balancers send no new work. */
   stopping(): boolean;
+  /** Where uploads are written as they arrive (default: the OS's temporary folder). */
+  uploadDir?: string;
   /** When set, every /v1 request needs `Authorization: Bearer <token>` (or `?access_token=` on GETs). */
   token?: string;
 }

@@ -1,26 +1,48 @@
 /**
- * Reads a multipart upload as it streams in, holding the image in memory exactly once: the
- * file part is copied chunk by chunk into one buffer sized from Content-Length (the body's size
- * bounds the file's), so neither a parsed body nor a second copy of the file ever exists. The
+ * Reads a multipart upload as it streams in, writing the image to a file as it arrives (never
+ * holding it in memory: an upload is as large as the disk allows, not as memory does). The
  * byte limit is enforced before reading (Content-Length) and while reading (chunked bodies).
+ * Whatever goes wrong, the partial file is removed; the caller removes a whole one it does not
+ * hand on (SpooledImage.remove).
  *
- * Every stream here (the body, the parser, the file part) has its error handled: an emitter's
- * unhandled 'error' throws out of the event loop and ends the whole process, so one client's
- * broken body would take every job with it. Whatever busboy would cut or drop silently (a
- * field over its size, fields past the count) is an error instead: a truncated pipeline
+ * Every stream here (the body, the parser, the file part, the file) has its error handled: an
+ * emitter's unhandled 'error' throws out of the event loop and ends the whole process, so one
+ * client's broken body would take every job with it. Whatever busboy would cut or drop silently
+ * (a field over its size, fields past the count) is an error instead: a truncated pipeline
  * would run and give a wrong result.
  */
 
+import { randomUUID } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import busboy from "busboy";
 import { HttpError } from "./http-errors.js";
 
+/** An uploaded image, in the file it was written to as it arrived. */
+export interface SpooledImage {
+  readonly path: string;
+  /** Its size in bytes. */
+  readonly bytes: number;
+  /** Removes the file; safe to call more than once. */
+  remove(): Promise<void>;
+}
+
 export interface Upload {
-  /** The `image` file's bytes (a view of exactly its length). */
-  image: Uint8Array | undefined;
+  /** The `image` file part, spooled to disk. */
+  image: SpooledImage | undefined;
   /** Text fields; a field named `image` that is text, not a file, lands here. */
   fields: Record<string, string>;
 }
+
+/**
+ * Spool files are named `tessera-upload-<pid>-<uuid>` in the upload folder, so that the files
+ * of a gateway that died (SIGKILL skips every cleanup) can be told from a live one's and swept
+ * (infra/adapters/temp-files.ts, at the gateway's start).
+ */
+export const UPLOAD_TEMP_PREFIX = "tessera-upload-";
 
 /** Longest text field: a pipeline of 32 steps with 7×7 kernels is a few KiB; 64 KiB leaves room. */
 export const MAX_FIELD_BYTES = 64 * 1024;
@@ -33,30 +55,10 @@ const tooLarge = (max: number): HttpError =>
   new HttpError(413, "PAYLOAD_TOO_LARGE", `the upload is over ${max} bytes (TESSERA_MAX_UPLOAD_BYTES)`);
 const bad = (message: string): HttpError => new HttpError(400, "BAD_REQUEST", message);
 
-/** A byte buffer that starts at `initial` and doubles only when a body came without a length. */
-class Bytes {
-  private buffer: Uint8Array;
-  length = 0;
-  constructor(initial: number) {
-    this.buffer = new Uint8Array(initial);
-  }
-  push(chunk: Uint8Array): void {
-    if (this.length + chunk.length > this.buffer.length) {
-      const grown = new Uint8Array(Math.max(this.buffer.length * 2, this.length + chunk.length));
-      grown.set(this.buffer.subarray(0, this.length));
-      this.buffer = grown;
-    }
-    this.buffer.set(chunk, this.length);
-    this.length += chunk.length;
-  }
-  get bytes(): Uint8Array {
-    return this.buffer.subarray(0, this.length);
-  }
-}
-
 const quoted = (name: string): string => JSON.stringify(name.slice(0, 40));
 
-export async function readUpload(request: Request, maxBytes: number): Promise<Upload> {
+/** The upload in `request`: its text fields, and its image written to a new file in `dir`. */
+export async function readUpload(request: Request, maxBytes: number, dir = tmpdir()): Promise<Upload> {
   const type = request.headers.get("content-type") ?? "";
   if (!type.startsWith("multipart/form-data")) {
     throw new HttpError(
@@ -91,18 +93,21 @@ export async function readUpload(request: Request, maxBytes: number): Promise<Up
     // No prototype: a field named "__proto__" or "toString" is just a field.
     const fields: Record<string, string> = Object.create(null);
     const seen = new Set<string>();
-    let image: Bytes | undefined;
+    let image: SpooledImage | undefined;
+    /** Settles once the image's file is written (or at once when there is none). */
+    let written: Promise<void> = Promise.resolve();
     let failed = false;
     /**
-     * Answers with `err` at once. The rest of the body is still read and dropped (within the
-     * byte limit below): a server that stops reading a body mid-way stalls the client, which
-     * then never sees the answer; one over the limit is cut off instead.
+     * Answers with `err` at once, removing the partial file. The rest of the body is still read
+     * and dropped (within the byte limit below): a server that stops reading a body mid-way
+     * stalls the client, which then never sees the answer; one over the limit is cut off instead.
      */
     const fail = (err: HttpError): void => {
       if (failed) return;
       failed = true;
       body.unpipe(parser);
       body.resume();
+      void image?.remove();
       reject(err);
     };
     const once = (name: string): boolean => {
@@ -122,8 +127,37 @@ export async function readUpload(request: Request, maxBytes: number): Promise<Up
         stream.resume();
         return fail(bad(`unexpected file field ${quoted(name)}; send the image as the file field "image"`));
       }
-      image = new Bytes(Number.isFinite(declared) && declared > 0 ? declared : 1 << 20);
-      stream.on("data", (chunk: Buffer) => image?.push(chunk));
+      const path = join(dir, `${UPLOAD_TEMP_PREFIX}${process.pid}-${randomUUID()}`);
+      const file = createWriteStream(path, { flags: "wx" });
+      let bytes = 0;
+      stream.on("data", (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      // Closed before it is removed: a file still being opened would appear after the removal.
+      const closed = new Promise<void>((done) => file.on("close", done));
+      image = {
+        path,
+        get bytes() {
+          return bytes;
+        },
+        remove: async () => {
+          if (!file.closed) file.destroy();
+          await closed;
+          await rm(path, { force: true });
+        },
+      };
+      written = new Promise<void>((done, broke) => {
+        file.on("finish", done);
+        file.on("error", (err: Error) => {
+          broke(err);
+          stream.resume();
+          fail(
+            new HttpError(503, "DEPENDENCY_UNAVAILABLE", `the upload could not be written to the gateway's disk: ${err.message}`),
+          );
+        });
+      });
+      written.catch(() => undefined); // answered through fail(), not as an unhandled rejection
+      stream.pipe(file);
     });
     parser.on("field", (name, value, info) => {
       if (failed) return;
@@ -138,7 +172,14 @@ export async function readUpload(request: Request, maxBytes: number): Promise<Up
     parser.on("filesLimit", () => fail(bad('the form has more than one file; send only the "image" file')));
     parser.on("error", (err: Error) => fail(bad(`the multipart body is malformed: ${err.message}`)));
     parser.on("close", () => {
-      if (!failed) resolve({ image: image?.bytes, fields });
+      if (failed) return;
+      written.then(
+        () => {
+          if (failed) void image?.remove();
+          else resolve({ image, fields });
+        },
+        () => undefined, // failed already
+      );
     });
     // A body without Content-Length is counted as it streams, so it cannot outgrow the limit either.
     let received = 0;

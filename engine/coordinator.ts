@@ -7,14 +7,14 @@
  * code runs embedded (`tessera process`, `tessera serve`) and against Azure.
  */
 
-import type { Kernels, Pipeline, RgbaImage } from "@tessera/kernels";
+import type { Kernels, Pipeline } from "@tessera/kernels";
 import { jobPrefix, sourceName } from "./blob-names.js";
 import { type DeadLetteredBand, DeadLetterWatch } from "./dead-letters.js";
 import { DEFAULTS } from "./defaults.js";
 import { FinishEstimates } from "./finish-estimates.js";
 import { type JobManifest, TERMINAL } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
-import { type SubmitOptions, storeSource, takeIn } from "./job-intake.js";
+import { type JobSource, releaseSource, type SubmitOptions, storeSource, takeIn } from "./job-intake.js";
 import { JobListeners, type Listener } from "./job-listeners.js";
 import { JobRecords } from "./job-records.js";
 import { runJob } from "./job-run.js";
@@ -102,14 +102,14 @@ export class Coordinator {
 
   /**
    * Records a job and starts it; resolves once it is recorded. `source` is the encoded image
-   * (its header already checked against the limits) or its decoded pixels. An encoding the
-   * codec can cut without decoding (a baseline JPEG) is stored as it came, and the first stage
-   * cuts it band by band: each worker decodes only its own band. Anything else is decoded
-   * here and written as the first stage's windows. Either way the whole entropy-coded image
-   * is read before this resolves, so a corrupt file rejects here (a CodecError), not later.
+   * (bytes, or a SourceFile read where it lies) or its decoded pixels. A baseline JPEG is
+   * stored as it came and cut band by band (each worker decodes only its own band); anything
+   * else is read a band's window at a time as the first stage dispatches. Either way a corrupt
+   * file rejects here (a CodecError), not later. A SourceFile is released once the job no
+   * longer reads it (its reader closed; a JPEG's once stored), or when the submission fails.
    */
-  async submit(source: Uint8Array | RgbaImage, steps: Pipeline, options: SubmitOptions): Promise<JobManifest> {
-    if (this.closing.signal.aborted) throw new Error("coordinator is closed");
+  async submit(source: JobSource, steps: Pipeline, options: SubmitOptions): Promise<JobManifest> {
+    if (this.closing.signal.aborted) throw await releaseSource(source).then(() => new Error("coordinator is closed"));
     const intake = await takeIn(this.codec, this.clock, source, steps, options);
     const { job, grid } = intake;
     this.records.add(job);
@@ -126,9 +126,12 @@ export class Coordinator {
       this.records.forget(job.id);
       this.readers.delete(job.id);
       if (intake.reader && "regions" in intake.reader) await intake.reader.regions.close();
+      else await releaseSource(source);
       await this.blobs.deletePrefix(`${jobPrefix(job.id)}/`).catch(() => undefined);
       throw err;
     }
+    // A JPEG is cut from the bytes its cutter holds: the file is done with.
+    if (intake.reader && "cutter" in intake.reader) await releaseSource(source);
     const { width, height, pipeline, stages } = job;
     this.log.info(
       { jobId: job.id, width, height, pipeline, tiles: tileCount(grid), bands: bandCount(grid), stages: stages.length },

@@ -6,6 +6,7 @@
  * finds every blob's owner.
  */
 
+import { createReadStream } from "node:fs";
 import { analysisStepOf, formatPipeline, type Pipeline, type RgbaImage } from "@tessera/kernels";
 import { writeBandWindow } from "./band-store.js";
 import { sourceLayer, sourceName } from "./blob-names.js";
@@ -14,7 +15,14 @@ import { atPhase } from "./phase-probe.js";
 import { planPipeline } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Clock } from "./ports/clock.js";
-import type { Codec, OutputFormat, RegionReader, SourceReader } from "./ports/codec.js";
+import {
+  type Codec,
+  type EncodedSource,
+  isSourceFile,
+  type OutputFormat,
+  type RegionReader,
+  type SourceReader,
+} from "./ports/codec.js";
 import { bandCount, DEFAULT_TILE_SIZE, type Grid, MAX_TILES, makeGrid, minTileSizeFor, tileCount } from "./tiling.js";
 
 export interface SubmitOptions {
@@ -36,28 +44,58 @@ export interface Intake {
   halo: number;
 }
 
+/** What a job is submitted with: an encoded image (bytes or a file), or its pixels. */
+export type JobSource = EncodedSource | RgbaImage;
+
+const isEncoded = (source: JobSource): source is EncodedSource => source instanceof Uint8Array || isSourceFile(source);
+
 export async function takeIn(
   codec: Codec,
   clock: Clock,
-  source: Uint8Array | RgbaImage,
+  source: JobSource,
   steps: Pipeline,
   options: SubmitOptions,
 ): Promise<Intake> {
-  const pixels = source instanceof Uint8Array ? undefined : source;
-  // An encoded source is not decoded here: a cutter scans a JPEG's bitstream (and knows its
-  // size), anything else is read a band at a time as the first stage dispatches.
-  const cutter = source instanceof Uint8Array ? await codec.cutter(source) : undefined;
-  // Opened here, not at dispatch, so that a corrupt file is refused before the job is accepted.
-  const regions = source instanceof Uint8Array && !cutter ? await codec.regions(source) : undefined;
-  const reader: SourceReader | undefined = cutter ? { cutter } : regions ? { regions } : undefined;
+  const pixels = isEncoded(source) ? undefined : source;
+  let regions: RegionReader | undefined;
   try {
+    // An encoded source is not decoded here: a cutter scans a JPEG's bitstream (and knows its
+    // size), anything else is read a band at a time as the first stage dispatches.
+    const cutter = isEncoded(source) ? await codec.cutter(source) : undefined;
+    // Opened here, not at dispatch, so that a corrupt file is refused before the job is accepted.
+    if (isEncoded(source) && !cutter) regions = releasedOnClose(await codec.regions(source), source);
+    const reader: SourceReader | undefined = cutter ? { cutter } : regions ? { regions } : undefined;
     // A baseline JPEG has no alpha; a region reader knows; pixels handed over are not checked.
     const opaque = cutter !== undefined || regions?.opaque === true;
     return makeIntake(pixels ?? cutter ?? (regions as RegionReader), clock, steps, options, pixels, reader, opaque);
   } catch (err) {
-    await regions?.close();
+    if (regions) await regions.close();
+    else await releaseSource(source);
     throw err;
   }
+}
+
+/** Tells a source file's owner that the job no longer reads it (SourceFile.release). */
+export async function releaseSource(source: JobSource): Promise<void> {
+  if (isSourceFile(source)) await source.release?.();
+}
+
+/** A region reader of a source file that also releases the file when it is closed (it reads it until then). */
+function releasedOnClose(regions: RegionReader, source: EncodedSource): RegionReader {
+  if (!isSourceFile(source)) return regions;
+  return {
+    width: regions.width,
+    height: regions.height,
+    opaque: regions.opaque,
+    read: (y0, y1) => regions.read(y0, y1),
+    close: async () => {
+      try {
+        await regions.close();
+      } finally {
+        await releaseSource(source);
+      }
+    },
+  };
 }
 
 function makeIntake(
@@ -125,10 +163,15 @@ export function checkFormat(steps: Pipeline, format: OutputFormat): void {
  * band by band as the stage dispatches), or pixels as band windows, written until the job is
  * canceled meanwhile.
  */
-export async function storeSource(blobs: BlobStore, clock: Clock, intake: Intake, source: Uint8Array | RgbaImage): Promise<void> {
+export async function storeSource(blobs: BlobStore, clock: Clock, intake: Intake, source: JobSource): Promise<void> {
   const { job, grid, pixels, halo } = intake;
   const started = clock.now();
   await atPhase(job.id, "split");
+  if (isSourceFile(source)) {
+    // Streamed: a source as large as the store takes is never in memory whole.
+    await blobs.putStream(sourceName(job.id), createReadStream(source.path));
+    return;
+  }
   if (!pixels) {
     await blobs.put(sourceName(job.id), source as Uint8Array);
     return;

@@ -9,11 +9,13 @@
  * only the Gateway port.
  */
 
+import { tmpdir } from "node:os";
 import { compileKernels, loadKernels } from "@tessera/kernels";
 import { ClusterTracker, gatewayHealth } from "../edge/cluster-view.js";
 import { type Limits, limitsFromEnv, resultTtlFromEnv } from "../edge/config.js";
 import type { Gateway } from "../edge/gateway.js";
 import { Metrics } from "../edge/metrics.js";
+import { UPLOAD_TEMP_PREFIX } from "../edge/upload.js";
 import { Coordinator } from "../engine/coordinator.js";
 import { HealthTracker, logChanges } from "../engine/health.js";
 import { currentHeartbeats, type WorkerHeartbeat } from "../engine/heartbeats.js";
@@ -22,6 +24,7 @@ import type { Logger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
 import { FsBlobStore } from "../infra/adapters/fs-blob-store.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
+import { removeStaleTempFiles } from "../infra/adapters/temp-files.js";
 import { type Embedded, startEmbedded } from "./embedded.js";
 
 interface GatewaySettings {
@@ -72,6 +75,8 @@ async function assemble(parts: Parts, settings: GatewaySettings): Promise<Runnin
   const dependencies = new HealthTracker({ ...(settings.log && { onChange: logChanges(settings.log) }) });
   const tracker = new ClusterTracker(coordinator, queue, metrics, dependencies);
   const resumed = await coordinator.resume();
+  // Uploads a gateway killed mid-request left spooled (best effort: a leftover costs disk only).
+  await removeStaleTempFiles(tmpdir(), UPLOAD_TEMP_PREFIX).catch(() => undefined);
   const health = gatewayHealth(dependencies, { queue, blobs }, metrics);
   const cluster = () => tracker.view(parts.heartbeats);
   // One probe and one look at start open the links they use (the management link of each

@@ -3,6 +3,7 @@
  * every check that needs only the fields and the image header, then the job.
  */
 
+import { open } from "node:fs/promises";
 import { analysisStepOf, type Pipeline, parsePipeline } from "@tessera/kernels";
 import type { Context } from "hono";
 import type { JobManifest } from "../../engine/job.js";
@@ -17,7 +18,19 @@ import { HttpError } from "../http-errors.js";
 import { toJobView } from "../job-view.js";
 import { SubmitFieldsSchema } from "../schemas.js";
 import { refuseUnsupported } from "../sniff.js";
-import { readUpload } from "../upload.js";
+import { readUpload, type SpooledImage } from "../upload.js";
+
+/** The first bytes of the file at `path`: enough to name a format the codec cannot read. */
+async function headOf(path: string): Promise<Uint8Array> {
+  const file = await open(path, "r");
+  try {
+    const head = new Uint8Array(64);
+    const { bytesRead } = await file.read(head, 0, head.length, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await file.close();
+  }
+}
 
 const tooManySteps = (n: number, limits: Limits): HttpError =>
   new HttpError(400, "INVALID_PIPELINE", `pipeline has ${n} steps; at most ${limits.maxSteps} are allowed (TESSERA_MAX_STEPS)`);
@@ -43,9 +56,27 @@ const fieldError = (issue: { message: string } | undefined): HttpError =>
 
 /** Everything between the slot and the job: the upload, its checks, the job's creation. */
 async function createJob(gw: Gateway, c: Context, reservation: Reservation): Promise<JobManifest> {
-  const limits = gw.limits;
-  const { image, fields: body } = await readUpload(c.req.raw, limits.maxUploadBytes);
+  const { image, fields } = await readUpload(c.req.raw, gw.limits.maxUploadBytes, gw.uploadDir);
   if (!image) throw new HttpError(400, "BAD_REQUEST", 'missing field "image": the image file to process');
+  try {
+    return await checkAndSubmit(gw, c, reservation, image, fields);
+  } catch (err) {
+    // The coordinator releases the file it was handed (SourceFile); anything refused before
+    // that leaves it here. remove() is safe to call twice.
+    await image.remove();
+    throw err;
+  }
+}
+
+/** Every check that needs only the fields and the image's header, then the job. */
+async function checkAndSubmit(
+  gw: Gateway,
+  c: Context,
+  reservation: Reservation,
+  image: SpooledImage,
+  body: Record<string, string>,
+): Promise<JobManifest> {
+  const limits = gw.limits;
   // The fields are checked in the order the API always has: the pipeline (present, then
   // parsed), then the format, then the tile size.
   const fields = SubmitFieldsSchema.safeParse(body);
@@ -65,8 +96,9 @@ async function createJob(gw: Gateway, c: Context, reservation: Reservation): Pro
     throw new HttpError(400, "BAD_REQUEST", (err as Error).message);
   }
 
-  refuseUnsupported(image);
-  const header = await gw.codec.probe(image);
+  refuseUnsupported(await headOf(image.path));
+  const source = { path: image.path, release: () => image.remove() };
+  const header = await gw.codec.probe(source);
   const pixels = header.width * header.height;
   if (pixels > limits.maxPixels) {
     throw new HttpError(
@@ -96,9 +128,9 @@ async function createJob(gw: Gateway, c: Context, reservation: Reservation): Pro
 
   const owner = callerOf(c);
   try {
-    // The encoded image goes to the coordinator as it came: the first stage cuts or decodes it
-    // band by band, so the 202 does not wait for a decode.
-    return await gw.coordinator.submit(image, steps, {
+    // The encoded image goes to the coordinator as it came, in its file: the first stage cuts
+    // or decodes it band by band, so the 202 does not wait for a decode.
+    return await gw.coordinator.submit(source, steps, {
       format,
       ...(tileSize !== undefined && { tileSize }),
       ...(owner !== undefined && { owner }),

@@ -25,6 +25,23 @@ export const TILE_SET_FORMATS = ["dzi", "iiif"] as const;
 export type TileSetFormat = (typeof TILE_SET_FORMATS)[number];
 export const isTileSet = (format: OutputFormat): format is TileSetFormat =>
   (TILE_SET_FORMATS as readonly string[]).includes(format);
+/**
+ * An encoded image in a file, read where it lies instead of from memory: an upload the gateway
+ * spooled to disk as it arrived, or `tessera process`'s input. `release`, when set, is called
+ * once nothing needs the file any more (the codec's reader of it is closed, or it was read
+ * whole); the gateway removes its spool file there. A caller's own file has none.
+ */
+export interface SourceFile {
+  readonly path: string;
+  release?(): Promise<void>;
+}
+
+/** An encoded image: its bytes, or a file holding them. */
+export type EncodedSource = Uint8Array | SourceFile;
+
+export const isSourceFile = (source: unknown): source is SourceFile =>
+  typeof source === "object" && source !== null && typeof (source as SourceFile).path === "string";
+
 /** The id a IIIF result's info.json holds until the gateway serves it under its own address. */
 export const IIIF_PLACEHOLDER_ID = "tessera:result";
 
@@ -101,19 +118,19 @@ export interface PieceOptions extends EncodeOptions {
 
 export interface Codec {
   /** Reads the header only: enough to enforce pixel limits before decoding anything. */
-  probe(bytes: Uint8Array): Promise<ImageHeader>;
+  probe(source: EncodedSource): Promise<ImageHeader>;
   decode(bytes: Uint8Array): Promise<RgbaImage>;
   encode(image: RgbaImage, format: OutputFormat, options?: EncodeOptions): Promise<Uint8Array>;
   /**
    * A cutter when this encoding can be cut into pieces without decoding it (so every band
    * is decoded where it is processed, in parallel); undefined when it must be decoded whole.
    */
-  cutter(bytes: Uint8Array): Promise<PieceCutter | undefined>;
+  cutter(source: EncodedSource): Promise<PieceCutter | undefined>;
   /**
    * A reader of the image's rows that never decodes the whole image (checked against the
    * pixel limit first). Close it when done.
    */
-  regions(bytes: Uint8Array): Promise<RegionReader>;
+  regions(source: EncodedSource): Promise<RegionReader>;
   /**
    * Whether a `width`-wide result in `format` can be encoded band by band (every band but
    * the last `bandRows` high) and the pieces joined into one file.

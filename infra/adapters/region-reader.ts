@@ -1,7 +1,7 @@
 /**
- * Rows of an encoded image, decoded without decoding the rest of it (Codec.regions). A tiled
- * TIFF shown as stored is read where it lies: libvips reads only the tiles a region crosses.
- * Anything else is rewritten once, streaming (libvips reads it sequentially and writes a row of
+ * Rows of an encoded image (its bytes, or its file), decoded without decoding the rest of it
+ * (Codec.regions). A tiled TIFF shown as stored is read where it lies: libvips reads only the
+ * tiles a region crosses. Anything else is rewritten once, streaming (libvips reads it sequentially and writes a row of
  * tiles at a time), as an uncompressed tiled TIFF in a temporary file, and read from there. So
  * a large source that cannot be cut at the bitstream level (see ./jpeg) is still never decoded
  * into one buffer: memory holds the rows asked for, not the image. A small one (up to the
@@ -10,12 +10,14 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { readdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RgbaImage } from "@tessera/kernels";
 import sharp, { type Sharp } from "sharp";
-import { CodecError, type ImageHeader, type RegionReader } from "../../engine/ports/codec.js";
+import { CodecError, type EncodedSource, type ImageHeader, type RegionReader } from "../../engine/ports/codec.js";
+import { sharpInput, withReadAt } from "./source-input.js";
+import { removeStaleTempFiles } from "./temp-files.js";
 
 /** Temporary tiled copies are named with this prefix in the OS's temporary folder. */
 export const REGION_TEMP_PREFIX = "tessera-regions-";
@@ -32,44 +34,50 @@ export type RunSlot = <T>(task: () => Promise<T>) => Promise<T>;
 const upright = (image: Sharp): Sharp => image.autoOrient().toColourspace("srgb").ensureAlpha();
 
 /**
- * Whether `bytes` is a TIFF whose first image is stored in tiles (TileWidth, tag 322, in its
- * first IFD), read from the header alone. Classic TIFF and BigTIFF, either byte order.
+ * Whether `source` is a TIFF whose first image is stored in tiles (TileWidth, tag 322, in its
+ * first IFD), read from the header alone (the IFD may lie anywhere in the file: libtiff writes
+ * it after the pixels). Classic TIFF and BigTIFF, either byte order.
  */
-export function isTiledTiff(bytes: Uint8Array): boolean {
-  if (bytes.length < 16) return false;
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const order = view.getUint16(0);
-  if (order !== 0x4949 && order !== 0x4d4d) return false;
-  const little = order === 0x4949;
-  const magic = view.getUint16(2, little);
-  const big = magic === 43;
-  if (magic !== 42 && !big) return false;
-  const ifd = big ? Number(view.getBigUint64(8, little)) : view.getUint32(4, little);
-  const countBytes = big ? 8 : 2;
-  const entryBytes = big ? 20 : 12;
-  if (ifd + countBytes > bytes.length) return false;
-  const count = big ? Number(view.getBigUint64(ifd, little)) : view.getUint16(ifd, little);
-  for (let i = 0; i < count; i++) {
-    const at = ifd + countBytes + i * entryBytes;
-    if (at + 2 > bytes.length) return false;
-    if (view.getUint16(at, little) === 322) return true;
-  }
-  return false;
+export function isTiledTiff(source: EncodedSource): Promise<boolean> {
+  return withReadAt(source, async (read) => {
+    const head = await read(0, 16);
+    if (head.length < 16) return false;
+    const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+    const order = view.getUint16(0);
+    if (order !== 0x4949 && order !== 0x4d4d) return false;
+    const little = order === 0x4949;
+    const magic = view.getUint16(2, little);
+    const big = magic === 43;
+    if (magic !== 42 && !big) return false;
+    const ifdAt = big ? Number(view.getBigUint64(8, little)) : view.getUint32(4, little);
+    const countBytes = big ? 8 : 2;
+    const entryBytes = big ? 20 : 12;
+    const countField = await read(ifdAt, countBytes);
+    if (countField.length < countBytes) return false;
+    const counts = new DataView(countField.buffer, countField.byteOffset, countField.byteLength);
+    const count = big ? Number(counts.getBigUint64(0, little)) : counts.getUint16(0, little);
+    // Tags are sorted (TIFF 6.0) and fewer than 40 come before 322: the first 64 entries hold
+    // it when it is there (a BigTIFF's count is 64 bits; nothing is read for a forged one).
+    const entries = await read(ifdAt + countBytes, Math.min(count, 64) * entryBytes);
+    const tags = new DataView(entries.buffer, entries.byteOffset, entries.byteLength);
+    for (let at = 0; at + 2 <= entries.length; at += entryBytes) if (tags.getUint16(at, little) === 322) return true;
+    return false;
+  });
 }
 
-/** Regions read straight from a tiled TIFF in memory. */
-function tiledRegions(bytes: Uint8Array, header: SourceHeader, slot: RunSlot): RegionReader {
+/** Regions read straight from a tiled TIFF where it lies, in memory or in its file. */
+function tiledRegions(source: EncodedSource, header: SourceHeader, slot: RunSlot): RegionReader {
   return readerOver(
     header,
     slot,
-    () => sharp(bytes, { limitInputPixels: false, failOn: "truncated" }),
+    () => sharp(sharpInput(source), { limitInputPixels: false, failOn: "truncated" }),
     async () => {},
   );
 }
 
 /** Regions read from a tiled, uncompressed copy of the image written once to a temporary file. */
 async function copiedRegions(
-  bytes: Uint8Array,
+  source: EncodedSource,
   header: SourceHeader,
   slot: RunSlot,
   sweeping: Promise<void>,
@@ -77,7 +85,7 @@ async function copiedRegions(
   await sweeping;
   const path = join(tmpdir(), `${REGION_TEMP_PREFIX}${process.pid}-${randomUUID()}.tif`);
   try {
-    await decodeAll(bytes, slot, (image) =>
+    await decodeAll(source, slot, (image) =>
       image.tiff({ tile: true, tileWidth: TEMP_TILE, tileHeight: TEMP_TILE, compression: "none", bigtiff: true }).toFile(path),
     );
   } catch (err) {
@@ -93,8 +101,8 @@ async function copiedRegions(
 }
 
 /** Regions copied out of the whole source, decoded once (a small one: see decodeWholePixels). */
-async function decodedRegions(bytes: Uint8Array, header: SourceHeader, slot: RunSlot): Promise<RegionReader> {
-  const whole = await decodeAll(bytes, slot, (image) => image.raw({ depth: "uchar" }).toBuffer());
+async function decodedRegions(source: EncodedSource, header: SourceHeader, slot: RunSlot): Promise<RegionReader> {
+  const whole = await decodeAll(source, slot, (image) => image.raw({ depth: "uchar" }).toBuffer());
   const rowBytes = header.width * 4;
   return regionReader(
     header,
@@ -109,9 +117,10 @@ async function decodedRegions(bytes: Uint8Array, header: SourceHeader, slot: Run
 }
 
 /** The whole source decoded upright, streaming, into `write`; a failure is the source's (CORRUPT_IMAGE). */
-async function decodeAll<T>(bytes: Uint8Array, slot: RunSlot, write: (image: Sharp) => Promise<T>): Promise<T> {
+async function decodeAll<T>(source: EncodedSource, slot: RunSlot, write: (image: Sharp) => Promise<T>): Promise<T> {
   try {
-    return await slot(() => write(upright(sharp(bytes, { limitInputPixels: false, failOn: "truncated", sequentialRead: true }))));
+    const image = () => sharp(sharpInput(source), { limitInputPixels: false, failOn: "truncated", sequentialRead: true });
+    return await slot(() => write(upright(image())));
   } catch (cause) {
     throw new CodecError("CORRUPT_IMAGE", `the image could not be decoded: ${(cause as Error).message}`, { cause });
   }
@@ -158,33 +167,12 @@ function regionReader(
   };
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as { code?: string }).code === "EPERM"; // someone else's process, alive
-  }
-};
-
-/**
- * Removes temporary copies left by processes that died holding them (a SIGKILL skips close()).
- * A copy names its process, so the copies of live ones stay.
- */
-export async function removeStaleRegionCopies(): Promise<void> {
-  for (const name of await readdir(tmpdir())) {
-    const pid = Number(name.slice(REGION_TEMP_PREFIX.length).split("-")[0]);
-    if (name.startsWith(REGION_TEMP_PREFIX) && Number.isInteger(pid) && pid !== process.pid && !alive(pid))
-      await rm(join(tmpdir(), name), { force: true });
-  }
-}
-
 let swept: Promise<void> | undefined;
 
-/** removeStaleRegionCopies, once per process, before its first copy. */
+/** Removes the copies of processes that died holding them, once per process, before its first copy. */
 const sweepRegionCopies = (): Promise<void> => {
   // Best effort: a leftover costs disk, not correctness.
-  swept ??= removeStaleRegionCopies().catch(() => undefined);
+  swept ??= removeStaleTempFiles(tmpdir(), REGION_TEMP_PREFIX).catch(() => undefined);
   return swept;
 };
 
@@ -198,14 +186,14 @@ export interface SourceHeader extends ImageHeader {
   readonly opaque: boolean;
 }
 
-/** A reader of `bytes`' rows; one of up to `decodeWholePixels` pixels is decoded whole at once. */
+/** A reader of `source`'s rows; one of up to `decodeWholePixels` pixels is decoded whole at once. */
 export async function openRegions(
-  bytes: Uint8Array,
+  source: EncodedSource,
   header: SourceHeader,
   slot: RunSlot,
   decodeWholePixels: number,
 ): Promise<RegionReader> {
-  if (header.format === "tiff" && header.stored && isTiledTiff(bytes)) return tiledRegions(bytes, header, slot);
-  if (header.width * header.height <= decodeWholePixels) return decodedRegions(bytes, header, slot);
-  return await copiedRegions(bytes, header, slot, sweepRegionCopies());
+  if (header.format === "tiff" && header.stored && (await isTiledTiff(source))) return tiledRegions(source, header, slot);
+  if (header.width * header.height <= decodeWholePixels) return decodedRegions(source, header, slot);
+  return await copiedRegions(source, header, slot, sweepRegionCopies());
 }

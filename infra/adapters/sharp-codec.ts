@@ -12,6 +12,7 @@ import {
   type AnalysisOverlay,
   type Codec,
   CodecError,
+  type EncodedSource,
   type EncodeOptions,
   type ImageHeader,
   isTileSet,
@@ -33,6 +34,7 @@ import { checkOverlaySize, drawOverlay } from "./overlay.js";
 import { encodePngPiece, joinPngPieces } from "./png-pieces.js";
 import { encodePyramidPiece, joinTiffPieces, joinTileSetPieces, streamTiffPieces } from "./pyramid-pieces.js";
 import { openRegions } from "./region-reader.js";
+import { sharpInput, sourceBytes, sourceSize } from "./source-input.js";
 
 // Every call decodes or encodes bytes it is handed once: libvips' operation cache would only
 // hold on to decoded bands (tens of MB each) that nobody asks for again.
@@ -60,10 +62,7 @@ export interface SharpCodecOptions {
    * that N is the number of threads it computes on, for the kernels and for the codec alike.
    */
   concurrency?: number;
-  /**
-   * Sources this small are decoded whole once to be read by region; larger ones are copied
-   * into a tiled temporary file first (./region-reader). Default DEFAULTS.decodeWholePixels.
-   */
+  /** Sources this small are decoded whole to be read by region (./region-reader); default DEFAULTS'. */
   decodeWholePixels?: number;
 }
 
@@ -85,17 +84,18 @@ export class SharpCodec implements Codec {
     this.decodeWholePixels = options.decodeWholePixels ?? DEFAULTS.decodeWholePixels;
   }
 
-  async probe(bytes: Uint8Array): Promise<ImageHeader> {
-    return (await this.readHeader(bytes)).header;
+  async probe(source: EncodedSource): Promise<ImageHeader> {
+    return (await this.readHeader(source)).header;
   }
 
   /** The checked header, with sharp's metadata for callers that need more of it. */
-  private async readHeader(bytes: Uint8Array): Promise<{ header: ImageHeader; meta: Metadata }> {
-    if (bytes.length === 0) throw new CodecError("NOT_AN_IMAGE", "the file is empty");
+  private async readHeader(source: EncodedSource): Promise<{ header: ImageHeader; meta: Metadata }> {
+    const size = await sourceSize(source);
+    if (size === 0) throw new CodecError("NOT_AN_IMAGE", "the file is empty");
     let meta: Metadata;
     try {
       // Header only: no pixel limit here, so a bomb is reported as too many pixels below.
-      meta = await sharp(bytes, { limitInputPixels: false }).metadata();
+      meta = await sharp(sharpInput(source), { limitInputPixels: false }).metadata();
     } catch (cause) {
       const message = (cause as Error).message;
       if (/unsupported image format/i.test(message))
@@ -160,17 +160,18 @@ export class SharpCodec implements Codec {
    * else, which is then decoded whole. Reads the whole entropy-coded image once, so a
    * truncated or corrupt file is refused here, before any work is queued.
    */
-  async cutter(bytes: Uint8Array): Promise<PieceCutter | undefined> {
-    const { header, meta } = await this.readHeader(bytes);
+  async cutter(source: EncodedSource): Promise<PieceCutter | undefined> {
+    const { header, meta } = await this.readHeader(source);
     if (header.format !== "jpeg" || (meta.orientation ?? 1) !== 1) return undefined;
-    const cutter = jpegCutter(bytes);
+    // The one format read whole, still encoded: the cut copies ranges of its entropy data.
+    const cutter = jpegCutter(await sourceBytes(source));
     return "unsupported" in cutter ? undefined : cutter;
   }
 
-  async regions(bytes: Uint8Array): Promise<RegionReader> {
-    const { header, meta } = await this.readHeader(bytes);
-    const source = { ...header, stored: (meta.orientation ?? 1) === 1, opaque: meta.hasAlpha === false };
-    return openRegions(bytes, source, (task) => this.slots.run(task), this.decodeWholePixels);
+  async regions(source: EncodedSource): Promise<RegionReader> {
+    const { header, meta } = await this.readHeader(source);
+    const described = { ...header, stored: (meta.orientation ?? 1) === 1, opaque: meta.hasAlpha === false };
+    return openRegions(source, described, (task) => this.slots.run(task), this.decodeWholePixels);
   }
 
   /** The source with an analysis result drawn on it (./overlay): decoded, composited and encoded by libvips. */

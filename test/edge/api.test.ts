@@ -12,6 +12,7 @@ import type { ApiError, ClusterView, JobView, OpView } from "../../edge/api-type
 import { createApp } from "../../edge/app.js";
 import { DEFAULT_LIMITS } from "../../edge/config.js";
 import { IiifInfoSchema } from "../../edge/routes/tiles.js";
+import { UPLOAD_TEMP_PREFIX } from "../../edge/upload.js";
 import { type EmbeddedGateway, startEmbeddedGateway } from "../../roles/gateway.js";
 import { encoded, photoBytes, pngBomb, truncated } from "../helpers/bad-images.js";
 import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
@@ -474,6 +475,10 @@ describe("bad input", () => {
     const jobsDir = join(dataDir, "jobs");
     for (const entry of readdirSync(jobsDir)) expect(accepted.has(entry), `stray ${entry}`).toBe(true);
     expect(readdirSync(dataDir).filter((f) => f !== "jobs")).toEqual([]);
+    // Uploads are spooled to files as they arrive: once every accepted job is past reading its
+    // source, none is left, whether its request was refused, cut off or accepted.
+    await Promise.all([...accepted].map((id) => gw.coordinator.wait(id)));
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`${UPLOAD_TEMP_PREFIX}${process.pid}-`))).toEqual([]);
     // A 1×100000 strip is awkward but valid: it is accepted and processed.
     const strip = await sharp({ create: { width: 1, height: 100000, channels: 3, background: "#808080" } })
       .png()

@@ -2,8 +2,9 @@
 // band's window at a time as the first stage dispatches: the coordinator never decodes it
 // whole, and a PNG, a striped TIFF and a tiled TIFF of one photograph give the same result.
 
-import { readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parsePipeline } from "@tessera/kernels";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -57,6 +58,55 @@ describe("sources read a region at a time", () => {
     }
     expect(codec.decoded).toEqual([]);
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`${REGION_TEMP_PREFIX}${process.pid}-`))).toEqual([]);
+  });
+
+  /** The pixels of a job's PNG result. */
+  const resultOf = async (source: Uint8Array, steps: ReturnType<typeof parsePipeline>) => {
+    const job = await embedded.coordinator.submit(source, steps, { format: "png", tileSize: 64 });
+    const done = await embedded.coordinator.wait(job.id);
+    return rgba(await embedded.blobs.get(done.result as string));
+  };
+
+  it("takes a source as a file, read where it lies, and releases the file once the job no longer reads it", async () => {
+    const photo = sharp(`${PHOTO_DIR}coffee.png`);
+    const steps = parsePipeline("gaussian-blur(sigma=1) | sobel");
+    const want = (await kernels()).run(await rgba(await photo.clone().png().toBuffer()), steps).data;
+    const dir = mkdtempSync(join(tmpdir(), "tessera-test-files-"));
+    try {
+      for (const [name, bytes] of [
+        ["jpeg", await photo.clone().jpeg({ quality: 95 }).toBuffer()],
+        ["png", await photo.clone().png().toBuffer()],
+        [
+          "tiled tiff",
+          await photo.clone().tiff({ tile: true, tileWidth: 64, tileHeight: 64, compression: "deflate" }).toBuffer(),
+        ],
+      ] as const) {
+        const path = join(dir, name);
+        writeFileSync(path, bytes);
+        let released = 0;
+        const job = await embedded.coordinator.submit({ path, release: async () => void released++ }, steps, {
+          format: "png",
+          tileSize: 64,
+        });
+        const done = await embedded.coordinator.wait(job.id);
+        expect(done.status, done.error?.message).toBe("succeeded");
+        expect(released, `${name}: released once the job no longer reads it`).toBe(1);
+        const got = await rgba(await embedded.blobs.get(done.result as string));
+        // The JPEG is lossy: compared with its own bytes submitted from memory instead.
+        const expected = name === "jpeg" ? (await resultOf(new Uint8Array(bytes), steps)).data : want;
+        expect(`${name}: ${describeDiff(compare(got.data, expected, got.width))}`).toBe(`${name}: max diff 0`);
+      }
+      // A file that is not an image is refused at submit, and released all the same.
+      const bad = join(dir, "bad");
+      writeFileSync(bad, "not an image at all");
+      let released = 0;
+      await expect(
+        embedded.coordinator.submit({ path: bad, release: async () => void released++ }, steps, { format: "png" }),
+      ).rejects.toMatchObject({ code: "NOT_AN_IMAGE" });
+      expect(released).toBe(1);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("refuses a truncated PNG at submit, before the job exists", async () => {

@@ -8,8 +8,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import sharp, { type Sharp } from "sharp";
 import { describe, expect, it } from "vitest";
-import { isTiledTiff, REGION_TEMP_PREFIX, removeStaleRegionCopies } from "../../infra/adapters/region-reader.js";
+import { isTiledTiff, REGION_TEMP_PREFIX } from "../../infra/adapters/region-reader.js";
 import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
+import { removeStaleTempFiles } from "../../infra/adapters/temp-files.js";
 import { PHOTO_DIR } from "../helpers/images.js";
 
 const codec = new SharpCodec();
@@ -58,10 +59,22 @@ describe("isTiledTiff", () => {
     const bigTiled = await photo.clone().tiff({ tile: true, bigtiff: true }).toBuffer();
     const striped = await photo.clone().tiff().toBuffer();
     const bigStriped = await photo.clone().tiff({ bigtiff: true }).toBuffer();
-    expect([tiled, bigTiled].map((b) => isTiledTiff(b))).toEqual([true, true]);
-    expect([striped, bigStriped].map((b) => isTiledTiff(b))).toEqual([false, false]);
-    expect(isTiledTiff(await photo.clone().png().toBuffer())).toBe(false);
-    expect(isTiledTiff(new Uint8Array([0x49, 0x49, 42, 0, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0]))).toBe(false);
+    const inFile = async (bytes: Uint8Array) => {
+      // libtiff writes the IFD after the pixels: read from a file, it is found by its offset.
+      const path = join(tmpdir(), `tessera-test-tiff-${process.pid}-${Math.random()}`);
+      writeFileSync(path, bytes);
+      try {
+        return await isTiledTiff({ path });
+      } finally {
+        rmSync(path, { force: true });
+      }
+    };
+    for (const read of [isTiledTiff, inFile]) {
+      expect(await Promise.all([tiled, bigTiled].map((b) => read(b)))).toEqual([true, true]);
+      expect(await Promise.all([striped, bigStriped].map((b) => read(b)))).toEqual([false, false]);
+      expect(await read(await photo.clone().png().toBuffer())).toBe(false);
+      expect(await read(new Uint8Array([0x49, 0x49, 42, 0, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0, 0, 0, 0, 0]))).toBe(false);
+    }
   });
 });
 
@@ -76,13 +89,16 @@ describe("SharpCodec.regions", () => {
     ["16-bit PNG", (s) => s.toColourspace("rgb16").png()],
   ];
   for (const [name, encode] of formats)
-    for (const [how, reading] of [
-      ["decoded whole", codec],
-      ["copied", copying],
+    for (const [how, reading, fromFile] of [
+      ["decoded whole", codec, false],
+      ["copied", copying, false],
+      ["copied, from its file", copying, true],
     ] as const) {
       it(`reads any rows of a ${name} byte-identical to the whole image decoded (${how})`, async () => {
         const bytes = await encode(sharp(`${PHOTO_DIR}chelsea.png`)).toBuffer();
-        const reader = await reading.regions(bytes);
+        const file = join(tmpdir(), `tessera-test-source-${process.pid}-${Math.random()}`);
+        if (fromFile) writeFileSync(file, bytes);
+        const reader = await reading.regions(fromFile ? { path: file } : bytes);
         try {
           const whole = await codec.decode(bytes);
           expect([reader.width, reader.height]).toEqual([whole.width, whole.height]);
@@ -97,6 +113,7 @@ describe("SharpCodec.regions", () => {
           await expect(reader.read(10, 10)).rejects.toThrow(`rows 10..10 are not inside the image's ${whole.height} rows`);
         } finally {
           await reader.close();
+          rmSync(file, { force: true });
         }
         expect(copies()).toEqual([]);
       });
@@ -167,7 +184,7 @@ describe("SharpCodec.regions", () => {
   });
 });
 
-describe("removeStaleRegionCopies", () => {
+describe("removeStaleTempFiles", () => {
   it("removes the copies of processes that are gone, and keeps this process's", async () => {
     const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"]).stdout.toString();
     const stale = join(tmpdir(), `${REGION_TEMP_PREFIX}${gone}-test.tif`);
@@ -175,7 +192,7 @@ describe("removeStaleRegionCopies", () => {
     writeFileSync(stale, "x");
     writeFileSync(mine, "x");
     try {
-      await removeStaleRegionCopies();
+      await removeStaleTempFiles(tmpdir(), REGION_TEMP_PREFIX);
       expect([existsSync(stale), existsSync(mine)]).toEqual([false, true]);
     } finally {
       rmSync(mine, { force: true });

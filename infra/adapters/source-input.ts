@@ -1,0 +1,43 @@
+/**
+ * An encoded source as the sharp adapters read it: its bytes in memory, or a file read where
+ * it lies (SourceFile: an upload spooled to disk, `tessera process`'s input).
+ */
+
+import { open, readFile, stat } from "node:fs/promises";
+import { CodecError, type EncodedSource, isSourceFile } from "../../engine/ports/codec.js";
+
+/** What sharp reads a source from: its bytes, or its file's path. */
+export const sharpInput = (source: EncodedSource): Uint8Array | string => (isSourceFile(source) ? source.path : source);
+
+/** The source's size in bytes; a file that cannot be read is the source's problem (CORRUPT_IMAGE). */
+export async function sourceSize(source: EncodedSource): Promise<number> {
+  if (!isSourceFile(source)) return source.length;
+  try {
+    return (await stat(source.path)).size;
+  } catch (cause) {
+    throw new CodecError("CORRUPT_IMAGE", `the image file cannot be read: ${(cause as Error).message}`, { cause });
+  }
+}
+
+/** The source's bytes, a file read whole (for the one reader that needs them all: the JPEG cutter). */
+export async function sourceBytes(source: EncodedSource): Promise<Uint8Array> {
+  return isSourceFile(source) ? new Uint8Array(await readFile(source.path)) : source;
+}
+
+/** Reads `length` bytes at `offset` of a source (fewer at its end). */
+export type ReadAt = (offset: number, length: number) => Promise<Uint8Array>;
+
+/** A ReadAt over `source`'s bytes, or over its file (a few small positional reads). */
+export async function withReadAt<T>(source: EncodedSource, use: (read: ReadAt) => Promise<T>): Promise<T> {
+  if (!isSourceFile(source)) return use(async (offset, length) => source.subarray(offset, offset + length));
+  const file = await open(source.path, "r");
+  try {
+    return await use(async (offset, length) => {
+      const buffer = new Uint8Array(length);
+      const { bytesRead } = await file.read(buffer, 0, length, offset);
+      return buffer.subarray(0, bytesRead);
+    });
+  } finally {
+    await file.close();
+  }
+}
