@@ -4,7 +4,7 @@
  * no output file: the result is written to a temporary file beside OUT and renamed into place.
  */
 
-import { constants } from "node:fs";
+import { constants, createReadStream } from "node:fs";
 import { access, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, dirname, join } from "node:path";
@@ -120,7 +120,7 @@ async function preflight(args: ProcessArgs, codec: Codec) {
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (err as Error).message;
     throw new CliError(EXIT.INPUT, `cannot read ${args.input}: ${why}`);
   }
-  const source: SourceFile = { path: args.input };
+  const source: SourceFile = { path: args.input, stream: () => createReadStream(args.input) };
   const header = await codec.probe(source).catch((err: Error) => {
     throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
   });

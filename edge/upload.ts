@@ -13,17 +13,20 @@
  */
 
 import { randomUUID } from "node:crypto";
-import { createWriteStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import busboy from "busboy";
+import type { SourceFile } from "../engine/ports/codec.js";
 import { HttpError } from "./http-errors.js";
 
-/** An uploaded image, in the file it was written to as it arrived. */
-export interface SpooledImage {
-  readonly path: string;
+/**
+ * An uploaded image, in the file it was written to as it arrived: a SourceFile the coordinator
+ * takes as it is, releasing it (removing the file) once the job no longer reads it.
+ */
+export interface SpooledImage extends SourceFile {
   /** Its size in bytes. */
   readonly bytes: number;
   /** Removes the file; safe to call more than once. */
@@ -135,16 +138,19 @@ export async function readUpload(request: Request, maxBytes: number, dir = tmpdi
       });
       // Closed before it is removed: a file still being opened would appear after the removal.
       const closed = new Promise<void>((done) => file.on("close", done));
+      const remove = async (): Promise<void> => {
+        if (!file.closed) file.destroy();
+        await closed;
+        await rm(path, { force: true });
+      };
       image = {
         path,
         get bytes() {
           return bytes;
         },
-        remove: async () => {
-          if (!file.closed) file.destroy();
-          await closed;
-          await rm(path, { force: true });
-        },
+        stream: () => createReadStream(path),
+        remove,
+        release: remove,
       };
       written = new Promise<void>((done, broke) => {
         file.on("finish", done);

@@ -6,7 +6,6 @@
  * finds every blob's owner.
  */
 
-import { createReadStream } from "node:fs";
 import { analysisStepOf, formatPipeline, type Pipeline, type RgbaImage } from "@tessera/kernels";
 import { writeBandWindow } from "./band-store.js";
 import { sourceLayer, sourceName } from "./blob-names.js";
@@ -169,7 +168,7 @@ export async function storeSource(blobs: BlobStore, clock: Clock, intake: Intake
   await atPhase(job.id, "split");
   if (isSourceFile(source)) {
     // Streamed: a source as large as the store takes is never in memory whole.
-    await blobs.putStream(sourceName(job.id), createReadStream(source.path));
+    await blobs.putStream(sourceName(job.id), source.stream());
     return;
   }
   if (!pixels) {

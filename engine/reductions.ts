@@ -52,14 +52,13 @@ export async function reduceStage(
       const bands = Array.from({ length: bandCount(grid) }, (_, band) => band);
       await inOrder(bands, bandsAtOnce(grid), async (band) => {
         const rows = bandWindowRows(grid, band, nextHalo);
+        // Handed to the store as they are (a store may keep them), so not given back to the map.
         const data = await edges.rows(blobs, output, rows, opaque);
-        // A copy: a store may keep the bytes it is given, and the buffer goes back to the map.
         await putBandWindow(blobs, prefix, band, {
           width: grid.width,
           height: rows.y1 - rows.y0,
-          data: Uint8ClampedArray.from(data),
+          data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length),
         });
-        edges.give(data);
       });
       return { input: { kind: "windows", prefix } };
     }

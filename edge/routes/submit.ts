@@ -97,8 +97,7 @@ async function checkAndSubmit(
   }
 
   refuseUnsupported(await headOf(image.path));
-  const source = { path: image.path, release: () => image.remove() };
-  const header = await gw.codec.probe(source);
+  const header = await gw.codec.probe(image);
   const pixels = header.width * header.height;
   if (pixels > limits.maxPixels) {
     throw new HttpError(
@@ -130,7 +129,7 @@ async function checkAndSubmit(
   try {
     // The encoded image goes to the coordinator as it came, in its file: the first stage cuts
     // or decodes it band by band, so the 202 does not wait for a decode.
-    return await gw.coordinator.submit(source, steps, {
+    return await gw.coordinator.submit(image, steps, {
       format,
       ...(tileSize !== undefined && { tileSize }),
       ...(owner !== undefined && { owner }),

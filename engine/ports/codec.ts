@@ -27,12 +27,14 @@ export const isTileSet = (format: OutputFormat): format is TileSetFormat =>
   (TILE_SET_FORMATS as readonly string[]).includes(format);
 /**
  * An encoded image in a file, read where it lies instead of from memory: an upload the gateway
- * spooled to disk as it arrived, or `tessera process`'s input. `release`, when set, is called
- * once nothing needs the file any more (the codec's reader of it is closed, or it was read
- * whole); the gateway removes its spool file there. A caller's own file has none.
+ * spooled to disk as it arrived, or `tessera process`'s input. The codec reads `path`; the
+ * coordinator stores the source from `stream()`. `release`, when set, is called once the job
+ * no longer reads the file (its reader closed; a JPEG's once stored) or its submission fails:
+ * the gateway removes its spool file there. A caller's own file has none.
  */
 export interface SourceFile {
   readonly path: string;
+  stream(): AsyncIterable<Uint8Array>;
   release?(): Promise<void>;
 }
 

@@ -13,6 +13,7 @@ import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
 import { type Embedded, startEmbedded } from "../../roles/embedded.js";
 import { compare, describe as describeDiff, PHOTO_DIR } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
+import { fileSource } from "../helpers/source-file.js";
 
 /** A codec that records every whole-image decode it is asked for. */
 class CountingCodec extends SharpCodec {
@@ -84,10 +85,14 @@ describe("sources read a region at a time", () => {
         const path = join(dir, name);
         writeFileSync(path, bytes);
         let released = 0;
-        const job = await embedded.coordinator.submit({ path, release: async () => void released++ }, steps, {
-          format: "png",
-          tileSize: 64,
-        });
+        const job = await embedded.coordinator.submit(
+          fileSource(path, async () => void released++),
+          steps,
+          {
+            format: "png",
+            tileSize: 64,
+          },
+        );
         const done = await embedded.coordinator.wait(job.id);
         expect(done.status, done.error?.message).toBe("succeeded");
         expect(released, `${name}: released once the job no longer reads it`).toBe(1);
@@ -101,7 +106,11 @@ describe("sources read a region at a time", () => {
       writeFileSync(bad, "not an image at all");
       let released = 0;
       await expect(
-        embedded.coordinator.submit({ path: bad, release: async () => void released++ }, steps, { format: "png" }),
+        embedded.coordinator.submit(
+          fileSource(bad, async () => void released++),
+          steps,
+          { format: "png" },
+        ),
       ).rejects.toMatchObject({ code: "NOT_AN_IMAGE" });
       expect(released).toBe(1);
     } finally {

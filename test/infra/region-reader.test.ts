@@ -12,6 +12,7 @@ import { isTiledTiff, REGION_TEMP_PREFIX } from "../../infra/adapters/region-rea
 import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
 import { removeStaleTempFiles } from "../../infra/adapters/temp-files.js";
 import { PHOTO_DIR } from "../helpers/images.js";
+import { fileSource } from "../helpers/source-file.js";
 
 const codec = new SharpCodec();
 /** A codec that copies every source it cannot read where it lies, as it does a large one. */
@@ -64,7 +65,7 @@ describe("isTiledTiff", () => {
       const path = join(tmpdir(), `tessera-test-tiff-${process.pid}-${Math.random()}`);
       writeFileSync(path, bytes);
       try {
-        return await isTiledTiff({ path });
+        return await isTiledTiff(fileSource(path));
       } finally {
         rmSync(path, { force: true });
       }
@@ -98,7 +99,7 @@ describe("SharpCodec.regions", () => {
         const bytes = await encode(sharp(`${PHOTO_DIR}chelsea.png`)).toBuffer();
         const file = join(tmpdir(), `tessera-test-source-${process.pid}-${Math.random()}`);
         if (fromFile) writeFileSync(file, bytes);
-        const reader = await reading.regions(fromFile ? { path: file } : bytes);
+        const reader = await reading.regions(fromFile ? fileSource(file) : bytes);
         try {
           const whole = await codec.decode(bytes);
           expect([reader.width, reader.height]).toEqual([whole.width, whole.height]);

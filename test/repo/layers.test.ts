@@ -49,6 +49,11 @@ function importsOf(file: string): string[] {
 }
 
 describe("the layout", () => {
+  it("keeps the engine free of Node's I/O: files, sockets and processes are the adapters' (ports in engine)", () => {
+    const io = /(?:^|\n)\s*import\s[^;]*?from\s+"node:(fs|fs\/promises|net|http|https|child_process|dgram)"/;
+    expect(files.filter((file) => file.startsWith("engine/") && io.test(readFileSync(join(ROOT, file), "utf8")))).toEqual([]);
+  });
+
   it("finds the source files", () => {
     expect(files.length).toBeGreaterThan(100);
     expect(files).toContain("engine/coordinator.ts");
