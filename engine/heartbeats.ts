@@ -47,7 +47,7 @@ const heartbeat = object({
   busy: boolean,
   startedAt: time,
   lastSeen: time,
-  intervalMs: number(1, false), // positive: a worker promises a beat at least every millisecond apart
+  intervalMs: number(1, false), // positive: at least 1 ms between beats
   stoppedAt: optional(time),
   rssBytes: optional(time),
   cpuSeconds: optional(time),
