@@ -34,7 +34,7 @@ import { checkOverlaySize, drawOverlay } from "./overlay.js";
 import { encodePngPiece, joinPngPieces } from "./png-pieces.js";
 import { encodePyramidPiece, joinTiffPieces, joinTileSetPieces, streamTiffPieces } from "./pyramid-pieces.js";
 import { openRegions } from "./region-reader.js";
-import { sharpInput, sourceBytes, sourceSize } from "./source-input.js";
+import { oncePerFile, sharpInput, sourceBytes, sourceSize } from "./source-input.js";
 
 // Every call decodes or encodes bytes it is handed once: libvips' operation cache would only
 // hold on to decoded bands (tens of MB each) that nobody asks for again.
@@ -89,7 +89,9 @@ export class SharpCodec implements Codec {
   }
 
   /** The checked header, with sharp's metadata for callers that need more of it. */
-  private async readHeader(source: EncodedSource): Promise<{ header: ImageHeader; meta: Metadata }> {
+  private readonly readHeader = oncePerFile((source) => this.headerOf(source));
+
+  private async headerOf(source: EncodedSource): Promise<{ header: ImageHeader; meta: Metadata }> {
     const size = await sourceSize(source);
     if (size === 0) throw new CodecError("NOT_AN_IMAGE", "the file is empty");
     let meta: Metadata;

@@ -4,7 +4,7 @@
  */
 
 import { open, readFile, stat } from "node:fs/promises";
-import { CodecError, type EncodedSource, isSourceFile } from "../../engine/ports/codec.js";
+import { CodecError, type EncodedSource, isSourceFile, type SourceFile } from "../../engine/ports/codec.js";
 
 /** What sharp reads a source from: its bytes, or its file's path. */
 export const sharpInput = (source: EncodedSource): Uint8Array | string => (isSourceFile(source) ? source.path : source);
@@ -40,4 +40,19 @@ export async function withReadAt<T>(source: EncodedSource, use: (read: ReadAt) =
   } finally {
     await file.close();
   }
+}
+
+/**
+ * `read`, once per SourceFile: a job reads its file's header three times (the gateway's or the
+ * CLI's probe, then the cutter, then the region reader), and a file read where it lies does
+ * not change under its job. Bytes are read each time (a caller may reuse its buffer).
+ */
+export function oncePerFile<T>(read: (source: EncodedSource) => Promise<T>): (source: EncodedSource) => Promise<T> {
+  const results = new WeakMap<SourceFile, Promise<T>>();
+  return (source) => {
+    if (!isSourceFile(source)) return read(source);
+    const known = results.get(source) ?? read(source);
+    results.set(source, known);
+    return known;
+  };
 }
