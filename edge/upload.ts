@@ -27,8 +27,6 @@ import { HttpError } from "./http-errors.js";
  * takes as it is, releasing it (removing the file) once the job no longer reads it.
  */
 export interface SpooledImage extends SourceFile {
-  /** Its size in bytes. */
-  readonly bytes: number;
   /** Removes the file; safe to call more than once. */
   remove(): Promise<void>;
 }
@@ -132,10 +130,6 @@ export async function readUpload(request: Request, maxBytes: number, dir = tmpdi
       }
       const path = join(dir, `${UPLOAD_TEMP_PREFIX}${process.pid}-${randomUUID()}`);
       const file = createWriteStream(path, { flags: "wx" });
-      let bytes = 0;
-      stream.on("data", (chunk: Buffer) => {
-        bytes += chunk.length;
-      });
       // Closed before it is removed: a file still being opened would appear after the removal.
       const closed = new Promise<void>((done) => file.on("close", done));
       const remove = async (): Promise<void> => {
@@ -145,9 +139,6 @@ export async function readUpload(request: Request, maxBytes: number, dir = tmpdi
       };
       image = {
         path,
-        get bytes() {
-          return bytes;
-        },
         stream: () => createReadStream(path),
         remove,
         release: remove,
@@ -179,12 +170,12 @@ export async function readUpload(request: Request, maxBytes: number, dir = tmpdi
     parser.on("error", (err: Error) => fail(bad(`the multipart body is malformed: ${err.message}`)));
     parser.on("close", () => {
       if (failed) return;
+      // A failure meanwhile has answered already (and removed the file).
       written.then(
         () => {
-          if (failed) void image?.remove();
-          else resolve({ image, fields });
+          if (!failed) resolve({ image, fields });
         },
-        () => undefined, // failed already
+        () => undefined,
       );
     });
     // A body without Content-Length is counted as it streams, so it cannot outgrow the limit either.

@@ -114,15 +114,6 @@ export async function readLayerRows(
   return { width: g.width, height: y1 - y0, data: new Uint8ClampedArray(out.buffer) };
 }
 
-/** A whole raw layer as one image. */
-export function readLayer(
-  blobs: BlobStore,
-  layer: string,
-  g: Grid,
-): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
-  return readLayerRows(blobs, layer, g, 0, g.height);
-}
-
 /**
  * A whole raw layer as its bands' bytes, one buffer per band, top to bottom: for a caller that
  * works band by band (encoding a piece per band), which then never needs the image in one buffer.

@@ -65,14 +65,13 @@ export class EdgeMap {
    * is read for it.
    */
   async rows(blobs: BlobStore, layer: string, rows: { y0: number; y1: number }, opaque: boolean): Promise<Uint8Array> {
-    const bytes = (rows.y1 - rows.y0) * this.grid.width * 4;
     let rgba: Uint8Array;
-    if (opaque) rgba = this.take(bytes).fill(255);
+    if (opaque) rgba = this.take((rows.y1 - rows.y0) * this.grid.width * 4);
     else {
       const read = await readLayerRows(blobs, layer, this.grid, rows.y0, rows.y1);
       rgba = new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.length);
     }
-    this.map.unpack(rows.y0, rgba);
+    this.map.unpack(rows.y0, rgba, opaque);
     return rgba;
   }
 

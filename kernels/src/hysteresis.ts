@@ -1,5 +1,5 @@
-// Canny's hysteresis over a class map gathered a band at a time (Kernels.classMap, which
-// Kernels.hysteresis runs on one block), on one byte per pixel.
+// Canny's hysteresis over a class map gathered a band at a time (Kernels.classMap), on one
+// byte per pixel: what the wasm kernel behind Kernels.hysteresis does in one call.
 
 import { KernelError } from "./errors.js";
 import { MAX_PIXELS } from "./image.js";
@@ -44,15 +44,26 @@ export class ClassMap {
     this.heap.wasm.cannyHysteresisGrey(this.map, this.width, this.height);
   }
 
-  /** Writes the map's rows from `y0` into the R, G and B of the RGBA rows `rgba`, keeping their alpha. */
-  unpack(y0: number, rgba: Uint8Array): void {
-    const n = this.stage(y0, rgba);
-    this.heap.wasm.greyIntoRgb(this.map + y0 * this.width, this.staging, n);
+  /**
+   * Writes the map's rows from `y0` into the R, G and B of the RGBA rows `rgba`, keeping their
+   * alpha; `opaque`: A = 255 instead, and nothing is read from `rgba` (one copy less).
+   */
+  unpack(y0: number, rgba: Uint8Array, opaque = false): void {
+    const grey = this.map + y0 * this.width;
+    if (opaque) this.heap.wasm.expandGrey(grey, this.staging, this.rows(y0, rgba));
+    else this.heap.wasm.greyIntoRgb(grey, this.staging, this.stage(y0, rgba));
     rgba.set(this.heap.u8.subarray(this.staging, this.staging + rgba.length));
   }
 
   /** Copies `rgba` into the staging area, checked to be whole rows of the map from row `y0`; returns its pixels. */
   private stage(y0: number, rgba: Uint8Array): number {
+    const n = this.rows(y0, rgba);
+    this.heap.u8.set(rgba, this.staging);
+    return n;
+  }
+
+  /** The pixels of `rgba`, checked to be whole rows of the map from row `y0`, with room staged for them. */
+  private rows(y0: number, rgba: Uint8Array): number {
     const rowBytes = this.width * 4;
     const rows = rgba.length / rowBytes;
     if (!Number.isInteger(y0) || y0 < 0 || !Number.isInteger(rows) || rows < 1 || y0 + rows > this.height) {
@@ -62,7 +73,6 @@ export class ClassMap {
       );
     }
     this.heap.ensure(this.staging + rgba.length);
-    this.heap.u8.set(rgba, this.staging);
     return rows * this.width;
   }
 }

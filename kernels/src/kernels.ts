@@ -203,15 +203,13 @@ export class Kernels {
    * strong one through weak pixels become 255, everything else 0; alpha is kept.
    */
   hysteresis(classes: RgbaImage): RgbaResult {
-    checkImage(classes, "classes");
-    // A copy of the classes (a memcpy), reduced over: the one path the engine's finish takes.
-    const edges = bytesOf(classes.data).slice();
-    // On this instance's memory: the map lives only for this synchronous call.
-    const map = new ClassMap(this.heap, classes.width, classes.height);
-    map.pack(0, edges);
-    map.reduce();
-    map.unpack(0, edges);
-    return { width: classes.width, height: classes.height, data: new Uint8ClampedArray(edges.buffer) };
+    // canny's own global phase in wasm: the classes packed into a one-byte map, reduced and
+    // unpacked in wasm memory (one copy in, one out), as ClassMap does a band at a time.
+    const bytes = checkImage(classes, "classes");
+    const { a, b } = this.place(bytes);
+    this.heap.u8.set(bytesOf(classes.data), a);
+    this.heap.wasm.cannyHysteresis(a, b, classes.width, classes.height);
+    return { width: classes.width, height: classes.height, data: new Uint8ClampedArray(this.heap.u8.slice(b, b + bytes).buffer) };
   }
 
   /**

@@ -12,6 +12,20 @@ function shared(image: { width: number; height: number; data?: Uint8ClampedArray
   return { width: image.width, height: image.height, data };
 }
 
+/** A task that runs `pipeline` over the whole of `source`, into a blank target of its size. */
+const wholeTask = (source: SharedPixels, pipeline: string) => {
+  const all = { x: 0, y: 0, width: source.width, height: source.height };
+  return {
+    source,
+    window: all,
+    core: all,
+    target: shared({ width: source.width, height: source.height }),
+    at: { x: 0, y: 0 },
+    steps: [...parsePipeline(pipeline)],
+    histogram: false,
+  };
+};
+
 // The same tasks on piscina's threads and on the calling thread (an inline pool, for one-tile jobs).
 describe.each<[string, PoolOptions]>([
   ["on 2 threads", { threads: 2 }],
@@ -68,15 +82,7 @@ describe.each<[string, PoolOptions]>([
   });
 
   it("rejects a task with a broken source, and keeps working", async () => {
-    const bad = {
-      source: { width: 2, height: 2, data: new Uint8ClampedArray(new SharedArrayBuffer(12)) },
-      window: { x: 0, y: 0, width: 2, height: 2 },
-      core: { x: 0, y: 0, width: 2, height: 2 },
-      target: shared({ width: 2, height: 2 }),
-      at: { x: 0, y: 0 },
-      steps: [...parsePipeline("invert")],
-      histogram: false,
-    };
+    const bad = wholeTask({ width: 2, height: 2, data: new Uint8ClampedArray(new SharedArrayBuffer(12)) }, "invert");
     await expect(pool.run(bad)).rejects.toThrow("source.data has 12 bytes; a 2×2 RGBA image needs width·height·4 = 16");
     await pool.run({ ...bad, source: shared({ width: 2, height: 2 }) });
     expect([...bad.target.data.subarray(0, 4)]).toEqual([255, 255, 255, 0]);
@@ -104,16 +110,7 @@ describe.each<[string, PoolOptions]>([
   });
 
   it("does not start a task whose signal has aborted, and counts the tasks waiting", async () => {
-    const image = shared({ width: 64, height: 64 });
-    const task = {
-      source: image,
-      window: { x: 0, y: 0, width: 64, height: 64 },
-      core: { x: 0, y: 0, width: 64, height: 64 },
-      target: shared({ width: 64, height: 64 }),
-      at: { x: 0, y: 0 },
-      steps: [...parsePipeline("invert")],
-      histogram: false,
-    };
+    const task = wholeTask(shared({ width: 64, height: 64 }), "invert");
     const aborted = AbortSignal.abort();
     await expect(pool.run(task, aborted)).rejects.toThrow(/abort/i);
     const runs = [0, 1, 2, 3, 4, 5].map(() => pool.run(task));

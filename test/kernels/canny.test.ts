@@ -453,6 +453,11 @@ describe("canny phases", () => {
         map.reduce();
         for (const [i, block] of blocks.entries()) map.unpack(tops[i] as number, block);
         expect(Buffer.concat(blocks).equals(Buffer.from(want)), `${name} ${pipeline(p)} over ${blocks.length} blocks`).toBe(true);
+        // Unpacked as opaque: the same edges, alpha 255, whatever the buffer held before.
+        const opaque = new Uint8Array(w * h * 4).fill(7);
+        map.unpack(0, opaque, true);
+        const wantOpaque = Uint8Array.from(want, (v, i) => (i % 4 === 3 ? 255 : v));
+        expect(Buffer.from(opaque).equals(Buffer.from(wantOpaque)), `${name} ${pipeline(p)} opaque`).toBe(true);
         expect(Buffer.from(k.hysteresis(asImage(w, h, classes)).data).equals(Buffer.from(want))).toBe(true);
       }
     }
