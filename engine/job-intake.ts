@@ -166,6 +166,12 @@ export async function storeSource(blobs: BlobStore, clock: Clock, intake: Intake
   const { job, grid, pixels, halo } = intake;
   const started = clock.now();
   await atPhase(job.id, "split");
+  const cutter = intake.reader && "cutter" in intake.reader ? intake.reader.cutter : undefined;
+  if (cutter) {
+    // Its cutter holds the file already: stored from there, not read a second time.
+    await blobs.put(sourceName(job.id), cutter.encoded);
+    return;
+  }
   if (isSourceFile(source)) {
     // Streamed: a source as large as the store takes is never in memory whole.
     await blobs.putStream(sourceName(job.id), source.stream());

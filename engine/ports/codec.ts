@@ -71,6 +71,8 @@ export interface PieceCutter {
    * whole image decoded, byte for byte.
    */
   cut(y0: number, y1: number): EncodedPiece;
+  /** The encoded image it cuts from, whole, as it came: the job stores its source from these. */
+  readonly encoded: Uint8Array;
 }
 
 /**

@@ -21,7 +21,10 @@ export async function sourceSize(source: EncodedSource): Promise<number> {
 
 /** The source's bytes, a file read whole (for the one reader that needs them all: the JPEG cutter). */
 export async function sourceBytes(source: EncodedSource): Promise<Uint8Array> {
-  return isSourceFile(source) ? new Uint8Array(await readFile(source.path)) : source;
+  if (!isSourceFile(source)) return source;
+  // readFile's buffer is the file's own (not a pooled slice): viewed, not copied.
+  const read = await readFile(source.path);
+  return new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
 }
 
 /** Reads `length` bytes at `offset` of a source (fewer at its end). */

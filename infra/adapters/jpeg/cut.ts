@@ -52,6 +52,8 @@ export interface JpegCutter {
    * sharp and taking rows [y0 - top, y1 - top) gives exactly rows [y0, y1) of decoding the whole file.
    */
   cut(y0: number, y1: number): JpegPiece;
+  /** The file it cuts from, as it came. */
+  readonly encoded: Uint8Array;
 }
 
 interface DcCode {
@@ -81,11 +83,16 @@ export function jpegCutter(bytes: Uint8Array): JpegCutter | { unsupported: strin
   const dc: HuffmanDecoder[] = [];
   const ac: HuffmanDecoder[] = [];
   const dcCodes: DcCode[] = [];
+  // Components usually share tables (both chroma ones, in a camera's JPEG): each is built once.
+  const built = new Map<string, HuffmanDecoder | undefined>();
+  const decoderFor = (spec: HuffmanSpec | undefined, key: string, isAc: boolean) => {
+    if (!built.has(key)) built.set(key, spec && huffmanDecoder(spec, isAc));
+    return built.get(key);
+  };
   for (const s of layout.scan) {
     const dcSpec = layout.dcTables[s.dc];
-    const acSpec = layout.acTables[s.ac];
-    const d = dcSpec && huffmanDecoder(dcSpec, false);
-    const a = acSpec && huffmanDecoder(acSpec, true);
+    const d = decoderFor(dcSpec, `dc${s.dc}`, false);
+    const a = decoderFor(layout.acTables[s.ac], `ac${s.ac}`, true);
     const codes = dcSpec && canonicalCodes(dcSpec);
     if (!d || !a || !codes) return { unsupported: "corrupt JPEG: a Huffman table has more codes than fit their lengths" };
     dc.push(d);
@@ -115,7 +122,7 @@ class Cutter implements JpegCutter {
   private readonly plain: DcPlan;
 
   constructor(
-    bytes: Uint8Array,
+    readonly encoded: Uint8Array,
     layout: JpegLayout,
     readonly mcuHeight: number,
     private readonly mcuRows: number,
@@ -137,10 +144,10 @@ class Cutter implements JpegCutter {
     this.heightAt = 0;
     for (const s of kept) {
       if (s === layout.sof) this.heightAt = o + 5;
-      this.prefix.set(bytes.subarray(s.start, s.end), o);
+      this.prefix.set(encoded.subarray(s.start, s.end), o);
       o += s.end - s.start;
     }
-    this.sos = bytes.slice(layout.sos.start, layout.sos.end);
+    this.sos = encoded.slice(layout.sos.start, layout.sos.end);
   }
 
   /**
