@@ -17,9 +17,9 @@ import { silentLogger } from "../engine/ports/logger.js";
 import type { ReceivedMessage, SessionReceiver } from "../engine/ports/queue.js";
 import { bandTiles } from "../engine/tiling.js";
 import {
-  type BandBuffer,
   bandShare,
   gridOf,
+  type LoopBuffers,
   outputOf,
   privateInputOf,
   runBand,
@@ -52,7 +52,7 @@ export async function runBandMessage(
   receiver: SessionReceiver,
   message: ReceivedMessage,
   options: WorkerLoopOptions,
-  buffers: BandBuffer,
+  buffers: LoopBuffers & { release(): void },
   health: HealthTracker,
 ): Promise<boolean> {
   const { blobs, queue } = options;

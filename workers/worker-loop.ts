@@ -24,7 +24,7 @@ import { type Logger, silentLogger } from "../engine/ports/logger.js";
 import type { Queue, SessionReceiver } from "../engine/ports/queue.js";
 import type { BandBudget } from "./band-budget.js";
 import { isQueueError, Killed, PROBE_ANSWER_MS, runBandMessage } from "./band-message.js";
-import { BandBuffer, type TileBuffers, type TileRunner } from "./band-runner.js";
+import { type LoopBuffers, loopBuffers, type TileRunner } from "./band-runner.js";
 
 export type { TileRunner } from "./band-runner.js";
 
@@ -34,8 +34,6 @@ export interface WorkerLoopOptions {
   /** Decodes source pieces and encodes result pieces. */
   codec: Codec;
   pool: TileRunner;
-  /** The worker's tile window buffers, shared by its loops. */
-  tileBuffers: TileBuffers;
   /** The band rows the worker's loops may hold at once (band-budget.ts); unbounded without. */
   bandBudget?: BandBudget;
   /** Reported with every band, for the UI's tile map and /v1/cluster. */
@@ -77,7 +75,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const health = options.health ?? new HealthTracker({ onChange: logChanges(log) });
   // Jittered, so that the loops of every worker do not retry a dependency that comes back in lockstep.
   const backoff = new Backoff(options.backoff);
-  const buffers = new BandBuffer(options.bandBudget);
+  const buffers = loopBuffers(options.bandBudget);
   while (!halted()) {
     // While blob storage is down, take no band: each one taken would only be given back, and
     // every give-back spends one of the band's deliveries (enough of them and a band is
@@ -146,7 +144,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
 async function drainSession(
   receiver: SessionReceiver,
   options: WorkerLoopOptions,
-  buffers: BandBuffer,
+  buffers: LoopBuffers & { release(): void },
   health: HealthTracker,
 ): Promise<void> {
   while (!options.stop?.aborted) {

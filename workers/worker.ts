@@ -17,7 +17,6 @@ import type { Codec } from "../engine/ports/codec.js";
 import { type Logger, silentLogger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
 import { BandBudget } from "./band-budget.js";
-import { TileBuffers } from "./band-runner.js";
 import { KernelPool } from "./pool.js";
 import { runWorkerLoop, type TileRunner } from "./worker-loop.js";
 
@@ -191,8 +190,6 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       }
     },
   };
-  // Two windows per thread out at once: one running, one queued behind it.
-  const tileBuffers = new TileBuffers(2 * threads);
   const bandBudget = new BandBudget(DEFAULTS.bandBudgetBytes);
   const kills = Array.from({ length: options.loops ?? defaultLoops(threads) }, () => new AbortController());
   const loops = kills.map((kill, i) =>
@@ -201,7 +198,6 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       blobs: options.blobs,
       codec: options.codec,
       pool: counting,
-      tileBuffers,
       bandBudget,
       workerId: options.loopId?.(i) ?? `${id}/${i}`,
       stop: stop.signal,
