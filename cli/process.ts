@@ -13,6 +13,7 @@ import { parseAnalysisJson } from "../engine/analysis-result.js";
 import { planPipeline } from "../engine/plan.js";
 import { type Codec, formatFromExtension, isOverlayFormat, OUTPUT_FORMATS, type SourceFile } from "../engine/ports/codec.js";
 import { DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from "../engine/tiling.js";
+import { JpegScanThread } from "../infra/adapters/jpeg/scan-thread.js";
 import { startEmbedded } from "../roles/embedded.js";
 import { KernelPool } from "../workers/pool.js";
 import { intArg, parseCommand } from "./args.js";
@@ -88,7 +89,7 @@ export function parseProcessArgs(argv: string[]): ProcessArgs | "help" {
 }
 
 /** Checks everything that can be checked before any pixel is decoded. */
-async function preflight(args: ProcessArgs, codec: Codec) {
+async function preflight(args: ProcessArgs, codec: Codec, source: SourceFile) {
   const format = formatFromExtension(args.output);
   if (!format)
     throw new CliError(
@@ -120,7 +121,6 @@ async function preflight(args: ProcessArgs, codec: Codec) {
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : (err as Error).message;
     throw new CliError(EXIT.INPUT, `cannot read ${args.input}: ${why}`);
   }
-  const source: SourceFile = { path: args.input, stream: () => createReadStream(args.input) };
   const header = await codec.probe(source).catch((err: Error) => {
     throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
   });
@@ -135,7 +135,7 @@ async function preflight(args: ProcessArgs, codec: Codec) {
     );
   }
   // An analysis job's result is JSON; an image output is the overlay drawn from it at the end.
-  return { format, steps, source, header, jobFormat: analysis ? ("json" as const) : format };
+  return { format, steps, header, jobFormat: analysis ? ("json" as const) : format };
 }
 
 export async function runProcess(argv: string[]): Promise<void> {
@@ -151,6 +151,18 @@ export async function runProcess(argv: string[]): Promise<void> {
   const startup: Record<string, number> = { main: since() };
   const maxPixels = intArg("TESSERA_MAX_PIXELS", process.env.TESSERA_MAX_PIXELS, 1);
   const spoolPixels = intArg("TESSERA_SPOOL_PIXELS", process.env.TESSERA_SPOOL_PIXELS, 0) ?? SPOOL_PIXELS;
+  // A JPEG's scan, the one serial step before any band can start, runs on a thread of its own
+  // from here (infra/adapters/jpeg/scan-thread.ts), while sharp loads and the kernel threads start.
+  const source: SourceFile = { path: args.input, stream: () => createReadStream(args.input) };
+  const scans = new JpegScanThread();
+  if (/\.jpe?g$/i.test(args.input))
+    scans.scan(
+      source,
+      await stat(args.input).then(
+        (s) => s.size,
+        () => 0,
+      ),
+    );
   const { threads, inline } = await poolFor(args.input, args.threads ?? availableParallelism(), args.tile);
   const starting = KernelPool.create({ threads, inline });
   starting
@@ -170,8 +182,9 @@ export async function runProcess(argv: string[]): Promise<void> {
       concurrency: threads,
       // The same variable as the gateway's limit: larger images are fine here, by choice.
       ...(maxPixels !== undefined && { maxPixels }),
+      scans,
     });
-    preflighted = await preflight(args, codec);
+    preflighted = await preflight(args, codec, source);
     startup.inputRead = since();
   } catch (err) {
     await starting.then(
@@ -180,7 +193,7 @@ export async function runProcess(argv: string[]): Promise<void> {
     );
     throw err;
   }
-  const { format, steps, source, header, jobFormat } = preflighted;
+  const { format, steps, header, jobFormat } = preflighted;
   let spool: Spool;
   try {
     spool = await spoolFor(header.width * header.height, dirname(args.output), spoolPixels);
@@ -241,7 +254,7 @@ export async function runProcess(argv: string[]): Promise<void> {
     await rm(temp, { force: true });
     throw err;
   } finally {
-    await embedded.stop();
+    await Promise.all([embedded.stop(), scans.close()]);
     await spool.remove();
   }
 }

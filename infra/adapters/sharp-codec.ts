@@ -26,15 +26,17 @@ import {
   storedChannels,
   type TileSetFormat,
 } from "../../engine/ports/codec.js";
-import { jpegCutter } from "./jpeg/cut.js";
 import { joinJpegBands } from "./jpeg/join.js";
 import { readJpegLayout } from "./jpeg/markers.js";
 import { jpegPieceRows, packPieces, unpackPieces } from "./jpeg/pieces.js";
+import type { JpegScanThread } from "./jpeg/scan-thread.js";
+import { cutterForSource } from "./jpeg/source-cutter.js";
 import { checkOverlaySize, drawOverlay } from "./overlay.js";
 import { encodePngPiece, joinPngPieces } from "./png-pieces.js";
 import { encodePyramidPiece, joinTiffPieces, joinTileSetPieces, streamTiffPieces } from "./pyramid-pieces.js";
 import { openRegions } from "./region-reader.js";
-import { oncePerFile, sharpInput, sourceBytes, sourceSize } from "./source-input.js";
+import { Slots } from "./slots.js";
+import { oncePerFile, sharpInput, sourceSize } from "./source-input.js";
 
 // Every call decodes or encodes bytes it is handed once: libvips' operation cache would only
 // hold on to decoded bands (tens of MB each) that nobody asks for again.
@@ -64,12 +66,15 @@ export interface SharpCodecOptions {
   concurrency?: number;
   /** Sources this small are decoded whole to be read by region (./region-reader); default DEFAULTS'. */
   decodeWholePixels?: number;
+  /** Where a large JPEG file's scan is walked; default on the thread that asks for the cutter. */
+  scans?: JpegScanThread;
 }
 
 export class SharpCodec implements Codec {
   readonly maxPixels: number;
   private readonly slots: Slots;
   private readonly decodeWholePixels: number;
+  private readonly scans: JpegScanThread | undefined;
 
   constructor(options: SharpCodecOptions = {}) {
     this.maxPixels = options.maxPixels ?? DEFAULTS.maxPixels;
@@ -82,6 +87,7 @@ export class SharpCodec implements Codec {
     }
     this.slots = new Slots(concurrency);
     this.decodeWholePixels = options.decodeWholePixels ?? DEFAULTS.decodeWholePixels;
+    this.scans = options.scans;
   }
 
   async probe(source: EncodedSource): Promise<ImageHeader> {
@@ -166,7 +172,7 @@ export class SharpCodec implements Codec {
     const { header, meta } = await this.readHeader(source);
     if (header.format !== "jpeg" || (meta.orientation ?? 1) !== 1) return undefined;
     // The one format read whole, still encoded: the cut copies ranges of its entropy data.
-    const cutter = jpegCutter(await sourceBytes(source));
+    const cutter = await cutterForSource(source, this.scans);
     return "unsupported" in cutter ? undefined : cutter;
   }
 
@@ -278,23 +284,4 @@ const pieceRows = (width: number, bandRows: number, grey: boolean): number | und
 function orientedSize(meta: Metadata): { width?: number; height?: number } {
   const swap = (meta.orientation ?? 1) >= 5;
   return swap ? { width: meta.height, height: meta.width } : { width: meta.width, height: meta.height };
-}
-
-/** At most `limit` tasks at once; the rest start in the order they asked. */
-class Slots {
-  private running = 0;
-  private readonly queue: (() => void)[] = [];
-
-  constructor(private readonly limit: number) {}
-
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running >= this.limit) await new Promise<void>((resolve) => this.queue.push(resolve));
-    this.running++;
-    try {
-      return await task();
-    } finally {
-      this.running--;
-      this.queue.shift()?.();
-    }
-  }
 }

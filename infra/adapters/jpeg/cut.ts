@@ -69,20 +69,32 @@ interface DcPlan {
 }
 
 /**
+ * What the walk over a JPEG's scan finds: the un-stuffed entropy-coded data and where each MCU
+ * row starts in it. Typed arrays only, so that a scan made on another thread crosses over
+ * without a copy (scan-thread.ts).
+ */
+export interface ScannedJpeg {
+  readonly data: Uint8Array;
+  readonly index: ScanIndex;
+}
+
+/**
  * A cutter for `bytes`, or the reason this file cannot be cut (the caller then decodes it whole).
  * Supports baseline and extended sequential Huffman JPEGs (SOF0/SOF1), 8-bit, grey or 3 components,
  * any sampling factors, one scan, no restart interval. Never throws: unsupported and corrupt files
  * alike come back as `{ unsupported }`. The whole scan is walked once here; cuts are then copies.
  */
 export function jpegCutter(bytes: Uint8Array): JpegCutter | { unsupported: string } {
-  const layout = readJpegLayout(bytes);
+  const scanned = scanJpeg(bytes);
+  return "unsupported" in scanned ? scanned : cutterOf(bytes, scanned);
+}
+
+/** The serial part of jpegCutter: the walk over every MCU of `bytes`' scan (tens of ms at 24 MP). */
+export function scanJpeg(bytes: Uint8Array): ScannedJpeg | { unsupported: string } {
+  const layout = checkedLayout(bytes);
   if (typeof layout === "string") return { unsupported: layout };
-  const problem = scanProblem(layout);
-  if (problem) return { unsupported: problem };
-  const geometry = mcuGeometry(layout);
   const dc: HuffmanDecoder[] = [];
   const ac: HuffmanDecoder[] = [];
-  const dcCodes: DcCode[] = [];
   // Components usually share tables (both chroma ones, in a camera's JPEG): each is built once.
   const built = new Map<string, HuffmanDecoder | undefined>();
   const decoderFor = (spec: HuffmanSpec | undefined, key: string, isAc: boolean) => {
@@ -90,25 +102,45 @@ export function jpegCutter(bytes: Uint8Array): JpegCutter | { unsupported: strin
     return built.get(key);
   };
   for (const s of layout.scan) {
-    const dcSpec = layout.dcTables[s.dc];
-    const d = decoderFor(dcSpec, `dc${s.dc}`, false);
+    const d = decoderFor(layout.dcTables[s.dc], `dc${s.dc}`, false);
     const a = decoderFor(layout.acTables[s.ac], `ac${s.ac}`, true);
-    const codes = dcSpec && canonicalCodes(dcSpec);
-    if (!d || !a || !codes) return { unsupported: "corrupt JPEG: a Huffman table has more codes than fit their lengths" };
+    if (!d || !a) return { unsupported: TABLE_OVERFULL };
     dc.push(d);
     ac.push(a);
-    dcCodes.push(codes);
   }
   const { data, length } = unstuff(bytes, layout.ecsStart, layout.ecsEnd);
-  const index = indexScan(data, length, geometry, dc, ac);
-  if (typeof index === "string") return { unsupported: index };
-  const cutter = new Cutter(bytes, layout, geometry.mcuHeight, geometry.mcusY, data, index, dcCodes);
+  const index = indexScan(data, length, mcuGeometry(layout), dc, ac);
+  return typeof index === "string" ? { unsupported: index } : { data, index };
+}
+
+/** A cutter over `bytes` from their scan (scanJpeg's, made here or on another thread). */
+export function cutterOf(bytes: Uint8Array, scanned: ScannedJpeg): JpegCutter | { unsupported: string } {
+  const layout = checkedLayout(bytes);
+  if (typeof layout === "string") return { unsupported: layout };
+  const geometry = mcuGeometry(layout);
+  if (scanned.index.rowBit.length !== geometry.mcusY + 1) return { unsupported: "the scan given is of another image" };
+  const dcCodes: DcCode[] = [];
+  for (const s of layout.scan) {
+    const spec = layout.dcTables[s.dc];
+    const codes = spec && canonicalCodes(spec);
+    if (!codes) return { unsupported: TABLE_OVERFULL };
+    dcCodes.push(codes);
+  }
+  const cutter = new Cutter(bytes, layout, geometry.mcuHeight, geometry.mcusY, scanned.data, scanned.index, dcCodes);
   // Check every row now so that cut() cannot fail later.
   for (let row = 0; row < geometry.mcusY; row++) {
     const plan = cutter.planDc(row);
     if (typeof plan === "string") return { unsupported: plan };
   }
   return cutter;
+}
+
+const TABLE_OVERFULL = "corrupt JPEG: a Huffman table has more codes than fit their lengths";
+
+function checkedLayout(bytes: Uint8Array): JpegLayout | string {
+  const layout = readJpegLayout(bytes);
+  if (typeof layout === "string") return layout;
+  return scanProblem(layout) ?? layout;
 }
 
 class Cutter implements JpegCutter {

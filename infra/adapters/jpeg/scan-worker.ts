@@ -1,0 +1,28 @@
+/**
+ * The thread scan-thread.ts starts: reads a JPEG file and walks its scan (scanJpeg), then hands
+ * the file's bytes and the scan back without copying them (their buffers are transferred).
+ */
+
+import { readFile } from "node:fs/promises";
+import { parentPort } from "node:worker_threads";
+import { scanJpeg } from "./cut.js";
+
+export interface ScanRequest {
+  readonly id: number;
+  readonly path: string;
+}
+
+parentPort?.on("message", async ({ id, path }: ScanRequest) => {
+  try {
+    const read = await readFile(path);
+    const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
+    const scanned = scanJpeg(bytes);
+    const arrays = "unsupported" in scanned ? [] : [scanned.data, ...Object.values(scanned.index)];
+    parentPort?.postMessage(
+      { id, bytes, scanned },
+      [bytes, ...arrays].map((a: ArrayBufferView) => a.buffer as ArrayBuffer),
+    );
+  } catch (err) {
+    parentPort?.postMessage({ id, error: (err as Error).message });
+  }
+});
