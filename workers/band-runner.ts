@@ -90,8 +90,14 @@ async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Code
 export class BandBuffer {
   private buffer: SharedArrayBuffer | undefined;
 
-  /** With a budget, buffers are borrowed from it and given back by release(). */
-  constructor(private readonly budget?: BandBudget) {}
+  /**
+   * With a budget, buffers are borrowed from it and given back by release(). `taken` hears of
+   * each buffer as it is taken (to have its pages touched elsewhere: TouchTask).
+   */
+  constructor(
+    private readonly budget?: BandBudget,
+    private readonly taken?: (buffer: SharedArrayBuffer) => void,
+  ) {}
 
   /** A width×height image over the buffer, whose bytes are whatever the last band left. */
   image(width: number, height: number): SharedPixels {
@@ -99,6 +105,7 @@ export class BandBuffer {
     if (!this.buffer || this.buffer.byteLength < bytes) {
       if (this.buffer) this.budget?.recycle(this.buffer);
       this.buffer = this.budget?.buffer(bytes) ?? new SharedArrayBuffer(bytes);
+      this.taken?.(this.buffer);
     }
     return { width, height, data: new Uint8ClampedArray(this.buffer, 0, bytes) };
   }
@@ -159,9 +166,13 @@ export interface LoopBuffers {
   readonly result: BandBuffer;
 }
 
-/** A loop's buffers, borrowed from `budget` when it has one. */
-export function loopBuffers(budget?: BandBudget): LoopBuffers & { release(): void } {
-  const window = new BandBuffer(budget);
+/**
+ * A loop's buffers, borrowed from `budget` when it has one. `touch` is told of each window
+ * buffer the loop takes, to have its pages touched on a pool thread while the band's input is
+ * read and decoded (TouchTask), not by the main thread's copy.
+ */
+export function loopBuffers(budget?: BandBudget, touch?: (buffer: SharedArrayBuffer) => void): LoopBuffers & { release(): void } {
+  const window = new BandBuffer(budget, touch);
   const result = new BandBuffer(budget);
   return {
     window,
@@ -178,11 +189,15 @@ export async function runBand(m: BandMessage, deps: BandDeps, buffers: LoopBuffe
   const g = gridOf(m);
   if (m.detection) return runDetectionGroup(m, g, deps, signal);
   const readStart = performance.now();
+  const rowsIn = bandWindowRows(g, m.band, m.halo);
+  // Taken before the read, so that a fresh buffer's pages are touched while the band decodes.
+  const source = buffers.window.image(g.width, rowsIn.y1 - rowsIn.y0);
   const read = await readWindow(m, g, deps.blobs, deps.codec);
-  const source = buffers.window.image(read.width, read.height);
+  if (read.width !== source.width || read.height !== source.height)
+    throw new Error(`band ${m.band}'s window reads as ${read.width}×${read.height}, not ${source.width}×${source.height}`);
   bytesOf(source.data).set(bytesOf(read.data));
   const readMs = Math.round(performance.now() - readStart);
-  const top = bandWindowRows(g, m.band, m.halo).y0;
+  const top = rowsIn.y0;
   const rows = bandRows(g, m.band);
   // An analysis band answers with data: no result rows to write into.
   const target = m.analysis ? undefined : buffers.result.image(g.width, rows.y1 - rows.y0);

@@ -20,6 +20,7 @@ import { fileURLToPath } from "node:url";
 export function tileTask(kernels) {
   return (task) => {
     if (task.kind === "detect") return runDetect(task);
+    if (task.kind === "touch") return touch(task.buffer);
     const started = performance.now();
     if (task.analysis) {
       // An analysis tile: the image steps, then the op on the luma around the core; no pixels out.
@@ -31,6 +32,14 @@ export function tileTask(kernels) {
     });
     return { ms: performance.now() - started, ...(histogram && { histogram }) };
   };
+}
+
+/** See TouchTask: one write access per page, changing nothing. @param {SharedArrayBuffer} buffer */
+function touch(buffer) {
+  const started = performance.now();
+  const bytes = new Uint8Array(buffer);
+  for (let i = 0; i < bytes.length; i += 4096) Atomics.compareExchange(bytes, i, 0, 0);
+  return { ms: performance.now() - started };
 }
 
 /** @type {Promise<typeof import("./detect/index.js")> | undefined} */

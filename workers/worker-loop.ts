@@ -34,6 +34,8 @@ export interface WorkerLoopOptions {
   /** Decodes source pieces and encodes result pieces. */
   codec: Codec;
   pool: TileRunner;
+  /** Touches a fresh window buffer's pages off the main thread (a TouchTask on the pool); optional. */
+  touch?: (buffer: SharedArrayBuffer) => void;
   /** The band rows the worker's loops may hold at once (band-budget.ts); unbounded without. */
   bandBudget?: BandBudget;
   /** Reported with every band, for the UI's tile map and /v1/cluster. */
@@ -75,7 +77,7 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
   const health = options.health ?? new HealthTracker({ onChange: logChanges(log) });
   // Jittered, so that the loops of every worker do not retry a dependency that comes back in lockstep.
   const backoff = new Backoff(options.backoff);
-  const buffers = loopBuffers(options.bandBudget);
+  const buffers = loopBuffers(options.bandBudget, options.touch);
   while (!halted()) {
     // While blob storage is down, take no band: each one taken would only be given back, and
     // every give-back spends one of the band's deliveries (enough of them and a band is

@@ -119,6 +119,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       throw err;
     });
   }
+  const kernelPool = pool;
   const threads = pool.threads;
   const runner = options.wrapPool?.(pool) ?? pool;
   const stop = new AbortController();
@@ -198,6 +199,8 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
       blobs: options.blobs,
       codec: options.codec,
       pool: counting,
+      // Straight to the pool: a wrapper (tests') sees tile tasks only.
+      touch: (buffer) => void kernelPool.run({ kind: "touch", buffer }).catch(() => undefined),
       bandBudget,
       workerId: options.loopId?.(i) ?? `${id}/${i}`,
       stop: stop.signal,

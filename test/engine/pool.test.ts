@@ -58,6 +58,19 @@ describe.each<[string, PoolOptions]>([
     expect(source.data).toEqual(image.data); // the input is only read
   });
 
+  it("touches a shared buffer's pages without changing a byte, also while this thread writes it", async () => {
+    const buffer = new SharedArrayBuffer(64 * 4096 + 100);
+    const bytes = new Uint8Array(buffer);
+    for (let i = 0; i < bytes.length; i += 1000) bytes[i] = (i / 1000) % 251 || 7; // page starts among them
+    bytes[4096 * 3] = 42;
+    const before = bytes.slice();
+    const touched = pool.run({ kind: "touch", buffer });
+    bytes[4096 * 5] = 9; // written as the thread touches: the touch writes only where it finds 0, and only 0
+    before[4096 * 5] = 9;
+    expect((await touched).ms).toBeGreaterThanOrEqual(0);
+    expect(bytes).toEqual(before);
+  });
+
   it("reads the window where the task says, in source coordinates", async () => {
     const k = await kernels();
     const image = await loadPhoto("coins.png");
