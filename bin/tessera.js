@@ -9,4 +9,8 @@ import { availableParallelism } from "node:os";
 process.env.UV_THREADPOOL_SIZE ??= String(Math.max(4, availableParallelism()));
 
 const { main } = await import("../dist/bundle/tessera.js");
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// `tessera process` returns with its kernel threads still up once its output is written:
+// exiting now ends them (cli/process.ts).
+if (process.argv[2] === "process") process.exit(code);
+process.exitCode = code;
