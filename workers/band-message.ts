@@ -106,7 +106,11 @@ export async function runBandMessage(
       await receiver.complete(message);
       return false;
     }
-    const writeMs = await writeBandResult(band, result, options);
+    const writeMs = await writeBandResult(band, result, {
+      blobs,
+      codec: options.codec,
+      handedOver: () => buffers.result.discard(),
+    });
     health.ok("blobs");
     const { kernelMs, readMs } = result;
     // Tell the job before settling: a worker that dies after settling but before telling would

@@ -69,6 +69,11 @@ export interface BlobStore {
    */
   put(name: string, data: Uint8Array): Promise<void>;
   /**
+   * True when put may keep the array it is given (as the in-memory store does): a caller that
+   * reuses its buffer hands over a copy, or lets the buffer go. Absent: put never keeps it.
+   */
+  readonly keepsArrays?: boolean;
+  /**
    * Streams a blob in; the blob appears only once the stream has ended without error. If the
    * source throws, the put rejects with the source's error and leaves any previous blob as it was.
    * With `head`, the blob is head.value() followed by `data`, and value() is called once `data`

@@ -22,6 +22,7 @@ function folders(name: string): string[] {
  * tested against it also runs on FsBlobStore.
  */
 export class MemoryBlobStore implements BlobStore {
+  readonly keepsArrays = true;
   private readonly blobs = new Map<string, Uint8Array>();
   /** How many blobs lie under each folder name, to detect blob/folder conflicts in O(depth). */
   private readonly folderUse = new Map<string, number>();
@@ -29,7 +30,7 @@ export class MemoryBlobStore implements BlobStore {
   async put(name: string, data: Uint8Array): Promise<void> {
     checkBlobName(name);
     if (!(data instanceof Uint8Array)) throw new TypeError(`put(${JSON.stringify(name)}, data) needs a Uint8Array`);
-    // put may keep the caller's array (see the port): a whole, unshared buffer is adopted as
+    // put may keep the caller's array (see the port): a whole buffer, shared or not, is adopted as
     // is; a view into a larger buffer is copied so the rest of that buffer is not retained.
     const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
     this.store(name, whole ? data : new Uint8Array(data));
