@@ -8,14 +8,14 @@ import type { QueueConfig } from "./ports/queue.js";
 
 export const DEFAULTS = {
   /**
-   * Bytes of band rows (decoded windows and results) one worker process holds at once. Two
-   * bands of a gigapixel image (31 623 wide: ~131 MB each with a light pipeline's halo, ~135
-   * with the heavy one's) and every band of ordinary ones (a 24 MP band is 25 MB) fit, so it
-   * bounds memory only where a band alone has tiles for every thread (workers/band-budget.ts).
-   * 384 MB let a 100 MP image (41.5 MB a band) hold nine bands at 16 threads; six are as fast
-   * (1.19–1.33 s against 1.27–1.34 on the 16-core machine) and ~130 MB lighter.
+   * Bytes of band rows (decoded windows and results) one worker process holds at once, beyond
+   * the two bands it always lets in (workers/band-budget.ts): every band of ordinary images
+   * fits (a 24 MP band is 25 MB), five of a 100 MP one (41.5 MB each), two of a gigapixel one
+   * (~131 MB each) as the two always let in. 384 MB let a 100 MP image hold nine bands at 16
+   * threads; six were as fast (1.19–1.33 s against 1.27–1.34 on the 16-core machine) and ~130
+   * MB lighter, and five keep its peak under 1 GB.
    */
-  bandBudgetBytes: 280 * 1024 * 1024,
+  bandBudgetBytes: 224 * 1024 * 1024,
   /**
    * The queues on Azure Service Bus (and the emulator): a lock outlives a slow band by far (the
    * worker renews it at a third), and ten deliveries ride out a few worker deaths before a band

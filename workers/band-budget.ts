@@ -3,21 +3,29 @@
  * decoded window and the result rows) before reading it and gives it back once the band is
  * written, so a wide image cannot have every loop holding a band at once: a band of a
  * gigapixel image is ~65 MB decoded and as much again for its result, and ten loops would hold
- * 1.3 GB where two keep 16 threads busy (such a band is 62 tiles). A band larger than the whole
- * budget still runs, alone. Result buffers are lent from here too, so a loop that waits holds
+ * 1.3 GB where two keep 16 threads busy (such a band is 62 tiles). Two bands are let in
+ * whatever their size, one computing while the next is read: a band larger than the budget
+ * only waits for a third. Result buffers are lent from here too, so a loop that waits holds
  * none; the free ones kept never add up to more than the budget.
  */
 
+/** Bands let in whatever their size: one on the threads, one being read and decoded. */
+const ALWAYS = 2;
+
 export class BandBudget {
   private used = 0;
+  private bands = 0;
   private waiting: (() => void)[] = [];
   private readonly free: SharedArrayBuffer[] = [];
 
   constructor(readonly bytes: number) {}
 
-  /** Waits until `bytes` more fit, or nothing else is held; rejects if `signal` aborts first. */
+  /**
+   * Waits until a band of `bytes` fits, or fewer than two bands are held; rejects if `signal`
+   * aborts first. A share of 0 (a message that holds no band rows) never waits and counts no band.
+   */
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
-    while (this.used > 0 && this.used + bytes > this.bytes) {
+    while (bytes > 0 && this.bands >= ALWAYS && this.used + bytes > this.bytes) {
       signal?.throwIfAborted();
       await new Promise<void>((resolve) => {
         this.waiting.push(resolve);
@@ -26,10 +34,13 @@ export class BandBudget {
     }
     signal?.throwIfAborted();
     this.used += bytes;
+    if (bytes > 0) this.bands++;
   }
 
+  /** Gives back a band's share, as taken (0 for none). */
   give(bytes: number): void {
     this.used -= bytes;
+    if (bytes > 0) this.bands--;
     // Every waiter checks again: a small band may fit where a large one does not.
     const waiting = this.waiting;
     this.waiting = [];

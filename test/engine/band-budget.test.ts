@@ -1,5 +1,5 @@
 // The band rows a worker process may hold at once (workers/band-budget.ts): a band waits for
-// room, a band larger than the whole budget runs alone, an abort ends the wait, and result
+// room, two bands go in whatever their size, an abort ends the wait, and result
 // buffers come back for later bands without the free ones outgrowing the budget.
 
 import { describe, expect, it } from "vitest";
@@ -24,23 +24,30 @@ describe("the band budget", () => {
     expect(budget.held).toBe(80);
   });
 
-  it("runs a band larger than the budget, but only alone", async () => {
+  it("lets two bands in whatever their size, and waits with a third", async () => {
     const budget = new BandBudget(100);
     await budget.take(250); // nothing else held: in it goes
-    let small = false;
+    await budget.take(250); // one held: one computing, one being read
+    let third = false;
     const waiting = budget.take(10).then(() => {
-      small = true;
+      third = true;
     });
     await tick();
-    expect(small).toBe(false);
+    expect(third).toBe(false);
     budget.give(250);
+    await tick();
+    expect(third).toBe(true); // two held again, one of them small
     await waiting;
-    expect(budget.held).toBe(10);
+    expect(budget.held).toBe(260);
+    await budget.take(0); // a message without band rows never waits
+    budget.give(0);
+    expect(budget.held).toBe(260);
   });
 
   it("stops waiting when the band is aborted, holding nothing", async () => {
     const budget = new BandBudget(100);
-    await budget.take(90);
+    await budget.take(50);
+    await budget.take(40);
     const abort = new AbortController();
     const waiting = budget.take(20, abort.signal);
     abort.abort(new Error("lock lost"));
