@@ -62,18 +62,33 @@ export function putBandWindow(blobs: BlobStore, layer: string, band: number, win
   return blobs.put(bandName(layer, band), bytesOf(window));
 }
 
-/** Reads band `band`'s window from the blob `name` (see writeBandWindow), checking its size. */
+/**
+ * Reads band `band`'s window from the blob `name` (see writeBandWindow), checking its size:
+ * into `into` when given (its length the window's), straight from the store where it can.
+ */
 export async function readBandWindow(
   blobs: BlobStore,
   name: string,
   g: Grid,
   band: number,
   halo: number,
+  into?: Uint8Array,
 ): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
   const { y0, y1 } = bandWindowRows(g, band, halo);
-  const bytes = await blobs.get(name);
   const expected = (y1 - y0) * g.width * 4;
-  if (bytes.length !== expected) throw new Error(`band ${name} has ${bytes.length} bytes, expected ${expected}`);
+  let bytes: Uint8Array;
+  if (into && blobs.getInto) {
+    const size = await blobs.getInto(name, into);
+    if (size !== expected) throw new Error(`band ${name} has ${size} bytes, expected ${expected}`);
+    bytes = into;
+  } else {
+    bytes = await blobs.get(name);
+    if (bytes.length !== expected) throw new Error(`band ${name} has ${bytes.length} bytes, expected ${expected}`);
+    if (into) {
+      into.set(bytes);
+      bytes = into;
+    }
+  }
   return { width: g.width, height: y1 - y0, data: new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.length) };
 }
 
@@ -87,11 +102,14 @@ export async function readLayerRows(
   g: Grid,
   y0: number,
   y1: number,
+  into?: Uint8Array,
 ): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
   const rowBytes = g.width * 4;
   // Bytes as Uint8Array: set() between equal element types is a memcpy; into a
   // Uint8ClampedArray it would convert element by element.
-  const out = new Uint8Array((y1 - y0) * rowBytes);
+  const out = into ?? new Uint8Array((y1 - y0) * rowBytes);
+  if (out.length !== (y1 - y0) * rowBytes)
+    throw new RangeError(`rows ${y0}..${y1} need ${(y1 - y0) * rowBytes} bytes, not ${out.length}`);
   const first = Math.floor(y0 / g.tileSize);
   const last = Math.min(bandCount(g) - 1, Math.floor((y1 - 1) / g.tileSize));
   await Promise.all(
@@ -111,7 +129,7 @@ export async function readLayerRows(
       out.set(bytes, (from - y0) * rowBytes);
     }),
   );
-  return { width: g.width, height: y1 - y0, data: new Uint8ClampedArray(out.buffer) };
+  return { width: g.width, height: y1 - y0, data: new Uint8ClampedArray(out.buffer, out.byteOffset, out.length) };
 }
 
 /**

@@ -2,22 +2,23 @@
  * One band of one stage, from input blob to output blob:
  *
  *   read the window (a raw window, a source piece to decode, or rows of the previous stage's
- *   bands) → copy it once into the loop's shared window buffer → send each tile to the pool as
- *   a rectangle of that buffer (a band's tiles spread over every thread, each copying its own
- *   window into wasm memory), the thread writing the tile's core straight into the loop's
- *   shared result buffer → write the histogram, then the band (raw, or encoded as a piece of
- *   the final file). A band of an analysis stage writes no pixels: its tiles answer with the
- *   op's partials, written as the band's JSON. A message of a detection stage runs a group of
- *   detection windows instead of tiles (detection-group.ts) and writes their detections the same way.
+ *   bands) into the loop's shared window buffer → send each tile to the pool as a rectangle of
+ *   that buffer (a band's tiles spread over every thread, each copying its own window into wasm
+ *   memory), the thread writing the tile's core straight into the loop's shared result buffer →
+ *   write the histogram, then the band (raw, or encoded as a piece of the final file). A band of
+ *   an analysis stage writes no pixels: its tiles answer with the op's partials, written as the
+ *   band's JSON. A message of a detection stage runs a group of detection windows instead of
+ *   tiles (detection-group.ts) and writes their detections the same way.
  *
  * Pixel memory is reused: each loop keeps its window and result buffers, so a job allocates
- * little beyond what decoding hands over. The window is copied on the main thread in one
- * piece (~0.7 ms for a 24 MP band once its pages are warm), not a row at a time per tile: at
- * 16 threads the per-tile copies were the main thread's largest cost (89 of ~400 ms of a
- * 24 MP job), and the threads waited on it.
+ * little beyond what decoding hands over. A raw window is read straight into the window buffer
+ * (BlobStore.getInto); a decoded piece is copied in, in one piece (~0.7 ms for a 24 MP band
+ * once its pages are warm, and a pool thread warms a fresh buffer's pages while the piece
+ * decodes: TouchTask). Before, the main thread cut each tile's window into a buffer of its own,
+ * a row at a time: at 16 threads that was its largest cost (89 of ~400 ms of a 24 MP job), and
+ * the threads waited on it.
  */
 
-import type { RgbaImage } from "@tessera/kernels";
 import { readBandWindow, readLayerRows, rowsOf, writeBand } from "../engine/band-store.js";
 import { bandName, histogramName, partialsName, pieceName } from "../engine/blob-names.js";
 import type { BandMessage } from "../engine/messages.js";
@@ -68,18 +69,26 @@ export function privateInputOf(m: BandMessage): string | undefined {
   return m.input.kind === "layer" ? undefined : m.input.name;
 }
 
-async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Codec): Promise<RgbaImage> {
+/** Reads the band's window (its rows grown by the halo) into `into`, which is its size. */
+async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Codec, into: SharedPixels): Promise<void> {
   const input = m.input;
-  if (input.kind === "window") return readBandWindow(blobs, input.name, g, m.band, m.halo);
+  const bytes = bytesOf(into.data);
+  if (input.kind === "window") {
+    await readBandWindow(blobs, input.name, g, m.band, m.halo, bytes);
+    return;
+  }
   const { y0, y1 } = bandWindowRows(g, m.band, m.halo);
-  if (input.kind === "layer") return readLayerRows(blobs, input.prefix, g, y0, y1);
+  if (input.kind === "layer") {
+    await readLayerRows(blobs, input.prefix, g, y0, y1, bytes);
+    return;
+  }
   const piece = await codec.decode(await blobs.get(input.name));
   if (piece.width !== g.width || input.top > y0 || input.top + piece.height < y1) {
     throw new Error(
       `piece ${input.name} decodes to ${piece.width}×${piece.height} at row ${input.top}; band ${m.band} needs rows ${y0}..${y1} of a ${g.width}-wide image`,
     );
   }
-  return rowsOf(piece, y0 - input.top, y1 - input.top);
+  bytes.set(bytesOf(rowsOf(piece, y0 - input.top, y1 - input.top).data));
 }
 
 /**
@@ -192,10 +201,7 @@ export async function runBand(m: BandMessage, deps: BandDeps, buffers: LoopBuffe
   const rowsIn = bandWindowRows(g, m.band, m.halo);
   // Taken before the read, so that a fresh buffer's pages are touched while the band decodes.
   const source = buffers.window.image(g.width, rowsIn.y1 - rowsIn.y0);
-  const read = await readWindow(m, g, deps.blobs, deps.codec);
-  if (read.width !== source.width || read.height !== source.height)
-    throw new Error(`band ${m.band}'s window reads as ${read.width}×${read.height}, not ${source.width}×${source.height}`);
-  bytesOf(source.data).set(bytesOf(read.data));
+  await readWindow(m, g, deps.blobs, deps.codec, source);
   const readMs = Math.round(performance.now() - readStart);
   const top = rowsIn.y0;
   const rows = bandRows(g, m.band);

@@ -88,6 +88,12 @@ export interface BlobStore {
    * the blob is missing.
    */
   getRange(name: string, offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * Reads the blob's first bytes into `into` (as many as it holds) and resolves with the blob's
+   * size, without a buffer of its own: a worker reads a band's window straight into the shared
+   * buffer its threads read from. Optional: without it, get() and a copy.
+   */
+  getInto?(name: string, into: Uint8Array): Promise<number>;
   /** Rejects with BLOB_NOT_FOUND before the first chunk when the blob is missing. */
   getStream(name: string): Promise<AsyncIterable<Uint8Array>>;
   exists(name: string): Promise<boolean>;

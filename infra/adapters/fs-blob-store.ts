@@ -78,6 +78,26 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async getInto(name: string, into: Uint8Array): Promise<number> {
+    checkBlobName(name);
+    let file: FileHandle | undefined;
+    try {
+      file = await open(this.pathOf(name), "r");
+      const { size } = await file.stat();
+      const length = Math.min(size, into.length);
+      for (let filled = 0; filled < length; ) {
+        const { bytesRead } = await file.read(into, filled, length - filled, filled);
+        if (bytesRead === 0) break;
+        filled += bytesRead;
+      }
+      return size;
+    } catch (error) {
+      throw this.readError(error, name);
+    } finally {
+      await file?.close();
+    }
+  }
+
   async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
     checkBlobName(name);
     let file: FileHandle | undefined;

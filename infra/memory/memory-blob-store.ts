@@ -61,6 +61,12 @@ export class MemoryBlobStore implements BlobStore {
     return new Uint8Array(this.lookup(name));
   }
 
+  async getInto(name: string, into: Uint8Array): Promise<number> {
+    const bytes = this.lookup(name);
+    into.set(bytes.subarray(0, into.length));
+    return bytes.length;
+  }
+
   async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
     return this.lookup(name).slice(offset, offset + length);
   }

@@ -124,6 +124,20 @@ export function runBlobStoreContract(name: string, setup: () => Promise<BlobStor
       same(await store().getRange("r/band", 10, 4), data.subarray(10, 14));
     });
 
+    it("reads a blob into an array it is given, when it can: as many bytes as fit, answering the blob's size", async () => {
+      const s = store();
+      if (!s.getInto) return; // optional: callers fall back to get (engine/band-store.ts)
+      const data = Uint8Array.from({ length: 300_000 }, (_, i) => (i * 7) & 0xff);
+      await s.put("into/band", data.slice());
+      const whole = new Uint8Array(new SharedArrayBuffer(300_000));
+      await expect(s.getInto("into/band", whole)).resolves.toBe(300_000);
+      same(whole, data);
+      const part = new Uint8Array(1000);
+      await expect(s.getInto("into/band", part)).resolves.toBe(300_000);
+      same(part, data.subarray(0, 1000));
+      await expectCode(s.getInto("nope/missing", part), "BLOB_NOT_FOUND");
+    });
+
     it("reports a missing blob: get, getRange and getStream reject with BLOB_NOT_FOUND, exists is false", async () => {
       await expectCode(store().get("nope/missing"), "BLOB_NOT_FOUND");
       await expectCode(store().getRange("nope/missing", 0, 1), "BLOB_NOT_FOUND");
