@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { type FileHandle, lstat, rmdir } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { type FileHandle, lstat, readdir, rmdir, stat } from "node:fs/promises";
 import path from "node:path";
+import { type BlobInfo, blobErrors, isBlobNameSegment } from "../../engine/ports/blob-store.js";
 
 /**
  * Marks temp files. '~' is outside the blob name alphabet, so a temp file (even one left by
@@ -77,4 +79,35 @@ export async function pruneFolders(root: string, names: readonly string[]): Prom
   for (const folder of deepestFirst) {
     await rmdir(path.join(root, ...folder.split("/"))).catch(() => undefined);
   }
+}
+
+/** Adds to `found` every blob under `folder` (name segments below `root`) whose name starts with `prefix`. */
+export async function walkBlobs(root: string, folder: readonly string[], prefix: string, found: BlobInfo[]): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(path.join(root, ...folder), { withFileTypes: true });
+  } catch (error) {
+    if (NOT_A_BLOB.has(systemErrorCode(error) ?? "")) return;
+    throw blobErrors.unavailable("list blobs under", prefix, error);
+  }
+  const files: Promise<void>[] = [];
+  for (const entry of entries) {
+    // Temp files ('~') and anything else outside the name alphabet are not blobs.
+    if (!isBlobNameSegment(entry.name)) continue;
+    const name = [...folder, entry.name].join("/");
+    if (entry.isDirectory() && `${name}/`.startsWith(prefix.slice(0, name.length + 1))) {
+      await walkBlobs(root, [...folder, entry.name], prefix, found);
+    } else if (entry.isFile() && name.startsWith(prefix)) {
+      files.push(
+        stat(path.join(root, ...folder, entry.name)).then(
+          (info) => void found.push({ name, size: info.size }),
+          // Deleted since readdir: no longer a blob.
+          (error: unknown) => {
+            if (systemErrorCode(error) !== "ENOENT") throw blobErrors.unavailable("list blobs under", prefix, error);
+          },
+        ),
+      );
+    }
+  }
+  await Promise.all(files);
 }

@@ -19,6 +19,7 @@ import {
   systemErrorCode,
   TEMP_MARK,
   tempPathFor,
+  walkBlobs,
   writeAll,
 } from "./fs-blob-files.js";
 
@@ -79,38 +80,30 @@ export class FsBlobStore implements BlobStore {
   }
 
   async getInto(name: string, into: Uint8Array): Promise<number> {
+    return (await this.readInto(name, into, 0)).size;
+  }
+
+  async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
+    const out = new Uint8Array(length);
+    const { filled } = await this.readInto(name, out, offset);
+    return filled === length ? out : out.subarray(0, filled);
+  }
+
+  /** Reads the blob from `offset` into `into`, as much as fits: the blob's size and the bytes read. */
+  private async readInto(name: string, into: Uint8Array, offset: number): Promise<{ size: number; filled: number }> {
     checkBlobName(name);
     let file: FileHandle | undefined;
     try {
       file = await open(this.pathOf(name), "r");
       const { size } = await file.stat();
-      const length = Math.min(size, into.length);
-      for (let filled = 0; filled < length; ) {
-        const { bytesRead } = await file.read(into, filled, length - filled, filled);
-        if (bytesRead === 0) break;
-        filled += bytesRead;
-      }
-      return size;
-    } catch (error) {
-      throw this.readError(error, name);
-    } finally {
-      await file?.close();
-    }
-  }
-
-  async getRange(name: string, offset: number, length: number): Promise<Uint8Array> {
-    checkBlobName(name);
-    let file: FileHandle | undefined;
-    try {
-      file = await open(this.pathOf(name), "r");
-      const out = new Uint8Array(length);
+      const length = Math.max(0, Math.min(into.length, size - offset));
       let filled = 0;
       while (filled < length) {
-        const { bytesRead } = await file.read(out, filled, length - filled, offset + filled);
+        const { bytesRead } = await file.read(into, filled, length - filled, offset + filled);
         if (bytesRead === 0) break;
         filled += bytesRead;
       }
-      return filled === length ? out : out.subarray(0, filled);
+      return { size, filled };
     } catch (error) {
       throw this.readError(error, name);
     } finally {
@@ -156,7 +149,7 @@ export class FsBlobStore implements BlobStore {
     // Start in the deepest folder the prefix names in full; its last, partial segment filters.
     const folder = prefix.split("/").slice(0, -1);
     const found: BlobInfo[] = [];
-    await this.walk(folder, prefix, found);
+    await walkBlobs(this.root, folder, prefix, found);
     return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
@@ -283,35 +276,5 @@ export class FsBlobStore implements BlobStore {
         throw blobErrors.conflict(name);
       await rename(temp, target);
     }
-  }
-
-  private async walk(folder: readonly string[], prefix: string, found: BlobInfo[]): Promise<void> {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(path.join(this.root, ...folder), { withFileTypes: true });
-    } catch (error) {
-      if (NOT_A_BLOB.has(systemErrorCode(error) ?? "")) return;
-      throw blobErrors.unavailable("list blobs under", prefix, error);
-    }
-    const files: Promise<void>[] = [];
-    for (const entry of entries) {
-      // Temp files ('~') and anything else outside the name alphabet are not blobs.
-      if (!isBlobNameSegment(entry.name)) continue;
-      const name = [...folder, entry.name].join("/");
-      if (entry.isDirectory() && `${name}/`.startsWith(prefix.slice(0, name.length + 1))) {
-        await this.walk([...folder, entry.name], prefix, found);
-      } else if (entry.isFile() && name.startsWith(prefix)) {
-        files.push(
-          stat(path.join(this.root, ...folder, entry.name)).then(
-            (info) => void found.push({ name, size: info.size }),
-            // Deleted since readdir: no longer a blob.
-            (error: unknown) => {
-              if (systemErrorCode(error) !== "ENOENT") throw blobErrors.unavailable("list blobs under", prefix, error);
-            },
-          ),
-        );
-      }
-    }
-    await Promise.all(files);
   }
 }
