@@ -5,8 +5,8 @@
  * gigapixel image is ~65 MB decoded and as much again for its result, and ten loops would hold
  * 1.3 GB where two keep 16 threads busy (such a band is 62 tiles). Two bands are let in
  * whatever their size, one computing while the next is read: a band larger than the budget
- * only waits for a third. Result buffers are lent from here too, so a loop that waits holds
- * none; the free ones kept never add up to more than the budget.
+ * only waits for a third. Window and result buffers are lent from here too, so a loop that
+ * waits holds none; the free ones kept never add up to more than the budget.
  */
 
 /** Bands let in whatever their size: one on the threads, one being read and decoded. */
