@@ -87,6 +87,16 @@ describe("JpegScanThread", () => {
     expect(Buffer.compare(cutter.encoded, bigBytes)).toBe(0);
   });
 
+  it("lets a thread that is closing fail only its own scans, not a new thread's", async () => {
+    const own = new JpegScanThread();
+    await own.scan(fileSource(big.path), bigBytes.length); // its thread is up
+    const closing = own.close(); // not awaited: the thread exits while the next scan starts
+    const next = own.scan(fileSource(big.path), bigBytes.length);
+    await closing;
+    await expect(next).resolves.toMatchObject({ scanned: { index: expect.anything() } });
+    await own.close();
+  });
+
   it("refuses to pair a scan with another image's bytes", async () => {
     const other = await sharp(join(PHOTO_DIR, "hubble_deep_field.jpg")).resize(300, 200).jpeg().toBuffer();
     const scanned = await (scans.scan(fileSource(big.path), bigBytes.length) as NonNullable<ReturnType<JpegScanThread["scan"]>>);

@@ -87,7 +87,9 @@ export class JpegScanThread {
       if (this.pending.size === 0) this.idle = setTimeout(() => void this.close(), IDLE_MS).unref();
     });
     const gone = (err: Error) => {
-      if (this.worker === worker) this.worker = undefined;
+      // A thread that was closed failed its scans then; a later thread's are not its to fail.
+      if (this.worker !== worker) return;
+      this.worker = undefined;
       this.failAll(err);
     };
     worker.on("error", gone);
