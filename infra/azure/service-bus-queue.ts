@@ -57,10 +57,21 @@ export interface AzureQueueOptions {
   operationTimeoutMs?: number;
 }
 
+/**
+ * Between the SDK's own retries of a failed call (its default is 30 s). A call that fails
+ * should fail soon: the caller has its own way through an outage (a worker loop backs off and
+ * reports the dependency down, the coordinator waits it out), and a worker whose bands were all
+ * mid-send when the broker died stayed silent about it for the SDK's 30 s (a flaky chaos test).
+ */
+const RETRY_DELAY_MS = 1_000;
+
 /** Messages per peek while counting a queue (the broker caps a peek's size anyway). */
 const PEEK_PAGE = 250;
 
-function createClient(connection: ServiceBusConnection, retryOptions: { timeoutInMs: number; maxRetries: number }): Client {
+function createClient(
+  connection: ServiceBusConnection,
+  retryOptions: { timeoutInMs: number; maxRetries: number; retryDelayInMs: number },
+): Client {
   const options = { retryOptions };
   if ("connectionString" in connection) return new ServiceBusClient(connection.connectionString, options);
   const host = connection.namespace.includes(".") ? connection.namespace : `${connection.namespace}.servicebus.windows.net`;
@@ -75,12 +86,12 @@ export class AzureServiceBusQueue implements Queue {
   private readonly receivers = new Set<AzureSessionReceiver>();
   private deadLetterTurn: Promise<void> = Promise.resolve();
   /** The client's retry options, by reference: see acceptNext(). */
-  private readonly retry: { timeoutInMs: number; maxRetries: number };
+  private readonly retry: { timeoutInMs: number; maxRetries: number; retryDelayInMs: number };
   private closed = false;
 
   constructor(options: AzureQueueOptions) {
     this.config = validateQueueConfig(options.queues);
-    this.retry = { timeoutInMs: options.operationTimeoutMs ?? DEFAULT_TIMEOUT_MS, maxRetries: 3 };
+    this.retry = { timeoutInMs: options.operationTimeoutMs ?? DEFAULT_TIMEOUT_MS, maxRetries: 3, retryDelayInMs: RETRY_DELAY_MS };
     this.client = createClient(options.connection, this.retry);
   }
 
