@@ -120,13 +120,19 @@ export async function readLayerRows(
       const to = Math.min(y1, rows.y1);
       const name = bandName(layer, band);
       const whole = from === rows.y0 && to === rows.y1;
-      const bytes = whole
-        ? await blobs.get(name)
-        : await blobs.getRange(name, (from - rows.y0) * rowBytes, (to - from) * rowBytes);
-      if (bytes.length !== (to - from) * rowBytes) {
-        throw new Error(`band ${name} is short: ${bytes.length} bytes for rows ${from}..${to} of a ${g.width}-wide layer`);
+      const at = (from - y0) * rowBytes;
+      const length = (to - from) * rowBytes;
+      const short = (got: number) =>
+        new Error(`band ${name} is short: ${got} bytes for rows ${from}..${to} of a ${g.width}-wide layer`);
+      // A whole band (a window's own) goes straight into place where the store can read into it.
+      if (whole && blobs.getInto) {
+        const size = await blobs.getInto(name, out.subarray(at, at + length));
+        if (size !== length) throw short(size);
+        return;
       }
-      out.set(bytes, (from - y0) * rowBytes);
+      const bytes = whole ? await blobs.get(name) : await blobs.getRange(name, (from - rows.y0) * rowBytes, length);
+      if (bytes.length !== length) throw short(bytes.length);
+      out.set(bytes, at);
     }),
   );
   return { width: g.width, height: y1 - y0, data: new Uint8ClampedArray(out.buffer, out.byteOffset, out.length) };

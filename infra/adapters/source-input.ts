@@ -21,9 +21,12 @@ export async function sourceSize(source: EncodedSource): Promise<number> {
 
 /** The source's bytes, a file read whole (for the one reader that needs them all: the JPEG cutter). */
 export async function sourceBytes(source: EncodedSource): Promise<Uint8Array> {
-  if (!isSourceFile(source)) return source;
-  // readFile's buffer is the file's own (not a pooled slice): viewed, not copied.
-  const read = await readFile(source.path);
+  return isSourceFile(source) ? fileBytes(source.path) : source;
+}
+
+/** A file's bytes as a plain Uint8Array: readFile's buffer is the file's own (not a pooled slice), viewed, not copied. */
+export async function fileBytes(path: string): Promise<Uint8Array> {
+  const read = await readFile(path);
   return new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
 }
 

@@ -3,8 +3,8 @@
  * the file's bytes and the scan back without copying them (their buffers are transferred).
  */
 
-import { readFile } from "node:fs/promises";
 import { parentPort } from "node:worker_threads";
+import { fileBytes } from "../source-input.js";
 import { scanJpeg } from "./cut.js";
 
 export interface ScanRequest {
@@ -14,8 +14,7 @@ export interface ScanRequest {
 
 parentPort?.on("message", async ({ id, path }: ScanRequest) => {
   try {
-    const read = await readFile(path);
-    const bytes = new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
+    const bytes = await fileBytes(path);
     const scanned = scanJpeg(bytes);
     const arrays = "unsupported" in scanned ? [] : [scanned.data, ...Object.values(scanned.index)];
     parentPort?.postMessage(
