@@ -5,7 +5,7 @@
 // and dropping three, which matters most at the end of a call, where every byte written has
 // to be copied out of wasm memory.
 
-import { lumaWeights, weightedSum1, weightedSum4, LUMA_B, LUMA_G, LUMA_R } from "./pixels";
+import { greyOfSums, lumaWeights, weightedSum1, weightedSum4, LUMA_B, LUMA_G, LUMA_R } from "./pixels";
 
 /** Four i32 lanes (0..255) of each of a..d → 16 bytes, in order. */
 // @ts-ignore: decorator
@@ -17,27 +17,20 @@ import { lumaWeights, weightedSum1, weightedSum4, LUMA_B, LUMA_G, LUMA_R } from 
 export function grayscaleTo1(src: usize, dst: usize, n: usize, wr: i32, wg: i32, wb: i32): void {
   const D = wr + wg + wb;
   const w = i16x8(<i16>wr, <i16>wg, <i16>wb, 0, <i16>wr, <i16>wg, <i16>wb, 0);
-  const d = i32x4.splat(D);
-  const den = f32x4.splat(<f32>(D << 1));
+  const half = f32x4.splat(<f32>D + 0.5);
+  const inv = f32x4.splat(<f32>(1.0 / <f64>(D << 1)));
   let i: usize = 0;
   for (; i + 16 <= n; i += 16) {
     const p = src + (i << 2);
-    const g0 = greyOf(v128.load(p), w, d, den);
-    const g1 = greyOf(v128.load(p, 16), w, d, den);
-    const g2 = greyOf(v128.load(p, 32), w, d, den);
-    const g3 = greyOf(v128.load(p, 48), w, d, den);
+    const g0 = greyOfSums(weightedSum4(v128.load(p), w), half, inv);
+    const g1 = greyOfSums(weightedSum4(v128.load(p, 16), w), half, inv);
+    const g2 = greyOfSums(weightedSum4(v128.load(p, 32), w), half, inv);
+    const g3 = greyOfSums(weightedSum4(v128.load(p, 48), w), half, inv);
     v128.store(dst + i, bytes16(g0, g1, g2, g3));
   }
   for (; i < n; i++) {
     store<u8>(dst + i, <u8>((2 * weightedSum1(load<u32>(src + (i << 2)), wr, wg, wb) + D) / (2 * D)));
   }
-}
-
-/** floor((2S + D) / 2D) for four pixels, as in point.ts grayscale. */
-// @ts-ignore: decorator
-@inline function greyOf(px: v128, w: v128, d: v128, den: v128): v128 {
-  const num = i32x4.add(i32x4.shl(weightedSum4(px, w), 1), d);
-  return i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.div(f32x4.convert_i32x4_s(num), den)));
 }
 
 /** threshold (point.ts) one byte per pixel: 255 where 2126R + 7152G + 722B ≥ minLuma, else 0. */
@@ -98,20 +91,6 @@ export function greyHistogram(src: usize, n: usize, hist: usize): void {
 @inline function bump(hist: usize, bin: u32): void {
   const p = hist + (<usize>bin << 2);
   store<u32>(p, load<u32>(p) + 1);
-}
-
-/** Table lookup on grey8, four pixels per load and store (wasm has no gather). */
-export function applyLutGrey(src: usize, dst: usize, n: usize, lut: usize): void {
-  let i: usize = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v = load<u32>(src + i);
-    const a = <u32>load<u8>(lut + (v & 0xff));
-    const b = <u32>load<u8>(lut + ((v >> 8) & 0xff));
-    const c = <u32>load<u8>(lut + ((v >> 16) & 0xff));
-    const d = <u32>load<u8>(lut + (v >> 24));
-    store<u32>(dst + i, a | (b << 8) | (c << 16) | (d << 24));
-  }
-  for (; i < n; i++) store<u8>(dst + i, load<u8>(lut + load<u8>(src + i)));
 }
 
 /** Grey8 → RGBA8 grey (R = G = B = v, A = 255), 16 pixels per iteration. */

@@ -4,8 +4,9 @@
 
 export { ensureMemory, heapBase, scratchReset, take } from "./memory";
 export {
-  applyLut, brightness, colorMatrix, grayscale, invert, lutContrast, lutGamma, lutPosterize, threshold,
+  brightness, colorMatrix, grayscale, invert, lutContrast, lutGamma, lutPosterize, threshold,
 } from "./point";
+export { applyLut, applyLutGrey } from "./lut";
 export { boxBlur, gaussianBlur } from "./blur";
 // The convolve files are named convolve-*: binaryen breaks ties in function order by name, so
 // these names keep the compiled module byte-identical to the one-file layout they came from.
@@ -13,7 +14,7 @@ export { convolve } from "./convolve-f32";
 export { convolveInt, convolveSeparable } from "./convolve-int";
 export { sharpen } from "./convolve-sharpen";
 export {
-  applyLutGrey, expandGrey, expandRgb, grayscaleTo1, greyHistogram, packGrey, packRgb, thresholdGrey, thresholdTo1,
+  expandGrey, expandRgb, grayscaleTo1, greyHistogram, packGrey, packRgb, thresholdGrey, thresholdTo1,
 } from "./grey";
 export { median } from "./median";
 export { gradient, laplacian } from "./gradient";

@@ -3,7 +3,7 @@
 // writes it). Loops: 4 pixels per v128, then a scalar tail of n % 4 pixels.
 
 import {
-  alphaMask, greyPixels, keepAlpha, lumaWeights, roundClamp1, roundClampF32,
+  alphaMask, greyOfSums, greyPixels, keepAlpha, lumaWeights, roundClamp1, roundClampF32,
   weightedSum1, weightedSum4, LUMA_B, LUMA_G, LUMA_R,
 } from "./pixels";
 
@@ -38,22 +38,6 @@ export function brightness(src: usize, dst: usize, n: usize, delta: i32): void {
   }
 }
 
-/**
- * Table lookup on R, G, B with one 256-byte table at `lut`. WebAssembly has no gather, so
- * this is the scalar loop every LUT op shares (contrast, gamma, posterize, fused chains);
- * one u32 load and store per pixel keeps it to three table reads per pixel.
- */
-export function applyLut(src: usize, dst: usize, n: usize, lut: usize): void {
-  const bytes = n << 2;
-  for (let i: usize = 0; i < bytes; i += 4) {
-    const p = load<u32>(src + i);
-    const r = <u32>load<u8>(lut + (p & 0xff));
-    const g = <u32>load<u8>(lut + ((p >> 8) & 0xff));
-    const b = <u32>load<u8>(lut + ((p >> 16) & 0xff));
-    store<u32>(dst + i, (p & 0xff000000) | (b << 16) | (g << 8) | r);
-  }
-}
-
 /** Fills a 256-byte table: contrast `factor` around 128. */
 export function lutContrast(lut: usize, factor: f64): void {
   for (let i = 0; i < 256; i++) store<u8>(lut + i, clampRound((i - 128) * factor + 128));
@@ -81,22 +65,18 @@ function clampRound(v: f64): u8 {
 
 /**
  * Grey = floor((2·S + D) / 2D) with S = wr·R + wg·G + wb·B and the weights summing to D:
- * round-half-up of S/D in exact integer terms. 2S + D < 2^24, so the f32 division is exact
- * enough that its floor is the integer quotient (the nearest non-integer quotient is 1/2D
- * away, far above f32's half-ulp at 255).
+ * round-half-up of S/D in exact integer terms (greyOfSums says how four lanes get it).
  */
 export function grayscale(src: usize, dst: usize, n: usize, wr: i32, wg: i32, wb: i32): void {
   const D = wr + wg + wb;
   const w = i16x8(<i16>wr, <i16>wg, <i16>wb, 0, <i16>wr, <i16>wg, <i16>wb, 0);
-  const d = i32x4.splat(D);
-  const den = f32x4.splat(<f32>(D << 1));
+  const half = f32x4.splat(<f32>D + 0.5);
+  const inv = f32x4.splat(<f32>(1.0 / <f64>(D << 1)));
   const bytes = n << 2;
   let i: usize = 0;
   for (; i + 16 <= bytes; i += 16) {
     const px = v128.load(src + i);
-    const num = i32x4.add(i32x4.shl(weightedSum4(px, w), 1), d);
-    const grey = i32x4.trunc_sat_f32x4_s(f32x4.floor(f32x4.div(f32x4.convert_i32x4_s(num), den)));
-    v128.store(dst + i, greyPixels(grey, px));
+    v128.store(dst + i, greyPixels(greyOfSums(weightedSum4(px, w), half, inv), px));
   }
   for (; i < bytes; i += 4) {
     const p = load<u32>(src + i);

@@ -41,7 +41,31 @@ const fillTable = (heap: Heap, lut: number, f: (i: number) => number): void => {
   for (let i = 0; i < 256; i++) u8[lut + i] = f(i);
 };
 
-const lutOp = (fill: NonNullable<OpExec["lut"]>): OpExec => ({ run: viaLut(fill), lut: fill, tone: "keeps-grey" });
+/**
+ * A table op's fill, remembered by its params' values: run() takes a pipeline of point ops
+ * band by band, and would otherwise fill the table again for every band (gamma's 256 calls of
+ * pow in wasm, for each of ~370 bands of a 12 MP image, took more time than the pixels). Keyed
+ * by value, not by the params object, since a caller may change a step's params between runs.
+ */
+const remembered = (fill: NonNullable<OpExec["lut"]>): NonNullable<OpExec["lut"]> => {
+  const tables = new Map<string, Uint8Array>();
+  return (heap, p, lut) => {
+    const key = JSON.stringify(p);
+    const known = tables.get(key);
+    if (known) {
+      heap.u8.set(known, lut);
+      return;
+    }
+    fill(heap, p, lut);
+    if (tables.size >= 64) tables.clear(); // a slider's worth of values; bounded all the same
+    tables.set(key, heap.u8.slice(lut, lut + 256));
+  };
+};
+
+const lutOp = (fill: NonNullable<OpExec["lut"]>): OpExec => {
+  const lut = remembered(fill);
+  return { run: viaLut(lut), lut, tone: "keeps-grey" };
+};
 
 /** Row-major 3×3 matrices of the CSS Filter Effects spec and of `saturation`. */
 export function colourMatrix(op: string, p: Params): number[] {
