@@ -59,9 +59,19 @@ const gammaTable = (g) => Array.from({ length: 256 }, (_, i) => Math.floor(255 *
 const posterizeTable = (levels) =>
   Array.from({ length: 256 }, (_, i) => Math.floor((Math.floor((i * (levels - 1)) / 255 + 0.5) * 255) / (levels - 1) + 0.5));
 
-/** Loads every peer; never throws. `matrices` are the colour ops' 3×3 matrices (from the kernels package). */
-export async function loadPeers(matrices) {
-  return Promise.all([loadSharp(matrices), loadVips(matrices), loadOpenCv(matrices), loadPhoton()]);
+const LOADERS = { sharp: loadSharp, "wasm-vips": loadVips, "OpenCV.js": loadOpenCv, photon: loadPhoton };
+
+/** The peers' names, in the bench's column order. */
+export const PEER_NAMES = Object.keys(LOADERS);
+
+/**
+ * Loads the peer called `name` (one of PEER_NAMES); never throws. `matrices` are the colour
+ * ops' 3×3 matrices (from the kernels package).
+ */
+export function loadPeer(name, matrices) {
+  const load = LOADERS[name];
+  if (!load) throw new Error(`no peer named ${name}; the peers are ${PEER_NAMES.join(", ")}`);
+  return load(matrices);
 }
 
 async function attempt(name, load) {
