@@ -23,7 +23,7 @@ import { readBandWindow, readLayerRows, rowsOf, writeBand } from "../engine/band
 import { bandName, histogramName, partialsName, pieceName } from "../engine/blob-names.js";
 import type { BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
-import type { Codec } from "../engine/ports/codec.js";
+import { type Codec, storedChannels } from "../engine/ports/codec.js";
 import { sumHistograms } from "../engine/reductions.js";
 import {
   bandRows,
@@ -108,15 +108,15 @@ export class BandBuffer {
     private readonly taken?: (buffer: SharedArrayBuffer) => void,
   ) {}
 
-  /** A width×height image over the buffer, whose bytes are whatever the last band left. */
-  image(width: number, height: number): SharedPixels {
-    const bytes = width * height * 4;
+  /** A width×height image of `channels` over the buffer, whose bytes are whatever the last band left. */
+  image(width: number, height: number, channels: 1 | 3 | 4 = 4): SharedPixels {
+    const bytes = width * height * channels;
     if (!this.buffer || this.buffer.byteLength < bytes) {
       if (this.buffer) this.budget?.recycle(this.buffer);
       this.buffer = this.budget?.buffer(bytes) ?? new SharedArrayBuffer(bytes);
       this.taken?.(this.buffer);
     }
-    return { width, height, data: new Uint8ClampedArray(this.buffer, 0, bytes) };
+    return { width, height, ...(channels !== 4 && { channels }), data: new Uint8ClampedArray(this.buffer, 0, bytes) };
   }
 
   /** After the band is written: a borrowed buffer goes back, so a loop waiting for its next band holds none. */
@@ -144,8 +144,16 @@ export function bandShare(m: BandMessage): number {
   const g = gridOf(m);
   const window = bandWindowRows(g, m.band, m.halo);
   const rows = bandRows(g, m.band);
-  return g.width * 4 * (window.y1 - window.y0 + (m.analysis ? 0 : rows.y1 - rows.y0));
+  return g.width * ((window.y1 - window.y0) * 4 + (m.analysis ? 0 : (rows.y1 - rows.y0) * resultChannels(m)));
 }
+
+/**
+ * The channels of a band's result rows: what its piece stores (storedChannels) when the band
+ * is encoded, written so by the pool threads (Kernels.runWindow packs each core), so a grey
+ * result's rows take a quarter of the memory and the encoder packs nothing; RGBA otherwise
+ * (a layer the next stage reads).
+ */
+export const resultChannels = (m: BandMessage): 1 | 3 | 4 => (m.encode ? storedChannels(m.encode) : 4);
 
 export interface BandResult {
   /** The band's rows of the stage's result: a view of the loop's buffer, valid until its next band. */
@@ -206,7 +214,7 @@ export async function runBand(m: BandMessage, deps: BandDeps, buffers: LoopBuffe
   const top = rowsIn.y0;
   const rows = bandRows(g, m.band);
   // An analysis band answers with data: no result rows to write into.
-  const target = m.analysis ? undefined : buffers.result.image(g.width, rows.y1 - rows.y0);
+  const target = m.analysis ? undefined : buffers.result.image(g.width, rows.y1 - rows.y0, resultChannels(m));
   const image = { width: g.width, height: g.height };
   const settled = await Promise.allSettled(
     bandTiles(g, m.band).map(async (tile) => {

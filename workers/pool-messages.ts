@@ -12,6 +12,8 @@ import type { DetectionWindow } from "./detect/types.js";
 export interface PixelBuffer {
   width: number;
   height: number;
+  /** Bytes per pixel: RGBA unless said (a final band stored grey or RGB: see resultChannels). */
+  channels?: 1 | 3 | 4;
   data: Uint8ClampedArray;
 }
 

@@ -3,7 +3,7 @@
  * (infra/adapters/sharp-codec.ts); the engine never decodes anything itself.
  */
 
-import type { AnalysisData, RgbaImage } from "@tessera/kernels";
+import type { AnalysisData, Image, RgbaImage } from "@tessera/kernels";
 import type { PutStreamOptions } from "./blob-store.js";
 
 /** `json`: the data an analysis op returns (a pipeline ending in one); every other is an image. */
@@ -124,7 +124,8 @@ export interface Codec {
   /** Reads the header only: enough to enforce pixel limits before decoding anything. */
   probe(source: EncodedSource): Promise<ImageHeader>;
   decode(bytes: Uint8Array): Promise<RgbaImage>;
-  encode(image: RgbaImage, format: OutputFormat, options?: EncodeOptions): Promise<Uint8Array>;
+  /** Encodes an image: RGBA, or (`image.channels`) already grey or RGB as `options` say it is. */
+  encode(image: Image, format: OutputFormat, options?: EncodeOptions): Promise<Uint8Array>;
   /**
    * A cutter when this encoding can be cut into pieces without decoding it (so every band
    * is decoded where it is processed, in parallel); undefined when it must be decoded whole.
@@ -140,8 +141,11 @@ export interface Codec {
    * the last `bandRows` high) and the pieces joined into one file.
    */
   canJoin(format: OutputFormat, width: number, bandRows: number, options?: EncodeOptions): boolean;
-  /** Encodes one band of a result as a piece for join(). */
-  encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array>;
+  /**
+   * Encodes one band of a result as a piece for join(). The band is RGBA, or already in the
+   * channels the result stores (`band.channels` = storedChannels(options)).
+   */
+  encodePiece(band: Image, format: OutputFormat, options: PieceOptions): Promise<Uint8Array>;
   /**
    * Joins the pieces of a tile-set result, top to bottom, writing each file through `put`
    * (names relative to the result's folder) as soon as it is made, and taking the pieces one

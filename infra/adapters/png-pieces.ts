@@ -64,14 +64,23 @@ const paeth = (a: number, b: number, c: number): number => {
 };
 
 /** The band's rows as PNG scanlines: a filter byte, then the filtered samples of `channels` per pixel. */
-function filterRows(rgba: Uint8Array | Uint8ClampedArray, width: number, height: number, channels: PngChannels): Uint8Array {
+function filterRows(
+  pixels: Uint8Array | Uint8ClampedArray,
+  width: number,
+  height: number,
+  channels: PngChannels,
+  from: PngChannels,
+): Uint8Array {
   const stride = width * channels;
   const raw = new Uint8Array(stride); // this row, `channels` samples a pixel
   const above = new Uint8Array(stride);
   const out = new Uint8Array(height * (stride + 1));
   for (let y = 0; y < height; y++) {
-    for (let x = 0, i = y * width * 4; x < width; x++, i += 4)
-      for (let c = 0; c < channels; c++) raw[x * channels + c] = rgba[i + c] as number;
+    if (from === channels) raw.set(pixels.subarray(y * stride, (y + 1) * stride));
+    else {
+      for (let x = 0, i = y * width * from; x < width; x++, i += from)
+        for (let c = 0; c < channels; c++) raw[x * channels + c] = pixels[i + c] as number;
+    }
     const row = y * (stride + 1);
     const first = y === 0;
     out[row] = first ? 1 : 4; // Sub, else Paeth
@@ -87,10 +96,10 @@ function filterRows(rgba: Uint8Array | Uint8ClampedArray, width: number, height:
 
 /** A band's piece: its Adler-32 and filtered length (8 bytes), then its deflate data (sync-flushed). */
 export async function encodePngPiece(
-  band: { width: number; height: number; data: Uint8Array | Uint8ClampedArray },
+  band: { width: number; height: number; channels?: PngChannels; data: Uint8Array | Uint8ClampedArray },
   channels: PngChannels,
 ): Promise<Uint8Array> {
-  const filtered = filterRows(band.data, band.width, band.height, channels);
+  const filtered = filterRows(band.data, band.width, band.height, channels, band.channels ?? 4);
   const compressed = await deflate(filtered, { level: 6, strategy: constants.Z_RLE, finishFlush: constants.Z_SYNC_FLUSH });
   const piece = new Uint8Array(8 + compressed.length);
   const view = new DataView(piece.buffer);

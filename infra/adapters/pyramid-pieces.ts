@@ -7,7 +7,7 @@
  * channel, opaque → RGB, otherwise RGBA; no band could tell for the whole image.
  */
 
-import type { RgbaImage } from "@tessera/kernels";
+import type { Image } from "@tessera/kernels";
 import {
   type EncodeOptions,
   IIIF_PLACEHOLDER_ID,
@@ -44,13 +44,15 @@ const layoutOf = (
     ...(format !== "tiff" && { tileFormat: "png", name: "result", id: IIIF_PLACEHOLDER_ID }),
   });
 
-export function encodePyramidPiece(band: RgbaImage, format: PyramidFormat, options: PieceOptions): Promise<Uint8Array> {
+/** Band `options.band` of a result, RGBA or already in the stored channels, as its piece. */
+export function encodePyramidPiece(band: Image, format: PyramidFormat, options: PieceOptions): Promise<Uint8Array> {
   const data =
     band.data instanceof Uint8ClampedArray
       ? band.data
       : new Uint8ClampedArray(band.data.buffer, band.data.byteOffset, band.data.length);
   const layout = layoutOf(format, band.width, options.height, options.bandRows, options);
-  return encodeBandPieces({ width: band.width, height: band.height, data }, options.band, layout);
+  const { width, height, channels } = band;
+  return encodeBandPieces({ width, height, ...(channels !== undefined && { channels }), data }, options.band, layout);
 }
 
 /** Joins the bands' pieces into the TIFF file, in memory (it is compressed: a fraction of the pixels). */

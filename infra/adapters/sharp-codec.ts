@@ -5,7 +5,7 @@
  * sources are read a region at a time by ./region-reader.
  */
 
-import type { RgbaImage } from "@tessera/kernels";
+import type { Image, RgbaImage } from "@tessera/kernels";
 import sharp, { type Metadata } from "sharp";
 import { DEFAULTS } from "../../engine/defaults.js";
 import {
@@ -141,14 +141,18 @@ export class SharpCodec implements Codec {
     }
   }
 
-  async encode(image: RgbaImage, format: OutputFormat, options: EncodeOptions = {}): Promise<Uint8Array> {
-    const raw = { width: image.width, height: image.height, channels: 4 as const };
+  async encode(image: Image, format: OutputFormat, options: EncodeOptions = {}): Promise<Uint8Array> {
+    const channels = image.channels ?? 4;
+    const raw = { width: image.width, height: image.height, channels };
     const data = Buffer.from(image.data.buffer, image.data.byteOffset, image.data.length);
     let pipeline = sharp(data, { raw, limitInputPixels: false });
     if (isTileSet(format) || format === "json")
       throw new CodecError("UNSUPPORTED_FORMAT", `a ${format} result is not one image (tile sets: see canJoin; json: overlay)`);
-    // Known opaque (and grey): store no alpha (and no colour) where the format can omit them.
-    if (format !== "jpeg" && options.opaque) pipeline = options.grey ? pipeline.extractChannel(0) : pipeline.removeAlpha();
+    // Known opaque (and grey): store no alpha (and no colour) where the format can omit them,
+    // unless the image comes that way already.
+    const rgba = channels === 4;
+    if (format !== "jpeg" && options.opaque && rgba)
+      pipeline = options.grey ? pipeline.extractChannel(0) : pipeline.removeAlpha();
     if (format === "png" && options.compression !== undefined)
       return await this.slots.run(() => pipeline.png({ compressionLevel: options.compression }).toBuffer());
     if (format !== "jpeg") {
@@ -159,7 +163,10 @@ export class SharpCodec implements Codec {
     // JPEG has no alpha: dropping it first spares the encoder a conversion (~12% at 24 MP).
     // A grey result is one channel: no chroma to convert, subsample and code.
     const settings = { ...JPEG_OUTPUT, ...(options.quality !== undefined && { quality: options.quality }) };
-    const jpeg = (options.grey ? pipeline.extractChannel(0) : pipeline.removeAlpha()).jpeg(settings);
+    // extractChannel also on a one-channel image: it is what marks it grey (b-w) for the encoder.
+    const ready =
+      channels === 1 || (rgba && options.grey) ? pipeline.extractChannel(0) : rgba ? pipeline.removeAlpha() : pipeline;
+    const jpeg = ready.jpeg(settings);
     return await this.slots.run(() => jpeg.toBuffer());
   }
 
@@ -198,9 +205,14 @@ export class SharpCodec implements Codec {
    * JPEG pieces of pieceRows rows (see jpeg/pieces.ts), encoded side by side on
    * libuv's threads and packed into one blob.
    */
-  async encodePiece(band: RgbaImage, format: OutputFormat, options: PieceOptions): Promise<Uint8Array> {
+  async encodePiece(band: Image, format: OutputFormat, options: PieceOptions): Promise<Uint8Array> {
+    const stored = storedChannels(options);
+    const channels = band.channels ?? 4;
+    if (channels !== 4 && channels !== stored) {
+      throw new RangeError(`a band of ${channels} channels for a result that stores ${stored}: bands come as RGBA or as stored`);
+    }
     if (format === "tiff" || isTileSet(format)) return this.slots.run(() => encodePyramidPiece(band, format, options));
-    if (format === "png") return this.slots.run(() => encodePngPiece(band, storedChannels(options)));
+    if (format === "png") return this.slots.run(() => encodePngPiece(band, stored));
     const rows = format === "jpeg" ? pieceRows(band.width, options.bandRows, options.grey === true) : undefined;
     if (rows === undefined) {
       throw new CodecError(
@@ -208,12 +220,12 @@ export class SharpCodec implements Codec {
         `a ${band.width}-wide ${format} result in bands of ${options.bandRows} rows cannot be encoded in pieces; check canJoin first`,
       );
     }
-    const rowBytes = band.width * 4;
+    const rowBytes = band.width * channels;
     const parts = await Promise.all(
       Array.from({ length: Math.ceil(band.height / rows) }, (_, i) => {
         const height = Math.min(rows, band.height - i * rows);
         const data = band.data.subarray(i * rows * rowBytes, (i * rows + height) * rowBytes);
-        return this.encode({ width: band.width, height, data }, format, options);
+        return this.encode({ width: band.width, height, channels, data }, format, options);
       }),
     );
     return packPieces(parts);

@@ -119,13 +119,17 @@ export class Kernels {
    * `at` instead of being returned. The only copies are into and out of wasm memory, so a
    * pool thread can work on a band that several threads share, allocating nothing.
    * With `histogram`, also returns the luma histogram of the core (as `histogram()` would).
+   *
+   * `target` may have 1 or 3 channels (`target.channels`): the core is then written as grey
+   * (its R channel: the caller knows the result is grey) or RGB (alpha dropped: the caller knows
+   * it is opaque), packed in wasm memory, so that the band it lands in is that much smaller.
    */
   runWindow(
     source: RgbaImage,
     window: Rect,
     core: Rect,
     pipeline: PipelineInput | Pipeline,
-    target: RgbaImage,
+    target: Image,
     at: { x: number; y: number },
     options: { histogram?: boolean } = {},
   ): Uint32Array | undefined {
@@ -138,19 +142,28 @@ export class Kernels {
     const { a, b, out } = this.runOnWindow(source, window, steps);
     const u8 = this.heap.u8;
     const into = bytesOf(target.data);
-    const rowOut = core.width * 4;
-    for (let y = 0; y < core.height; y++) {
-      const start = out + ((core.y + y) * window.width + core.x) * 4;
-      into.set(u8.subarray(start, start + rowOut), ((at.y + y) * target.width + at.x) * 4);
-    }
-    if (!options.histogram) return undefined;
-    // The core, compacted in place at the start of the free image buffer, is what is counted.
+    const channels = target.channels ?? 4;
+    const compact = channels !== 4 || options.histogram;
+    // The core, compacted in place at the start of the free image buffer: what the histogram
+    // counts and what a one- or three-channel target gets, packed. An RGBA target without a
+    // histogram takes its rows straight from the window's result.
     const free = out === a ? b : a;
-    for (let y = 0; y < core.height; y++) {
-      const start = out + ((core.y + y) * window.width + core.x) * 4;
-      u8.copyWithin(free + y * rowOut, start, start + rowOut);
+    const rowIn = core.width * 4;
+    if (compact) {
+      for (let y = 0; y < core.height; y++) {
+        const start = out + ((core.y + y) * window.width + core.x) * 4;
+        u8.copyWithin(free + y * rowIn, start, start + rowIn);
+      }
     }
-    return lumaHistogram(this.heap, free, core.width * core.height);
+    const histogram = options.histogram ? lumaHistogram(this.heap, free, core.width * core.height) : undefined;
+    if (channels === 1) this.heap.wasm.packGrey(free, free, core.width * core.height);
+    else if (channels === 3) this.heap.wasm.packRgb(free, free, core.width * core.height);
+    const rowOut = core.width * channels;
+    for (let y = 0; y < core.height; y++) {
+      const start = compact ? free + y * rowOut : out + ((core.y + y) * window.width + core.x) * 4;
+      into.set(u8.subarray(start, start + rowOut), ((at.y + y) * target.width + at.x) * channels);
+    }
+    return histogram;
   }
 
   /**

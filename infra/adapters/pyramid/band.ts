@@ -16,7 +16,7 @@ const TILE_ROWS_IN_FLIGHT = 2;
 
 type Pending = { section: Section; payloads: Uint8Array[] } | { level: number; tileRow: number; tiles: Promise<Uint8Array[]> };
 
-/** Encodes band `bandIndex` (its full-resolution rows, RGBA) into the bytes joinTiff or joinTiles take (its piece). */
+/** Encodes band `bandIndex` (its full-resolution rows, RGBA or as stored) into the bytes joinTiff or joinTiles take (its piece). */
 export async function encodeBandPieces(band: RgbaBand, bandIndex: number, layout: PyramidLayout): Promise<Uint8Array> {
   const { y0, y1 } = bandSpan(layout, bandIndex);
   if (band.width !== layout.width || band.height !== y1 - y0) {
@@ -24,8 +24,10 @@ export async function encodeBandPieces(band: RgbaBand, bandIndex: number, layout
       `band ${bandIndex} holds rows ${y0}..${y1 - 1}, so it must be ${layout.width}×${y1 - y0}; got ${band.width}×${band.height}`,
     );
   }
-  if (band.data.length !== band.width * band.height * 4) {
-    throw new RangeError(`band ${bandIndex}: ${band.data.length} bytes is not ${band.width}×${band.height} RGBA pixels`);
+  const given = band.channels ?? 4;
+  if (band.data.length !== band.width * band.height * given) {
+    const kind = given === 4 ? "RGBA" : given === 3 ? "RGB" : "grey";
+    throw new RangeError(`band ${bandIndex}: ${band.data.length} bytes is not ${band.width}×${band.height} ${kind} pixels`);
   }
   const c = layout.channels;
   const encode = tileRowEncoder(layout);

@@ -8,7 +8,9 @@ import { type Channels, TILE } from "./layout.js";
 export interface RgbaBand {
   readonly width: number;
   readonly height: number;
-  /** RGBA, 8 bits per sample, rows top to bottom. */
+  /** RGBA unless said: a band may come already in the channels the pyramid stores. */
+  readonly channels?: Channels;
+  /** 8 bits per sample, rows top to bottom. */
   readonly data: Uint8ClampedArray | Uint8Array;
 }
 
@@ -33,7 +35,10 @@ export function toChannels(band: RgbaBand, c: Channels, label: string): Uint8Arr
   // One array type in the loops below: engine bands are Uint8ClampedArray, tests' Uint8Array,
   // and a loop that sees both runs several times slower.
   const src = new Uint8Array(band.data.buffer, band.data.byteOffset, band.data.length);
-  if (c === 4) return src;
+  if (c === (band.channels ?? 4)) return src;
+  if (band.channels !== undefined && band.channels !== 4) {
+    throw new RangeError(`${label} has ${band.channels} channels; the pyramid stores ${c}`);
+  }
   const out = new Uint8Array(band.width * band.height * c);
   if (c === 3) {
     for (let i = 0, o = 0; i < src.length; i += 4, o += 3) {

@@ -1,0 +1,55 @@
+// A final band comes to the encoder either as RGBA or already in the channels the result stores
+// (grey, or RGB when opaque): the pool threads pack each tile's core (Kernels.runWindow with a
+// one- or three-channel target, workers/band-runner.ts resultChannels), so the band takes a
+// quarter (grey) or three quarters (RGB) of the memory. Both must make the same piece, byte for
+// byte, in every format encoded in pieces.
+
+import sharp from "sharp";
+import { describe, expect, it } from "vitest";
+import type { OutputFormat } from "../../engine/ports/codec.js";
+import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
+import { PHOTO_DIR } from "../helpers/images.js";
+
+const FORMATS: OutputFormat[] = ["png", "tiff", "dzi", "jpeg"];
+
+/** A band of a photo as RGBA (opaque), and the same band as grey (R kept) and as RGB. */
+async function bands() {
+  const { data, info } = await sharp(`${PHOTO_DIR}coffee.png`)
+    .resize(300, 256, { fit: "fill" })
+    .ensureAlpha(1)
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const n = info.width * info.height;
+  const rgba = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
+  // Grey: R copied into G and B, so the RGBA band is grey and its compact form is R.
+  const greyRgba = rgba.map((v, i) => ((i & 3) === 3 ? 255 : (rgba[i & ~3] as number)));
+  const grey = new Uint8ClampedArray(n).map((_, p) => rgba[p * 4] as number);
+  const rgb = new Uint8ClampedArray(n * 3).map((_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)] as number);
+  const size = { width: info.width, height: info.height };
+  return {
+    colour: { rgba: { ...size, data: rgba }, compact: { ...size, channels: 3 as const, data: rgb }, grey: false },
+    grey: { rgba: { ...size, data: greyRgba }, compact: { ...size, channels: 1 as const, data: grey }, grey: true },
+  };
+}
+
+describe("a band packed by the threads encodes as the RGBA band does", () => {
+  for (const format of FORMATS) {
+    it(`${format}: grey and RGB bands`, async () => {
+      const codec = new SharpCodec();
+      for (const kind of Object.values(await bands())) {
+        const options = { grey: kind.grey, opaque: true, bandRows: 256, band: 0, height: 256 };
+        const fromRgba = await codec.encodePiece(kind.rgba, format, options);
+        const fromCompact = await codec.encodePiece(kind.compact, format, options);
+        expect(Buffer.compare(Buffer.from(fromCompact), Buffer.from(fromRgba))).toBe(0);
+      }
+    });
+  }
+
+  it("refuses a band in channels the result does not store", async () => {
+    const { colour } = await bands();
+    const options = { grey: true, opaque: true, bandRows: 256, band: 0, height: 256 };
+    await expect(new SharpCodec().encodePiece(colour.compact, "png", options)).rejects.toThrow(
+      "a band of 3 channels for a result that stores 1",
+    );
+  });
+});
