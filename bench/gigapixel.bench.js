@@ -68,10 +68,14 @@ const peakOf = (stderr) => {
   return match ? Number(match[1]) / 1024 : null;
 };
 
-/** Runs a node script as its own process, its peak RSS measured by /usr/bin/time when present. */
+/**
+ * Runs a node script as its own process, its peak RSS measured by /usr/bin/time when present.
+ * The `tessera` command runs as a user's shell runs it, through its shebang (which sets
+ * MALLOC_ARENA_MAX, bin/tessera.js), not as `node bin/tessera.js`.
+ */
 function timed(argv, env, label) {
-  const command = TIME_BIN ?? NODE;
-  const full = TIME_BIN ? ["-f", `${RSS_TAG}%M`, NODE, ...argv] : argv;
+  const program = argv[0] === BIN ? argv : [NODE, ...argv];
+  const [command, full] = TIME_BIN ? [TIME_BIN, ["-f", `${RSS_TAG}%M`, ...program]] : [program[0], program.slice(1)];
   return run(command, full, { env: { ...process.env, ...env }, cwd: ROOT, timeoutMs: TIMEOUT_MS, label });
 }
 

@@ -1,6 +1,11 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
 // Entry point of the `tessera` command; the commands live in cli/, built to dist/cli/ and
 // bundled into dist/bundle/ for a faster start (cli/bundle.mjs).
+//
+// MALLOC_ARENA_MAX=2: glibc gives every thread that allocates (libuv's, which run sharp's
+// decodes and encodes) an arena of its own and keeps what it frees there. A gigapixel job at
+// 16 threads held ~100 MB more for it. Set by the shebang, before node starts; the processes
+// Tessera starts itself get it from infra/local/child-process.ts.
 import { availableParallelism } from "node:os";
 
 // sharp decodes and encodes bands on libuv's thread pool, 4 threads unless told otherwise:
