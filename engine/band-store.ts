@@ -11,7 +11,7 @@
  * output blob is written last, so its existence means the band is done.
  */
 
-import type { RgbaImage } from "@tessera/kernels";
+import type { Image, RgbaImage } from "@tessera/kernels";
 import { bandName } from "./blob-names.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { bandCount, bandRows, bandWindowRows, type Grid } from "./tiling.js";
@@ -39,7 +39,7 @@ export function rowsOf(image: RgbaImage, y0: number, y1: number): { width: numbe
   };
 }
 
-const bytesOf = (image: RgbaImage): Uint8Array => new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.length);
+const bytesOf = (image: Image): Uint8Array => new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.length);
 
 /**
  * Writes band `band`'s window (its rows grown by `halo`) of a whole image to `<layer>/b<band>`.
@@ -58,13 +58,14 @@ export function writeBandWindow(
 }
 
 /** Writes band `band`'s window, given as its rows, to `<layer>/b<band>` (the store may keep it). */
-export function putBandWindow(blobs: BlobStore, layer: string, band: number, window: RgbaImage): Promise<void> {
+export function putBandWindow(blobs: BlobStore, layer: string, band: number, window: Image): Promise<void> {
   return blobs.put(bandName(layer, band), bytesOf(window));
 }
 
 /**
  * Reads band `band`'s window from the blob `name` (see writeBandWindow), checking its size:
  * into `into` when given (its length the window's), straight from the store where it can.
+ * The window holds `channels` bytes a pixel (RGBA, or RGB for an opaque source's).
  */
 export async function readBandWindow(
   blobs: BlobStore,
@@ -73,9 +74,10 @@ export async function readBandWindow(
   band: number,
   halo: number,
   into?: Uint8Array,
+  channels: 3 | 4 = 4,
 ): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
   const { y0, y1 } = bandWindowRows(g, band, halo);
-  const expected = (y1 - y0) * g.width * 4;
+  const expected = (y1 - y0) * g.width * channels;
   let bytes: Uint8Array;
   if (into && blobs.getInto) {
     const size = await blobs.getInto(name, into);

@@ -101,8 +101,10 @@ export async function dispatchStage(
       } else {
         await ahead?.room(band);
         if (TERMINAL.has(job.status) || ctx.closed()) return;
-        await putBandWindow(ctx.blobs, sourceLayer(job.id), band, await reader.regions.read(y0, y1));
-        await send(band, bandInput({ kind: "windows", prefix: sourceLayer(job.id) }, band));
+        const window = await reader.regions.read(y0, y1);
+        await putBandWindow(ctx.blobs, sourceLayer(job.id), band, window);
+        const name = bandName(sourceLayer(job.id), band);
+        await send(band, { kind: "window", name, ...(window.channels === 3 && { channels: 3 as const }) });
       }
     });
   } finally {

@@ -13,14 +13,16 @@ export const EVENTS_QUEUE = "events";
 
 /**
  * Where a band's input window (its rows grown by the stage's halo) comes from:
- * - `window`: one blob holding exactly the window, raw RGBA; private to this band;
+ * - `window`: one blob holding exactly the window, raw RGBA, or RGB when `channels` is 3 (an
+ *   opaque source read a region at a time: a quarter less to store, read and hold); private
+ *   to this band;
  * - `piece`: one blob holding an encoded piece of the source image (a JPEG cut without
  *   decoding) that decodes to rows [top, …) of the image, the window among them; private;
  * - `layer`: the previous stage's output bands (raw RGBA, one blob per band), read by range:
  *   the window's rows from each band they cross. Shared with the neighbouring bands.
  */
 export type BandInput =
-  | { kind: "window"; name: string }
+  | { kind: "window"; name: string; channels?: 3 }
   | { kind: "piece"; name: string; top: number }
   | { kind: "layer"; prefix: string };
 
@@ -105,7 +107,7 @@ const bandMessage = object({
   grid: object({ width: number(1, true), height: number(1, true), tileSize: number(1, true) }),
   halo: count,
   input: byKind({
-    window: object({ name: blobName }),
+    window: object({ name: blobName, channels: optional(oneOf([3])) }),
     piece: object({ name: blobName, top: count }),
     layer: object({ prefix: blobName }),
   }),

@@ -74,7 +74,7 @@ async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Code
   const input = m.input;
   const bytes = bytesOf(into.data);
   if (input.kind === "window") {
-    await readBandWindow(blobs, input.name, g, m.band, m.halo, bytes);
+    await readBandWindow(blobs, input.name, g, m.band, m.halo, bytes, input.channels ?? 4);
     return;
   }
   const { y0, y1 } = bandWindowRows(g, m.band, m.halo);
@@ -144,8 +144,11 @@ export function bandShare(m: BandMessage): number {
   const g = gridOf(m);
   const window = bandWindowRows(g, m.band, m.halo);
   const rows = bandRows(g, m.band);
-  return g.width * ((window.y1 - window.y0) * 4 + (m.analysis ? 0 : (rows.y1 - rows.y0) * resultChannels(m)));
+  return g.width * ((window.y1 - window.y0) * windowChannels(m) + (m.analysis ? 0 : (rows.y1 - rows.y0) * resultChannels(m)));
 }
+
+/** The channels of a band's window: RGB for an opaque source's raw window, else RGBA. */
+const windowChannels = (m: BandMessage): 3 | 4 => (m.input.kind === "window" ? (m.input.channels ?? 4) : 4);
 
 /**
  * The channels of a band's result rows: what its piece stores (storedChannels) when the band
@@ -208,7 +211,7 @@ export async function runBand(m: BandMessage, deps: BandDeps, buffers: LoopBuffe
   const readStart = performance.now();
   const rowsIn = bandWindowRows(g, m.band, m.halo);
   // Taken before the read, so that a fresh buffer's pages are touched while the band decodes.
-  const source = buffers.window.image(g.width, rowsIn.y1 - rowsIn.y0);
+  const source = buffers.window.image(g.width, rowsIn.y1 - rowsIn.y0, windowChannels(m));
   await readWindow(m, g, deps.blobs, deps.codec, source);
   const readMs = Math.round(performance.now() - readStart);
   const top = rowsIn.y0;

@@ -84,8 +84,11 @@ export interface RegionReader {
   readonly height: number;
   /** The image has no alpha channel: every pixel read is opaque. */
   readonly opaque: boolean;
-  /** Rows [y0, y1), byte-identical to the same rows of the whole image decoded. */
-  read(y0: number, y1: number): Promise<RgbaImage>;
+  /**
+   * Rows [y0, y1), byte-identical to the same rows of the whole image decoded; as RGB
+   * (`channels: 3`) when the image is opaque, since its alpha would be 255 throughout.
+   */
+  read(y0: number, y1: number): Promise<Image>;
   /** Lets go of what the reader holds (a temporary copy of the image). */
   close(): Promise<void>;
 }

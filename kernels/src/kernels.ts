@@ -1,6 +1,7 @@
 import { analysisParams, requireAnalysisOp } from "./analysis/registry.js";
 import { lumaTile } from "./analysis/window.js";
 import { checkGreyResult } from "./channels.js";
+import { writeCore } from "./core-out.js";
 import { KernelError, PipelineError } from "./errors.js";
 import { lumaHistogram } from "./exec.js";
 import { ClassMap } from "./hysteresis.js";
@@ -120,12 +121,13 @@ export class Kernels {
    * pool thread can work on a band that several threads share, allocating nothing.
    * With `histogram`, also returns the luma histogram of the core (as `histogram()` would).
    *
-   * `target` may have 1 or 3 channels (`target.channels`): the core is then written as grey
+   * `source` may be grey or RGB (`source.channels` 1 or 3): it is widened to RGBA in wasm
+   * memory. `target` may have 1 or 3 channels (`target.channels`): the core is then written as grey
    * (its R channel: the caller knows the result is grey) or RGB (alpha dropped: the caller knows
    * it is opaque), packed in wasm memory, so that the band it lands in is that much smaller.
    */
   runWindow(
-    source: RgbaImage,
+    source: Image,
     window: Rect,
     core: Rect,
     pipeline: PipelineInput | Pipeline,
@@ -140,30 +142,7 @@ export class Kernels {
     checkRect({ ...at, width: core.width, height: core.height }, target.width, target.height, "target area");
     const steps = localSteps(pipeline, "runWindow");
     const { a, b, out } = this.runOnWindow(source, window, steps);
-    const u8 = this.heap.u8;
-    const into = bytesOf(target.data);
-    const channels = target.channels ?? 4;
-    const compact = channels !== 4 || options.histogram;
-    // The core, compacted in place at the start of the free image buffer: what the histogram
-    // counts and what a one- or three-channel target gets, packed. An RGBA target without a
-    // histogram takes its rows straight from the window's result.
-    const free = out === a ? b : a;
-    const rowIn = core.width * 4;
-    if (compact) {
-      for (let y = 0; y < core.height; y++) {
-        const start = out + ((core.y + y) * window.width + core.x) * 4;
-        u8.copyWithin(free + y * rowIn, start, start + rowIn);
-      }
-    }
-    const histogram = options.histogram ? lumaHistogram(this.heap, free, core.width * core.height) : undefined;
-    if (channels === 1) this.heap.wasm.packGrey(free, free, core.width * core.height);
-    else if (channels === 3) this.heap.wasm.packRgb(free, free, core.width * core.height);
-    const rowOut = core.width * channels;
-    for (let y = 0; y < core.height; y++) {
-      const start = compact ? free + y * rowOut : out + ((core.y + y) * window.width + core.x) * 4;
-      into.set(u8.subarray(start, start + rowOut), ((at.y + y) * target.width + at.x) * channels);
-    }
-    return histogram;
+    return writeCore(this.heap, { out, free: out === a ? b : a, window }, core, target, at, options.histogram === true);
   }
 
   /**
@@ -174,7 +153,7 @@ export class Kernels {
    * whole image, both in image coordinates.
    */
   analyseWindow(
-    source: RgbaImage,
+    source: Image,
     window: Rect,
     core: Rect,
     pipeline: PipelineInput | Pipeline,
@@ -238,14 +217,23 @@ export class Kernels {
   }
 
   /** Copies `window` of `source` into A and runs the steps there; `out` is where the result is. */
-  private runOnWindow(source: RgbaImage, window: Rect, steps: Pipeline): { a: number; b: number; out: number } {
+  /**
+   * Copies `window` of `source` into A and runs the steps. A grey or RGB source (`channels` 1
+   * or 3) is copied into B as it is and widened into A (R = G = B for grey, alpha 255).
+   */
+  private runOnWindow(source: Image, window: Rect, steps: Pipeline): { a: number; b: number; out: number } {
     const { a, b, scratch } = this.place(window.width * window.height * 4);
+    const channels = source.channels ?? 4;
     const from = bytesOf(source.data);
-    const rowIn = window.width * 4;
+    const into = channels === 4 ? a : b;
+    const rowIn = window.width * channels;
     for (let y = 0; y < window.height; y++) {
-      const start = ((window.y + y) * source.width + window.x) * 4;
-      this.heap.u8.set(from.subarray(start, start + rowIn), a + y * rowIn);
+      const start = ((window.y + y) * source.width + window.x) * channels;
+      this.heap.u8.set(from.subarray(start, start + rowIn), into + y * rowIn);
     }
+    const n = window.width * window.height;
+    if (channels === 3) this.heap.wasm.expandRgb(b, a, n);
+    else if (channels === 1) this.heap.wasm.expandGrey(b, a, n);
     return { a, b, out: runSteps(this.heap, steps, a, b, scratch, window.width, window.height) };
   }
 

@@ -22,7 +22,7 @@ async function bands() {
   const n = info.width * info.height;
   const rgba = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
   // Grey: R copied into G and B, so the RGBA band is grey and its compact form is R.
-  const greyRgba = rgba.map((v, i) => ((i & 3) === 3 ? 255 : (rgba[i & ~3] as number)));
+  const greyRgba = rgba.map((_, i) => ((i & 3) === 3 ? 255 : (rgba[i & ~3] as number)));
   const grey = new Uint8ClampedArray(n).map((_, p) => rgba[p * 4] as number);
   const rgb = new Uint8ClampedArray(n * 3).map((_, i) => rgba[Math.floor(i / 3) * 4 + (i % 3)] as number);
   const size = { width: info.width, height: info.height };

@@ -243,6 +243,39 @@ describe("runRegion", () => {
     );
   });
 
+  it("runWindow: a grey or RGB source gives the bytes of the same image as RGBA", async () => {
+    const k = await kernels();
+    const photo = await loadPhoto("coffee.png", 160);
+    const n = photo.width * photo.height;
+    // The RGBA images that a grey and an RGB source stand for: alpha 255, and R = G = B for grey.
+    const asRgb = photo.data.map((v, i) => ((i & 3) === 3 ? 255 : v));
+    const asGrey = photo.data.map((_, i) => ((i & 3) === 3 ? 255 : (photo.data[i & ~3] as number)));
+    const sources = [
+      {
+        rgba: asRgb,
+        compact: {
+          channels: 3 as const,
+          data: new Uint8ClampedArray(n * 3).map((_, i) => asRgb[Math.floor(i / 3) * 4 + (i % 3)] as number),
+        },
+      },
+      { rgba: asGrey, compact: { channels: 1 as const, data: new Uint8ClampedArray(n).map((_, p) => asGrey[p * 4] as number) } },
+    ];
+    await fc.assert(
+      fc.property(cases(photo), fc.constantFrom(0, 1), ([raw, x, y, width, height], which) => {
+        const pipeline = parsePipeline(raw);
+        const { rect, window, core } = region(photo, pipeline, x, y, width, height);
+        const source = sources[which] as (typeof sources)[number];
+        const size = { width: photo.width, height: photo.height };
+        const want = { ...size, data: new Uint8ClampedArray(n * 4) };
+        const got = { ...size, data: new Uint8ClampedArray(n * 4) };
+        k.runWindow({ ...size, data: source.rgba }, window, core, pipeline, want, rect);
+        k.runWindow({ ...size, ...source.compact }, window, core, pipeline, got, rect);
+        expect(describeDiff(compare(got.data, want.data, photo.width))).toBe("max diff 0");
+      }),
+      { numRuns: 40, seed: 20261128 },
+    );
+  });
+
   it("refuses global steps and cores outside the tile", async () => {
     const k = await kernels();
     const tile = { width: 8, height: 8, data: randomBytes(256, 3) };
