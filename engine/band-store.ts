@@ -65,7 +65,7 @@ export function putBandWindow(blobs: BlobStore, layer: string, band: number, win
 /**
  * Reads band `band`'s window from the blob `name` (see writeBandWindow), checking its size:
  * into `into` when given (its length the window's), straight from the store where it can.
- * The window holds `channels` bytes a pixel (RGBA, or RGB for an opaque source's).
+ * The window holds `channels` bytes a pixel (RGBA, RGB for an opaque source's, grey for edges).
  */
 export async function readBandWindow(
   blobs: BlobStore,
@@ -74,7 +74,7 @@ export async function readBandWindow(
   band: number,
   halo: number,
   into?: Uint8Array,
-  channels: 3 | 4 = 4,
+  channels: 1 | 3 | 4 = 4,
 ): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
   const { y0, y1 } = bandWindowRows(g, band, halo);
   const expected = (y1 - y0) * g.width * channels;
@@ -96,7 +96,8 @@ export async function readBandWindow(
 
 /**
  * Rows [y0, y1) of a raw band layer, with one ranged read from each band they cross: a
- * window reads its own band and only the halo rows of its neighbours.
+ * window reads its own band and only the halo rows of its neighbours. The layer holds
+ * `channels` bytes a pixel (RGBA, or grey: see StageInput).
  */
 export async function readLayerRows(
   blobs: BlobStore,
@@ -105,8 +106,9 @@ export async function readLayerRows(
   y0: number,
   y1: number,
   into?: Uint8Array,
+  channels: 1 | 4 = 4,
 ): Promise<{ width: number; height: number; data: Uint8ClampedArray }> {
-  const rowBytes = g.width * 4;
+  const rowBytes = g.width * channels;
   // Bytes as Uint8Array: set() between equal element types is a memcpy; into a
   // Uint8ClampedArray it would convert element by element.
   const out = into ?? new Uint8Array((y1 - y0) * rowBytes);

@@ -21,7 +21,8 @@ import { bandCount, bandWindowRows, type Grid } from "./tiling.js";
 
 /** A band's input in a stage that reads a window layer or the previous stage's bands. */
 export function bandInput(input: Exclude<StageInput, { kind: "source" }>, band: number): BandInput {
-  return input.kind === "windows" ? { kind: "window", name: bandName(input.prefix, band) } : input;
+  if (input.kind === "layer") return input;
+  return { kind: "window", name: bandName(input.prefix, band), ...(input.channels && { channels: input.channels }) };
 }
 
 export function bandMessage(
@@ -32,6 +33,7 @@ export function bandMessage(
   band: number,
   input: BandInput,
   encode?: { format: OutputFormat; grey: boolean; opaque: boolean },
+  layerChannels?: 1,
 ): OutgoingMessage {
   const body: BandMessage = {
     kind: "band",
@@ -47,6 +49,7 @@ export function bandMessage(
     ...(stage.analysis && { analysis: stage.analysis }),
     ...(stage.detection && { detection: stage.detection }),
     ...(encode && { encode }),
+    ...(layerChannels && { layerChannels }),
     last: true,
   };
   return {
@@ -78,10 +81,12 @@ export async function dispatchStage(
   done: ReadonlySet<number>,
   encode: { format: JobManifest["format"]; grey: boolean; opaque: boolean } | undefined,
   ahead?: BandsAhead,
+  /** 1: the stage writes its output as a grey layer (greyLayer in plan.ts). */
+  layerChannels?: 1,
 ): Promise<number | undefined> {
   const todo = Array.from({ length: bandCount(grid) }, (_, band) => band).filter((band) => !done.has(band));
   const send = (band: number, input: BandInput) =>
-    ctx.queue.send(TILES_QUEUE, [bandMessage(job, stage, grid, output, band, input, encode)]);
+    ctx.queue.send(TILES_QUEUE, [bandMessage(job, stage, grid, output, band, input, encode, layerChannels)]);
   const input = job.input;
   if (input.kind !== "source") {
     await inOrder(todo, DISPATCH_PARALLEL, (band) => send(band, bandInput(input, band)));

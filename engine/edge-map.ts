@@ -75,7 +75,14 @@ export class EdgeMap {
     return rgba;
   }
 
-  /** A buffer rows() returned, free for the next rows. */
+  /** Rows [y0, y1) of an opaque image's edges as grey, one byte a pixel; give() the buffer back once done with it. */
+  greyRows(rows: { y0: number; y1: number }): Uint8Array {
+    const grey = this.take((rows.y1 - rows.y0) * this.grid.width);
+    this.map.greyRows(rows.y0, grey);
+    return grey;
+  }
+
+  /** A buffer rows() or greyRows() returned, free for the next rows. */
   give(buffer: Uint8Array): void {
     if (this.spare.length < this.atOnce) this.spare.push(buffer);
   }

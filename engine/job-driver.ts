@@ -19,7 +19,7 @@ import { addTime, type JobError, type JobManifest, keepsSource, TERMINAL } from 
 import { finalize, joinedOutput, setStep } from "./job-finish.js";
 import { type BandEvent, TILES_QUEUE } from "./messages.js";
 import { atPhase } from "./phase-probe.js";
-import { planPipeline, type Stage } from "./plan.js";
+import { greyLayer, planPipeline, type Stage } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Clock } from "./ports/clock.js";
 import type { Codec, SourceReader } from "./ports/codec.js";
@@ -82,9 +82,10 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     if (stage.index > 0) job.tileWorkers = {}; // the map shows the stage running now (the last one, at the end)
     const done = await doneBands(ctx.blobs, output);
     const ahead = new BandsAhead(done, grid.width * (grid.tileSize + 2 * stage.halo) * 4, job);
+    const layerChannels = greyLayer(plan, stage.index, job.opaque === true) ? 1 : undefined;
     // Events are followed while the first stage is still being dispatched: a 100-band source
     // is cut band by band, and the bar should move as soon as the first band is done.
-    const dispatching = dispatchStage(ctx, job, stage, grid, output, done, encode, ahead).then((splitMs) => {
+    const dispatching = dispatchStage(ctx, job, stage, grid, output, done, encode, ahead, layerChannels).then((splitMs) => {
       if (splitMs !== undefined) addTime(job, "split", splitMs);
     });
     const onDone = (band: number) => {
@@ -95,7 +96,8 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
       piece.catch(() => undefined); // awaited (and its error reported) by finalize
       pieces.set(band, piece);
     };
-    const redispatch = () => dispatchStage(ctx, job, stage, grid, output, done, encode, ahead).then(() => undefined);
+    const redispatch = () =>
+      dispatchStage(ctx, job, stage, grid, output, done, encode, ahead, layerChannels).then(() => undefined);
     const collected = await collect(ctx, job, stage, output, events, done, grid, dispatching, redispatch, onDone);
     if (!collected) return;
     // A last stage that ends in canny is reduced by finalize, straight into the result.
@@ -108,7 +110,17 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     const reduceStart = ctx.clock.now();
     const consumed = job.input;
     const nextHalo = plan.stages[job.stage + 1]?.halo ?? 0;
-    const reduced = await reduceStage(ctx.blobs, ctx.kernels, job.id, stage, grid, output, nextHalo, job.opaque === true);
+    const reduced = await reduceStage(
+      ctx.blobs,
+      ctx.kernels,
+      job.id,
+      stage,
+      grid,
+      output,
+      nextHalo,
+      job.opaque === true,
+      layerChannels,
+    );
     job.input = reduced.input;
     job.carried = reduced.carried;
     // The stage's input is no longer needed by anyone: free it now, not at the end.

@@ -123,7 +123,10 @@ export interface JobManifest {
  * - `windows`: a window layer, one raw blob per band holding the band's rows and halo;
  * - `layer`: the previous stage's output bands, each window read by range from them.
  */
-export type StageInput = { kind: "source" } | { kind: "windows"; prefix: string } | { kind: "layer"; prefix: string };
+export type StageInput =
+  | { kind: "source" }
+  | { kind: "windows"; prefix: string; channels?: 1 }
+  | { kind: "layer"; prefix: string; channels?: 1 };
 
 export function overallProgress(m: JobManifest): Progress {
   return m.stages.reduce((acc, s) => ({ done: acc.done + s.done, total: acc.total + s.total }), { done: 0, total: 0 });

@@ -44,8 +44,8 @@ export const JobManifestSchema = z.looseObject({
   carried: step.optional(),
   input: z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("source") }),
-    z.object({ kind: z.literal("windows"), prefix: z.string().min(1) }),
-    z.object({ kind: z.literal("layer"), prefix: z.string().min(1) }),
+    z.object({ kind: z.literal("windows"), prefix: z.string().min(1), channels: z.literal(1).optional() }),
+    z.object({ kind: z.literal("layer"), prefix: z.string().min(1), channels: z.literal(1).optional() }),
   ]),
   stored: z.boolean().optional(),
   opaque: z.boolean().optional(),

@@ -14,17 +14,18 @@ export const EVENTS_QUEUE = "events";
 /**
  * Where a band's input window (its rows grown by the stage's halo) comes from:
  * - `window`: one blob holding exactly the window, raw RGBA, or RGB when `channels` is 3 (an
- *   opaque source read a region at a time: a quarter less to store, read and hold); private
- *   to this band;
+ *   opaque source read a region at a time: a quarter less to store, read and hold), or grey
+ *   when 1 (an opaque image's canny edges); private to this band;
  * - `piece`: one blob holding an encoded piece of the source image (a JPEG cut without
  *   decoding) that decodes to rows [top, …) of the image, the window among them; private;
- * - `layer`: the previous stage's output bands (raw RGBA, one blob per band), read by range:
- *   the window's rows from each band they cross. Shared with the neighbouring bands.
+ * - `layer`: the previous stage's output bands (raw RGBA, or grey when `channels` is 1: see
+ *   greyLayer in plan.ts; one blob per band), read by range: the window's rows from each band
+ *   they cross. Shared with the neighbouring bands.
  */
 export type BandInput =
-  | { kind: "window"; name: string; channels?: 3 }
+  | { kind: "window"; name: string; channels?: 1 | 3 }
   | { kind: "piece"; name: string; top: number }
-  | { kind: "layer"; prefix: string };
+  | { kind: "layer"; prefix: string; channels?: 1 };
 
 /** On `tiles`, session `<jobId>.<stage>.<band>`: run every tile of one band of one stage. */
 export interface BandMessage {
@@ -57,6 +58,11 @@ export interface BandMessage {
    * bands' into the final file, instead of raw pixels (the last stage, when the codec can join).
    */
   encode?: { format: OutputFormat; grey: boolean; opaque?: boolean };
+  /**
+   * Write the band's raw rows as one channel: the stage's output is grey and opaque, and the
+   * next stage reads it as a grey layer (greyLayer in plan.ts). Absent: RGBA.
+   */
+  layerChannels?: 1;
   /**
    * The last message the coordinator sent to this session. A worker that finishes it releases
    * the session at once instead of waiting on the broker to learn that it is empty.
@@ -107,9 +113,9 @@ const bandMessage = object({
   grid: object({ width: number(1, true), height: number(1, true), tileSize: number(1, true) }),
   halo: count,
   input: byKind({
-    window: object({ name: blobName, channels: optional(oneOf([3])) }),
+    window: object({ name: blobName, channels: optional(oneOf([1, 3])) }),
     piece: object({ name: blobName, top: count }),
-    layer: object({ prefix: blobName }),
+    layer: object({ prefix: blobName, channels: optional(oneOf([1])) }),
   }),
   output: blobName,
   steps: arrayOf(object({ op: string() })),
@@ -117,6 +123,7 @@ const bandMessage = object({
   analysis: optional(paramsStep),
   detection: optional(paramsStep),
   encode: optional(object({ format: oneOf(OUTPUT_FORMATS), grey: boolean, opaque: optional(boolean) })),
+  layerChannels: optional(oneOf([1])),
   last: optional(boolean),
 });
 

@@ -125,6 +125,21 @@ export function tileSteps(stage: Stage, previous?: Step): Step[] {
   return steps;
 }
 
+/**
+ * Whether stage `index` writes its output as a grey layer, one byte a pixel instead of four:
+ * the image after its steps is grey (resultIsGrey of every step up to its global one) and
+ * opaque (a source without alpha), and the stage ends in a histogram op, so its layer is read
+ * only by the next stage's windows. (A canny stage's layer is its class map, which its finish
+ * reads; a layer before a detection stage is read by rows by the detector; the last stage's is
+ * the result.)
+ */
+export function greyLayer(plan: Plan, index: number, opaque: boolean): boolean {
+  const stage = plan.stages[index];
+  if (!opaque || stage?.reduction !== "histogram") return false;
+  const steps = plan.stages.slice(0, index + 1).flatMap((s) => (s.index < index && s.global ? [...s.steps, s.global] : s.steps));
+  return resultIsGrey(steps);
+}
+
 /** Ops whose output has R = G = B whatever their input. */
 const GREY_OUTPUT = new Set(["grayscale", "sobel", "prewitt", "scharr", "laplacian", "canny", "threshold", "otsu-threshold"]);
 /**

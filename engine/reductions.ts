@@ -33,6 +33,8 @@ export async function reduceStage(
   output: string,
   nextHalo: number,
   opaque: boolean,
+  /** 1: the stage wrote its output as a grey layer, and the next stage reads it so. */
+  layerChannels?: 1,
 ): Promise<Reduced> {
   try {
     if (stage.reduction === "histogram") {
@@ -42,7 +44,8 @@ export async function reduceStage(
           return new Uint32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
         }),
       );
-      return { input: { kind: "layer", prefix: output }, carried: resolveAfterHistogram(stage, sumHistograms(parts)) };
+      const input = { kind: "layer" as const, prefix: output, ...(layerChannels && { channels: layerChannels }) };
+      return { input, carried: resolveAfterHistogram(stage, sumHistograms(parts)) };
     }
     if (stage.reduction === "hysteresis") {
       const edges = await EdgeMap.gather(blobs, kernels, output, grid);
@@ -53,14 +56,12 @@ export async function reduceStage(
       await inOrder(bands, bandsAtOnce(grid), async (band) => {
         const rows = bandWindowRows(grid, band, nextHalo);
         // Handed to the store as they are (a store may keep them), so not given back to the map.
-        const data = await edges.rows(blobs, output, rows, opaque);
-        await putBandWindow(blobs, prefix, band, {
-          width: grid.width,
-          height: rows.y1 - rows.y0,
-          data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length),
-        });
+        // An opaque image's edges are grey windows, one byte a pixel (the threads widen them).
+        const data = opaque ? edges.greyRows(rows) : await edges.rows(blobs, output, rows, opaque);
+        const window = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
+        await putBandWindow(blobs, prefix, band, { width: grid.width, height: rows.y1 - rows.y0, data: window });
       });
-      return { input: { kind: "windows", prefix } };
+      return { input: { kind: "windows", prefix, ...(opaque && { channels: 1 as const }) } };
     }
     return { input: { kind: "layer", prefix: output } };
   } catch (err) {

@@ -79,7 +79,7 @@ async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Code
   }
   const { y0, y1 } = bandWindowRows(g, m.band, m.halo);
   if (input.kind === "layer") {
-    await readLayerRows(blobs, input.prefix, g, y0, y1, bytes);
+    await readLayerRows(blobs, input.prefix, g, y0, y1, bytes, input.channels ?? 4);
     return;
   }
   const piece = await codec.decode(await blobs.get(input.name));
@@ -147,16 +147,16 @@ export function bandShare(m: BandMessage): number {
   return g.width * ((window.y1 - window.y0) * windowChannels(m) + (m.analysis ? 0 : (rows.y1 - rows.y0) * resultChannels(m)));
 }
 
-/** The channels of a band's window: RGB for an opaque source's raw window, else RGBA. */
-const windowChannels = (m: BandMessage): 3 | 4 => (m.input.kind === "window" ? (m.input.channels ?? 4) : 4);
+/** The channels of a band's window: RGB for an opaque source's raw window, grey for a grey layer's, else RGBA. */
+const windowChannels = (m: BandMessage): 1 | 3 | 4 => (m.input.kind === "piece" ? 4 : (m.input.channels ?? 4));
 
 /**
  * The channels of a band's result rows: what its piece stores (storedChannels) when the band
  * is encoded, written so by the pool threads (Kernels.runWindow packs each core), so a grey
  * result's rows take a quarter of the memory and the encoder packs nothing; RGBA otherwise
- * (a layer the next stage reads).
+ * (a layer the next stage reads), or grey when the coordinator says the layer is (layerChannels).
  */
-export const resultChannels = (m: BandMessage): 1 | 3 | 4 => (m.encode ? storedChannels(m.encode) : 4);
+export const resultChannels = (m: BandMessage): 1 | 3 | 4 => (m.encode ? storedChannels(m.encode) : (m.layerChannels ?? 4));
 
 export interface BandResult {
   /** The band's rows of the stage's result: a view of the loop's buffer, valid until its next band. */

@@ -55,6 +55,22 @@ export class ClassMap {
     rgba.set(this.heap.u8.subarray(this.staging, this.staging + rgba.length));
   }
 
+  /**
+   * Copies the map's rows from `y0` into `grey` (whole rows, one byte a pixel): after reduce(),
+   * an opaque image's edges as a grey image, with nothing to widen or read.
+   */
+  greyRows(y0: number, grey: Uint8Array): void {
+    const rows = grey.length / this.width;
+    if (!Number.isInteger(y0) || y0 < 0 || !Number.isInteger(rows) || rows < 1 || y0 + rows > this.height) {
+      throw new KernelError(
+        "INVALID_IMAGE",
+        `${grey.length} bytes from row ${y0} are not whole rows of the ${this.width}×${this.height} grey class map`,
+      );
+    }
+    const from = this.map + y0 * this.width;
+    grey.set(this.heap.u8.subarray(from, from + grey.length));
+  }
+
   /** Copies `rgba` into the staging area, checked to be whole rows of the map from row `y0`; returns its pixels. */
   private stage(y0: number, rgba: Uint8Array): number {
     const n = this.rows(y0, rgba);

@@ -8,8 +8,10 @@ import { join } from "node:path";
 import { parsePipeline } from "@tessera/kernels";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { edgesLayer, sourceLayer, stageLayer } from "../../engine/blob-names.js";
 import { REGION_TEMP_PREFIX } from "../../infra/adapters/region-reader.js";
 import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
+import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
 import { type Embedded, startEmbedded } from "../../roles/embedded.js";
 import { compare, describe as describeDiff, PHOTO_DIR } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";
@@ -59,6 +61,45 @@ describe("sources read a region at a time", () => {
     }
     expect(codec.decoded).toEqual([]);
     expect(readdirSync(tmpdir()).filter((f) => f.startsWith(`${REGION_TEMP_PREFIX}${process.pid}-`))).toEqual([]);
+  });
+
+  it("holds an opaque source's windows as RGB and a grey stage's layer as one byte a pixel, with run()'s result", async () => {
+    /** Every blob's size as it was put (the stages' layers are deleted once read). */
+    const sizes = new Map<string, number>();
+    class Recording extends MemoryBlobStore {
+      override async put(name: string, data: Uint8Array): Promise<void> {
+        sizes.set(name, data.length);
+        return super.put(name, data);
+      }
+    }
+    const blobs = new Recording();
+    const own = await startEmbedded({ codec, blobs, threads: 2, loops: 2, pollMs: 50 });
+    try {
+      const source = await sharp(`${PHOTO_DIR}chelsea.png`).removeAlpha().png().toBuffer();
+      // Stage 0 (grayscale) ends in equalize: its layer is grey, and only stage 1 reads it.
+      const steps = parsePipeline("grayscale | equalize | gaussian-blur(sigma=1) | sobel");
+      const job = await own.coordinator.submit(source, steps, { format: "png", tileSize: 64 });
+      const done = await own.coordinator.wait(job.id);
+      expect(done.status, done.error?.message).toBe("succeeded");
+      const image = await rgba(source);
+      const got = await rgba(await blobs.get(done.result as string));
+      expect(describeDiff(compare(got.data, (await kernels()).run(image, steps).data, image.width))).toBe("max diff 0");
+      // Band 0 holds rows 0..64; stage 0 reads no halo.
+      expect(sizes.get(`${sourceLayer(job.id)}/b0`)).toBe(64 * image.width * 3);
+      expect(sizes.get(`${stageLayer(job.id, 0)}/b0`)).toBe(64 * image.width);
+
+      // canny's edges go to the next stage as grey windows: band 0's is rows 0..65 (box-blur's halo).
+      const edgeSteps = parsePipeline("canny | box-blur(radius=1)");
+      const edgeJob = await own.coordinator.submit(source, edgeSteps, { format: "png", tileSize: 64 });
+      const edgeDone = await own.coordinator.wait(edgeJob.id);
+      expect(edgeDone.status, edgeDone.error?.message).toBe("succeeded");
+      const edges = await rgba(await blobs.get(edgeDone.result as string));
+      const wantEdges = (await kernels()).run(image, edgeSteps).data;
+      expect(describeDiff(compare(edges.data, wantEdges, image.width))).toBe("max diff 0");
+      expect(sizes.get(`${edgesLayer(edgeJob.id, 0)}/b0`)).toBe(65 * image.width);
+    } finally {
+      await own.stop();
+    }
   });
 
   /** The pixels of a job's PNG result. */
