@@ -12,7 +12,10 @@ import type { DetectionWindow } from "./detect/types.js";
 export interface PixelBuffer {
   width: number;
   height: number;
-  /** Bytes per pixel: RGBA unless said (a final band stored grey or RGB: see resultChannels). */
+  /**
+   * Bytes per pixel: RGBA unless said. A window may be RGB or grey, and a result grey or RGB
+   * (band-runner.ts windowChannels, resultChannels); the threads widen and pack in wasm memory.
+   */
   channels?: 1 | 3 | 4;
   data: Uint8ClampedArray;
 }

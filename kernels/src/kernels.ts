@@ -216,10 +216,10 @@ export class Kernels {
     return new ClassMap(new Heap(instantiate(this.module)), width, height);
   }
 
-  /** Copies `window` of `source` into A and runs the steps there; `out` is where the result is. */
   /**
-   * Copies `window` of `source` into A and runs the steps. A grey or RGB source (`channels` 1
-   * or 3) is copied into B as it is and widened into A (R = G = B for grey, alpha 255).
+   * Copies `window` of `source` into A and runs the steps there; `out` is where the result is.
+   * A grey or RGB source (`channels` 1 or 3) is copied into B as it is and widened into A
+   * (R = G = B for grey, alpha 255).
    */
   private runOnWindow(source: Image, window: Rect, steps: Pipeline): { a: number; b: number; out: number } {
     const { a, b, scratch } = this.place(window.width * window.height * 4);
