@@ -108,8 +108,8 @@ export async function dispatchStage(
         if (TERMINAL.has(job.status) || ctx.closed()) return;
         const window = await reader.regions.read(y0, y1);
         await putBandWindow(ctx.blobs, sourceLayer(job.id), band, window);
-        const name = bandName(sourceLayer(job.id), band);
-        await send(band, { kind: "window", name, ...(window.channels === 3 && { channels: 3 as const }) });
+        const channels = window.channels === 3 ? { channels: 3 as const } : {};
+        await send(band, bandInput({ kind: "windows", prefix: sourceLayer(job.id), ...channels }, band));
       }
     });
   } finally {

@@ -125,7 +125,7 @@ export interface JobManifest {
  */
 export type StageInput =
   | { kind: "source" }
-  | { kind: "windows"; prefix: string; channels?: 1 }
+  | { kind: "windows"; prefix: string; channels?: 1 | 3 }
   | { kind: "layer"; prefix: string; channels?: 1 };
 
 export function overallProgress(m: JobManifest): Progress {

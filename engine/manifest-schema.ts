@@ -44,7 +44,11 @@ export const JobManifestSchema = z.looseObject({
   carried: step.optional(),
   input: z.discriminatedUnion("kind", [
     z.object({ kind: z.literal("source") }),
-    z.object({ kind: z.literal("windows"), prefix: z.string().min(1), channels: z.literal(1).optional() }),
+    z.object({
+      kind: z.literal("windows"),
+      prefix: z.string().min(1),
+      channels: z.union([z.literal(1), z.literal(3)]).optional(),
+    }),
     z.object({ kind: z.literal("layer"), prefix: z.string().min(1), channels: z.literal(1).optional() }),
   ]),
   stored: z.boolean().optional(),

@@ -2,7 +2,7 @@
 // target image, in the target's channels (and the core's histogram on the way, when asked).
 
 import { lumaHistogram } from "./exec.js";
-import type { Image, Rect } from "./image.js";
+import { bytesOf, type Image, type Rect } from "./image.js";
 import type { Heap } from "./wasm.js";
 
 /** Where the window's result is: `out` (RGBA, window.width wide), and the other image buffer, free. */
@@ -27,7 +27,7 @@ export function writeCore(
   histogram: boolean,
 ): Uint32Array | undefined {
   const u8 = heap.u8;
-  const into = new Uint8Array(target.data.buffer, target.data.byteOffset, target.data.byteLength);
+  const into = bytesOf(target.data);
   const channels = target.channels ?? 4;
   const compact = channels !== 4 || histogram;
   const pixels = core.width * core.height;

@@ -114,3 +114,8 @@ export function crop(image: RgbaImage, rect: Rect): RgbaResult {
   }
   return { width: rect.width, height: rect.height, data: out };
 }
+
+/** The same bytes as a Uint8Array view, so copies into and out of wasm memory are plain memcpy. */
+export function bytesOf(data: Uint8Array | Uint8ClampedArray): Uint8Array {
+  return data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
+}

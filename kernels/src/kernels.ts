@@ -6,6 +6,7 @@ import { KernelError, PipelineError } from "./errors.js";
 import { lumaHistogram } from "./exec.js";
 import { ClassMap } from "./hysteresis.js";
 import {
+  bytesOf,
   type Channels,
   checkImage,
   checkRect,
@@ -280,9 +281,4 @@ function refuseAnalysis(steps: Pipeline, caller: string): void {
     `step ${steps.length} ${last.op}: ${caller} returns an image, but ${last.op} is an analysis op that returns data; use the analysis API (analysisOp("${last.op}") with analyseWhole or analyseTiled, or Kernels.analyseWindow)`,
     { step: steps.length, op: last.op },
   );
-}
-
-/** The same bytes as a Uint8Array view, so copies into wasm memory are plain memcpy. */
-function bytesOf(data: Uint8Array | Uint8ClampedArray): Uint8Array {
-  return data instanceof Uint8Array ? data : new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
