@@ -150,12 +150,18 @@ export function readLayerBands(blobs: BlobStore, layer: string, g: Grid): Promis
   return Promise.all(Array.from({ length: bandCount(g) }, (_, band) => readLayerBand(blobs, layer, g, band)));
 }
 
-/** Band `band` of a raw layer, its size checked. */
-export async function readLayerBand(blobs: BlobStore, layer: string, g: Grid, band: number): Promise<Uint8Array> {
+/** Band `band` of a raw layer of `channels` bytes a pixel (RGBA, or a grey layer's one), its size checked. */
+export async function readLayerBand(
+  blobs: BlobStore,
+  layer: string,
+  g: Grid,
+  band: number,
+  channels: 1 | 4 = 4,
+): Promise<Uint8Array> {
   const { y0, y1 } = bandRows(g, band);
   const name = bandName(layer, band);
   const bytes = await blobs.get(name);
-  const expected = (y1 - y0) * g.width * 4;
+  const expected = (y1 - y0) * g.width * channels;
   if (bytes.length !== expected) throw new Error(`band ${name} has ${bytes.length} bytes, expected ${expected}`);
   return bytes;
 }

@@ -1,8 +1,9 @@
 /**
  * Canny's hysteresis at the coordinator, a band at a time. The last canny stage leaves its
- * class map as a layer of RGBA bands; they are read one by one and packed into a map of one
- * byte per pixel (Kernels.classMap), the map is reduced once, and the edges are given back a
- * band or a window at a time, with the layer's alpha. So the coordinator holds a quarter of the
+ * class map as a layer of bands: grey for an opaque image (greyLayer in plan.ts), taken into
+ * the map as they are, else RGBA, packed. They are read one by one into a map of one byte per
+ * pixel (Kernels.classMap), the map is reduced once, and the edges are given back a band or a
+ * window at a time, with the layer's alpha. So the coordinator holds a quarter of the
  * RGBA image and the bands in hand (bandsAtOnce), never the whole layer (at 100 MP, 100 MB and
  * twelve 20 MB bands where it held 400 MB of bands and the map).
  *
@@ -42,13 +43,18 @@ export class EdgeMap {
     this.atOnce = bandsAtOnce(grid);
   }
 
-  /** `layer`'s classes (canny's, one RGBA band per blob) gathered; reduce() before reading rows. */
-  static async gather(blobs: BlobStore, kernels: Kernels, layer: string, grid: Grid): Promise<EdgeMap> {
+  /**
+   * `layer`'s classes (canny's, one band per blob, of `channels` bytes a pixel) gathered;
+   * reduce() before reading rows.
+   */
+  static async gather(blobs: BlobStore, kernels: Kernels, layer: string, grid: Grid, channels: 1 | 4): Promise<EdgeMap> {
     const edges = new EdgeMap(kernels.classMap(grid.width, grid.height), grid);
     const bands = Array.from({ length: bandCount(grid) }, (_, band) => band);
     await inOrder(bands, edges.atOnce, async (band) => {
-      const bytes = await readLayerBand(blobs, layer, grid, band);
-      edges.map.pack(bandRows(grid, band).y0, bytes);
+      const bytes = await readLayerBand(blobs, layer, grid, band, channels);
+      const { y0 } = bandRows(grid, band);
+      if (channels === 1) edges.map.putGrey(y0, bytes);
+      else edges.map.pack(y0, bytes);
       edges.give(bytes);
     });
     return edges;
@@ -60,18 +66,13 @@ export class EdgeMap {
   }
 
   /**
-   * Rows [y0, y1) as RGBA edges, with the alpha of `layer`'s rows; give() the buffer back once
-   * done with it. An opaque image's alpha is 255 everywhere (no op changes alpha), so nothing
-   * is read for it.
+   * Rows [y0, y1) as RGBA edges, with the alpha of `layer`'s rows (an image with alpha: an
+   * opaque one's edges are greyRows); give() the buffer back once done with it.
    */
-  async rows(blobs: BlobStore, layer: string, rows: { y0: number; y1: number }, opaque: boolean): Promise<Uint8Array> {
-    let rgba: Uint8Array;
-    if (opaque) rgba = this.take((rows.y1 - rows.y0) * this.grid.width * 4);
-    else {
-      const read = await readLayerRows(blobs, layer, this.grid, rows.y0, rows.y1);
-      rgba = new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.length);
-    }
-    this.map.unpack(rows.y0, rgba, opaque);
+  async rows(blobs: BlobStore, layer: string, rows: { y0: number; y1: number }): Promise<Uint8Array> {
+    const read = await readLayerRows(blobs, layer, this.grid, rows.y0, rows.y1);
+    const rgba = new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.length);
+    this.map.unpack(rows.y0, rgba);
     return rgba;
   }
 

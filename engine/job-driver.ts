@@ -137,7 +137,7 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     job.step = "stages";
     await ctx.persist(job);
   }
-  await finalize(ctx, job, grid, last, pieces);
+  await finalize(ctx, job, grid, last, pieces, greyLayer(plan, last.index, job.opaque === true) ? 1 : 4);
   // (A result is set only when the job succeeded: a job canceled meanwhile has none.)
   if (job.result !== undefined && job.finishStartedAt !== undefined) {
     ctx.finishEstimates.record(finishKind, job.width * job.height, ctx.clock.now() - job.finishStartedAt);

@@ -8,7 +8,7 @@
  * (job-records.ts).
  */
 
-import type { RgbaImage } from "@tessera/kernels";
+import type { Image } from "@tessera/kernels";
 import { finishAnalysis } from "./analysis-result.js";
 import { readLayerBands } from "./band-store.js";
 import { pieceName, resultFolder, resultName, stageLayer } from "./blob-names.js";
@@ -48,15 +48,17 @@ export function joinedOutput(ctx: DriverContext, job: JobManifest, grid: Grid) {
 }
 
 /**
- * Encodes the result from its bands' raw rows, `bandAt(band)` each: a piece per band, on
- * every core (bandsAtOnce in hand), when the format joins (a tile set's pieces are returned
- * as they are, for storeTileSet); else the bands put in one buffer and encoded in one go.
+ * Encodes the result from its bands' raw rows, `bandAt(band)` each, of `channels` bytes a
+ * pixel (RGBA, or grey when the result stores grey): a piece per band, on every core
+ * (bandsAtOnce in hand), when the format joins (a tile set's pieces are returned as they are,
+ * for storeTileSet); else the bands put in one buffer and encoded in one go.
  */
 async function encodeBands(
   ctx: DriverContext,
   job: JobManifest,
   grid: Grid,
   bandAt: (band: number) => Promise<Uint8Array>,
+  channels: 1 | 4,
   /** Told when a band's bytes are no longer needed (they are encoded). */
   done?: (bytes: Uint8Array) => void,
 ): Promise<Uint8Array | Uint8Array[]> {
@@ -64,7 +66,7 @@ async function encodeBands(
   const joined = joinedOutput(ctx, job, grid);
   if (!joined) {
     const whole = await Promise.all(bands.map(bandAt));
-    return ctx.codec.encode(wholeImage(grid, whole), job.format, resultEncoding(job));
+    return ctx.codec.encode(wholeImage(grid, whole, channels), job.format, resultEncoding(job));
   }
   const pieces: Uint8Array[] = [];
   await inOrder(bands, bandsAtOnce(grid), async (band) => {
@@ -73,6 +75,7 @@ async function encodeBands(
     const rows = {
       width: grid.width,
       height: y1 - y0,
+      channels,
       data: new Uint8ClampedArray(bytes.buffer, bytes.byteOffset, bytes.length),
     };
     pieces[band] = await ctx.codec.encodePiece(rows, joined.format, {
@@ -89,14 +92,14 @@ async function encodeBands(
 }
 
 /** The bands in one buffer, for a format encoded whole (not joinable from pieces). */
-function wholeImage(grid: Grid, bands: readonly Uint8Array[]): RgbaImage {
-  const data = new Uint8ClampedArray(grid.width * grid.height * 4);
+function wholeImage(grid: Grid, bands: readonly Uint8Array[], channels: 1 | 4): Image {
+  const data = new Uint8ClampedArray(grid.width * grid.height * channels);
   let at = 0;
   for (const bytes of bands) {
     data.set(bytes, at);
     at += bytes.length;
   }
-  return { width: grid.width, height: grid.height, data };
+  return { width: grid.width, height: grid.height, channels, data };
 }
 
 /** Joins a tile-set result's pieces, storing each file in the result's folder; resolves with the descriptor's name. */
@@ -120,6 +123,8 @@ export async function finalize(
   grid: Grid,
   last: Stage,
   fetched: ReadonlyMap<number, Promise<Uint8Array>>,
+  /** The bytes a pixel of the last stage's layer: 1 when it is grey (greyLayer in plan.ts). */
+  layerChannels: 1 | 4,
 ): Promise<void> {
   if (last.analysis || last.detection) {
     setStep(ctx, job, "finish");
@@ -145,14 +150,18 @@ export async function finalize(
     } else {
       let bandAt: (band: number) => Promise<Uint8Array>;
       let done: ((bytes: Uint8Array) => void) | undefined;
+      let channels: 1 | 4 = 4;
       if (last.reduction === "hysteresis") {
-        // Band by band: the class map gathered and reduced, each band's edges made as it is encoded.
-        const edges = await EdgeMap.gather(ctx.blobs, ctx.kernels, output, grid);
+        // Band by band: the class map gathered and reduced, each band's edges made as it is
+        // encoded: an opaque image's grey (its result stores grey), else RGBA with its alpha.
+        const edges = await EdgeMap.gather(ctx.blobs, ctx.kernels, output, grid, layerChannels);
         const reduceStart = ctx.clock.now();
         addTime(job, "stitch", reduceStart - stitchStart);
         edges.reduce();
         addTime(job, "reduce", ctx.clock.now() - reduceStart);
-        bandAt = (band) => edges.rows(ctx.blobs, output, bandRows(grid, band), job.opaque === true);
+        channels = layerChannels;
+        bandAt = async (band) =>
+          channels === 1 ? edges.greyRows(bandRows(grid, band)) : edges.rows(ctx.blobs, output, bandRows(grid, band));
         done = (bytes) => edges.give(bytes);
       } else {
         const bands = await readLayerBands(ctx.blobs, output, grid);
@@ -160,7 +169,7 @@ export async function finalize(
         bandAt = async (band) => bands[band] as Uint8Array;
       }
       const encodeStart = ctx.clock.now();
-      encoded = await encodeBands(ctx, job, grid, bandAt, done);
+      encoded = await encodeBands(ctx, job, grid, bandAt, channels, done);
       addTime(job, "encode", ctx.clock.now() - encodeStart);
     }
   } catch (err) {

@@ -126,16 +126,20 @@ export function tileSteps(stage: Stage, previous?: Step): Step[] {
 }
 
 /**
- * Whether stage `index` writes its output as a grey layer, one byte a pixel instead of four:
- * the image after its steps is grey (resultIsGrey of every step up to its global one) and
- * opaque (a source without alpha), and the stage ends in a histogram op, so its layer is read
- * only by the next stage's windows. (A canny stage's layer is its class map, which its finish
- * reads; a layer before a detection stage is read by rows by the detector; the last stage's is
- * the result.)
+ * Whether stage `index` writes its output as a grey layer, one byte a pixel instead of four,
+ * for an opaque image (a source without alpha: nothing to keep but the grey):
+ * - a stage ending in canny: its layer is the class map (R = G = B), which only its reduction
+ *   reads (EdgeMap);
+ * - a stage ending in a histogram op, when the image after its steps is grey (resultIsGrey of
+ *   every step up to its global one): its layer is read only by the next stage's windows.
+ * (A layer before a detection stage is read by rows by the detector; the last stage's is the
+ * result.)
  */
 export function greyLayer(plan: Plan, index: number, opaque: boolean): boolean {
   const stage = plan.stages[index];
-  if (!opaque || stage?.reduction !== "histogram") return false;
+  if (!opaque) return false;
+  if (stage?.reduction === "hysteresis") return true;
+  if (stage?.reduction !== "histogram") return false;
   const steps = plan.stages.slice(0, index + 1).flatMap((s) => (s.index < index && s.global ? [...s.steps, s.global] : s.steps));
   return resultIsGrey(steps);
 }

@@ -48,7 +48,7 @@ export async function reduceStage(
       return { input, carried: resolveAfterHistogram(stage, sumHistograms(parts)) };
     }
     if (stage.reduction === "hysteresis") {
-      const edges = await EdgeMap.gather(blobs, kernels, output, grid);
+      const edges = await EdgeMap.gather(blobs, kernels, output, grid, layerChannels ?? 4);
       edges.reduce();
       // The edges written as the next stage's windows, a window at a time.
       const prefix = edgesLayer(jobId, stage.index);
@@ -57,7 +57,7 @@ export async function reduceStage(
         const rows = bandWindowRows(grid, band, nextHalo);
         // Handed to the store as they are (a store may keep them), so not given back to the map.
         // An opaque image's edges are grey windows, one byte a pixel (the threads widen them).
-        const data = opaque ? edges.greyRows(rows) : await edges.rows(blobs, output, rows, false);
+        const data = opaque ? edges.greyRows(rows) : await edges.rows(blobs, output, rows);
         const window = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
         await putBandWindow(blobs, prefix, band, { width: grid.width, height: rows.y1 - rows.y0, data: window });
       });

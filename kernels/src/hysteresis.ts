@@ -60,6 +60,20 @@ export class ClassMap {
    * an opaque image's edges as a grey image, with nothing to widen or read.
    */
   greyRows(y0: number, grey: Uint8Array): void {
+    const from = this.greyAt(y0, grey);
+    grey.set(this.heap.u8.subarray(from, from + grey.length));
+  }
+
+  /**
+   * Takes grey rows (whole rows from row `y0`, one byte a pixel) into the map as they are: the
+   * classes of an opaque image's canny stage, written as a grey layer, need no packing.
+   */
+  putGrey(y0: number, grey: Uint8Array): void {
+    this.heap.u8.set(grey, this.greyAt(y0, grey));
+  }
+
+  /** Where `grey`'s rows start in the map, checked to be whole rows of it from row `y0`. */
+  private greyAt(y0: number, grey: Uint8Array): number {
     const rows = grey.length / this.width;
     if (!Number.isInteger(y0) || y0 < 0 || !Number.isInteger(rows) || rows < 1 || y0 + rows > this.height) {
       throw new KernelError(
@@ -67,8 +81,7 @@ export class ClassMap {
         `${grey.length} bytes from row ${y0} are not whole rows of the ${this.width}×${this.height} grey class map`,
       );
     }
-    const from = this.map + y0 * this.width;
-    grey.set(this.heap.u8.subarray(from, from + grey.length));
+    return this.map + y0 * this.width;
   }
 
   /** Copies `rgba` into the staging area, checked to be whole rows of the map from row `y0`; returns its pixels. */

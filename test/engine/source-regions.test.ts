@@ -9,6 +9,7 @@ import { parsePipeline } from "@tessera/kernels";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { edgesLayer, sourceLayer, stageLayer } from "../../engine/blob-names.js";
+import { resultEncoding } from "../../engine/job-finish.js";
 import { REGION_TEMP_PREFIX } from "../../infra/adapters/region-reader.js";
 import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
 import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
@@ -97,6 +98,20 @@ describe("sources read a region at a time", () => {
       const wantEdges = (await kernels()).run(image, edgeSteps).data;
       expect(describeDiff(compare(edges.data, wantEdges, image.width))).toBe("max diff 0");
       expect(sizes.get(`${edgesLayer(edgeJob.id, 0)}/b0`)).toBe(65 * image.width);
+      // ...and its classes go to the finish as a grey layer, as they do where canny ends the
+      // pipeline; there the edges are encoded grey, in pieces (PNG) or in one go (WebP).
+      expect(sizes.get(`${stageLayer(edgeJob.id, 0)}/b0`)).toBe(64 * image.width);
+      const lastSteps = parsePipeline("gaussian-blur(sigma=1) | canny(low=30, high=90)");
+      const wantLast = (await kernels()).run(image, lastSteps);
+      for (const format of ["png", "webp"] as const) {
+        const lastJob = await own.coordinator.submit(source, lastSteps, { format, tileSize: 64 });
+        const lastDone = await own.coordinator.wait(lastJob.id);
+        expect(lastDone.status, lastDone.error?.message).toBe("succeeded");
+        expect(sizes.get(`${stageLayer(lastJob.id, 0)}/b0`)).toBe(64 * image.width);
+        const got = await rgba(await blobs.get(lastDone.result as string));
+        const want = format === "png" ? wantLast : await rgba(await codec.encode(wantLast, "webp", resultEncoding(lastDone)));
+        expect(`${format}: ${describeDiff(compare(got.data, want.data, image.width))}`).toBe(`${format}: max diff 0`);
+      }
     } finally {
       await own.stop();
     }

@@ -459,6 +459,19 @@ describe("canny phases", () => {
         const wantOpaque = Uint8Array.from(want, (v, i) => (i % 4 === 3 ? 255 : v));
         expect(Buffer.from(opaque).equals(Buffer.from(wantOpaque)), `${name} ${pipeline(p)} opaque`).toBe(true);
         expect(Buffer.from(k.hysteresis(asImage(w, h, classes)).data).equals(Buffer.from(want))).toBe(true);
+        // An opaque image's form: grey blocks (a grey class layer) put in as they are, grey edges out.
+        const grey = k.classMap(w, h);
+        for (const i of [...blocks.keys()].reverse()) {
+          const rgba = rowBlocks(classes, w, h)[i] as Uint8Array;
+          grey.putGrey(
+            tops[i] as number,
+            rgba.filter((_, j) => j % 4 === 0),
+          );
+        }
+        grey.reduce();
+        const edges = new Uint8Array(w * h).fill(7);
+        grey.greyRows(0, edges);
+        expect(Buffer.from(edges).equals(Buffer.from(want.filter((_, j) => j % 4 === 0))), `${name} grey`).toBe(true);
       }
     }
   });
@@ -470,6 +483,7 @@ describe("canny phases", () => {
     expect(() => map.pack(2, new Uint8Array(32))).toThrow("32 bytes from row 2 are not whole rows");
     expect(() => map.unpack(-1, new Uint8Array(16))).toThrow("from row -1");
     expect(() => map.pack(0, new Uint8Array(0))).toThrow("0 bytes from row 0");
+    expect(() => map.putGrey(1, new Uint8Array(12))).toThrow("12 bytes from row 1 are not whole rows of the 4×3 grey class map");
     expect(() => k.classMap(0, 3)).toThrow("a class map is 1 to 268435456 pixels, got 0×3");
     expect(() => k.classMap(65536, 8192)).toThrow("got 65536×8192");
   });
