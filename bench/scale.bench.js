@@ -484,26 +484,53 @@ async function lightSection(sec) {
 
 async function heavySection(sec) {
   const input = await input24();
-  say(`\n### tessera process, 24 MP JPEG → "${HEAVY}" → JPEG, median of ${RUNS} run(s)\n`);
-  say("| threads | tessera s | Mpx/s | speed-up vs 1 thread |");
-  say("|---:|---:|---:|---:|");
+  say(`\n### tessera process, 24 MP JPEG → "${HEAVY}" → JPEG, median of ${RUNS} run(s)`);
+  say(
+    `warm: the same job in one process whose engine is up (bench/warm.bench.js: a first run, then the median of ${WARM_RUNS}), as \`tessera serve\` and every cluster worker run it; the one-shot wall less the warm one is the start-up a one-shot process pays\n`,
+  );
+  say("| threads | tessera s | Mpx/s | speed-up vs 1 thread | warm s | warm speed-up |");
+  say("|---:|---:|---:|---:|---:|---:|");
   let base;
+  let warmBase;
   for (const n of THREADS) {
     const m = await medianOf(RUNS, () => tesseraProcess(input, HEAVY, n));
-    if (n === 1) base = m.ms;
+    const warm = await warmJob(input, HEAVY, n);
+    if (n === 1) {
+      base = m.ms;
+      warmBase = warm.ms;
+    }
     const mpxPerS = input.megapixels / (m.ms / 1000);
     const row = {
       threads: n,
       tesseraS: round(m.ms / 1000),
       mpxPerS: round(mpxPerS, 2),
       speedup: base ? round(base / m.ms) : null,
+      warmS: round(warm.ms / 1000),
+      warmSpeedup: warmBase ? round(warmBase / warm.ms) : null,
     };
     row.samplesMs = m.samples.map((x) => round(x.ms, 0));
+    row.warmSamplesMs = warm.samples.map((x) => round(x, 0));
     row.tesseraProfile = m.samples[0].profile;
     sec.rows.push(row);
-    say(`| ${n} | ${secs(m.ms)} | ${fmt(mpxPerS)} | ${fmt(row.speedup)} |`);
+    say(`| ${n} | ${secs(m.ms)} | ${fmt(mpxPerS)} | ${fmt(row.speedup)} | ${secs(warm.ms)} | ${fmt(row.warmSpeedup)} |`);
     writeReport();
   }
+}
+
+/** Warm runs of a job after the first, in one process (bench/warm.bench.js). */
+const WARM_RUNS = 3;
+
+/** The median wall of `pipeline` on `input` at `n` threads in a process that has run it once already. */
+async function warmJob(input, pipeline, n) {
+  const script = join(ROOT, "bench", "warm.bench.js");
+  const { stdout } = await run(NODE, [script, input.path, String(n), pipeline, String(WARM_RUNS + 1)], {
+    cwd: ROOT,
+    label: `warm ${pipeline} at ${n} threads`,
+  });
+  const samples = [...stdout.matchAll(/^run (\d+): (\d+) ms/gm)].filter((r) => r[1] !== "0").map((r) => Number(r[2]));
+  if (samples.length !== WARM_RUNS)
+    throw new Error(`bench/warm.bench.js printed ${samples.length} warm runs, not ${WARM_RUNS}:\n${stdout}`);
+  return { ms: median(samples), samples };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,8 +29,8 @@ export async function doneBands(blobs: BlobStore, layer: string): Promise<Set<nu
 }
 
 /** Rows [y0, y1) of a whole image as an image: a view, not a copy (rows are contiguous). */
-export function rowsOf(image: RgbaImage, y0: number, y1: number): { width: number; height: number; data: Uint8ClampedArray } {
-  const rowBytes = image.width * 4;
+export function rowsOf(image: Image, y0: number, y1: number): { width: number; height: number; data: Uint8ClampedArray } {
+  const rowBytes = image.width * (image.channels ?? 4);
   const data = image.data.subarray(y0 * rowBytes, y1 * rowBytes);
   return {
     width: image.width,

@@ -82,7 +82,7 @@ async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Code
     await readLayerRows(blobs, input.prefix, g, y0, y1, bytes, input.channels ?? 4);
     return;
   }
-  const piece = await codec.decode(await blobs.get(input.name));
+  const piece = await codec.decodeOpaque(await blobs.get(input.name));
   if (piece.width !== g.width || input.top > y0 || input.top + piece.height < y1) {
     throw new Error(
       `piece ${input.name} decodes to ${piece.width}×${piece.height} at row ${input.top}; band ${m.band} needs rows ${y0}..${y1} of a ${g.width}-wide image`,
@@ -147,8 +147,11 @@ export function bandShare(m: BandMessage): number {
   return g.width * ((window.y1 - window.y0) * windowChannels(m) + (m.analysis ? 0 : (rows.y1 - rows.y0) * resultChannels(m)));
 }
 
-/** The channels of a band's window: RGB for an opaque source's raw window, grey for a grey layer's, else RGBA. */
-const windowChannels = (m: BandMessage): 1 | 3 | 4 => (m.input.kind === "piece" ? 4 : (m.input.channels ?? 4));
+/**
+ * The channels of a band's window: RGB for a JPEG piece (no alpha to decode) and for an opaque
+ * source's raw window, grey for a grey layer's, else RGBA.
+ */
+const windowChannels = (m: BandMessage): 1 | 3 | 4 => (m.input.kind === "piece" ? 3 : (m.input.channels ?? 4));
 
 /**
  * The channels of a band's result rows: what its piece stores (storedChannels) when the band

@@ -127,6 +127,11 @@ export interface Codec {
   /** Reads the header only: enough to enforce pixel limits before decoding anything. */
   probe(source: EncodedSource): Promise<ImageHeader>;
   decode(bytes: Uint8Array): Promise<RgbaImage>;
+  /**
+   * Decodes an encoding that has no alpha (a JPEG piece) as RGB, three bytes a pixel: decode()'s
+   * pixels less their alpha of 255, a quarter less to make, hold and copy.
+   */
+  decodeOpaque(bytes: Uint8Array): Promise<Image>;
   /** Encodes an image: RGBA, or (`image.channels`) already grey or RGB as `options` say it is. */
   encode(image: Image, format: OutputFormat, options?: EncodeOptions): Promise<Uint8Array>;
   /**

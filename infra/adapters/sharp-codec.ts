@@ -125,17 +125,25 @@ export class SharpCodec implements Codec {
   }
 
   async decode(bytes: Uint8Array): Promise<RgbaImage> {
+    return this.decodeAs(bytes, 4);
+  }
+
+  async decodeOpaque(bytes: Uint8Array): Promise<Image> {
+    return this.decodeAs(bytes, 3);
+  }
+
+  private async decodeAs<C extends 3 | 4>(bytes: Uint8Array, channels: C): Promise<RgbaImage & { channels?: C }> {
     await this.probe(bytes);
     try {
-      const { data, info } = await this.slots.run(() =>
-        sharp(bytes, { limitInputPixels: this.maxPixels, failOn: "truncated" })
-          .autoOrient()
-          .toColourspace("srgb")
-          .ensureAlpha()
+      const { data, info } = await this.slots.run(() => {
+        const srgb = sharp(bytes, { limitInputPixels: this.maxPixels, failOn: "truncated" }).autoOrient().toColourspace("srgb");
+        return (channels === 4 ? srgb.ensureAlpha() : srgb.removeAlpha())
           .raw({ depth: "uchar" })
-          .toBuffer({ resolveWithObject: true }),
-      );
-      return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
+          .toBuffer({ resolveWithObject: true });
+      });
+      const pixels = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
+      if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels, not ${channels}`);
+      return { width: info.width, height: info.height, ...(channels === 3 && { channels }), data: pixels };
     } catch (cause) {
       throw new CodecError("CORRUPT_IMAGE", `the image could not be decoded: ${(cause as Error).message}`, { cause });
     }

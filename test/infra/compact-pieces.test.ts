@@ -2,7 +2,7 @@
 // (grey, or RGB when opaque): the pool threads pack each tile's core (Kernels.runWindow with a
 // one- or three-channel target, workers/band-runner.ts resultChannels), so the band takes a
 // quarter (grey) or three quarters (RGB) of the memory. Both must make the same piece, byte for
-// byte, in every format encoded in pieces.
+// byte, in every format encoded in pieces. And a JPEG piece decodes to RGB, as decode() less alpha.
 
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
@@ -51,5 +51,33 @@ describe("a band packed by the threads encodes as the RGBA band does", () => {
     await expect(new SharpCodec().encodePiece(colour.compact, "png", options)).rejects.toThrow(
       "a band of 3 channels for a result that stores 1",
     );
+  });
+});
+
+// The decode side: a JPEG piece has no alpha, so the workers decode it as RGB (decodeOpaque),
+// which must be decode()'s pixels less their alpha, whatever the JPEG's colour model.
+describe("decodeOpaque", () => {
+  it("gives decode()'s pixels without alpha for colour, grey and CMYK JPEGs", async () => {
+    const codec = new SharpCodec();
+    const photo = sharp(`${PHOTO_DIR}rocket.jpg`).resize(200);
+    const jpegs = {
+      colour: await photo.clone().jpeg({ quality: 90 }).toBuffer(),
+      grey: await photo.clone().greyscale().jpeg({ quality: 90 }).toBuffer(),
+      cmyk: await photo.clone().toColourspace("cmyk").jpeg({ quality: 90 }).toBuffer(),
+    };
+    for (const [name, jpeg] of Object.entries(jpegs)) {
+      const bytes = new Uint8Array(jpeg);
+      const rgba = await codec.decode(bytes);
+      const rgb = await codec.decodeOpaque(bytes);
+      expect([rgb.width, rgb.height, rgb.channels], name).toEqual([rgba.width, rgba.height, 3]);
+      const dropped = rgba.data.filter((_, i) => (i & 3) !== 3);
+      expect(Buffer.compare(Buffer.from(rgb.data), Buffer.from(dropped)), name).toBe(0);
+    }
+  });
+
+  it("refuses a truncated file as decode() does", async () => {
+    const jpeg = await sharp(`${PHOTO_DIR}rocket.jpg`).resize(200).jpeg().toBuffer();
+    const cut = new Uint8Array(jpeg.subarray(0, jpeg.length >> 1));
+    await expect(new SharpCodec().decodeOpaque(cut)).rejects.toMatchObject({ code: "CORRUPT_IMAGE" });
   });
 });
