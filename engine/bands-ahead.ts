@@ -9,8 +9,13 @@
 import type { JobManifest } from "./job.js";
 import { TERMINAL } from "./job.js";
 
-/** Raw window bytes sent and not yet done, at most (but always at least two bands' worth). */
-export const WINDOWS_AHEAD_BYTES = 256 * 2 ** 20;
+/**
+ * Raw window bytes sent and not yet done, at most (but always at least two bands' worth: one on
+ * the threads, one being read). A gigapixel image's window is ~49 MB (31 623 pixels wide, RGB):
+ * two of them, where 256 MB let three wait in memory, for a peak ~50 MB lower and the same wall
+ * time at 16 threads (docs/performance.md, "Gigapixel"); a 100 MP one's ~16 MB: nine.
+ */
+export const WINDOWS_AHEAD_BYTES = 144 * 2 ** 20;
 /** Re-checks this often even without a band done, so a canceled job's dispatch ends. */
 const RECHECK_MS = 100;
 

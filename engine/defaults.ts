@@ -9,13 +9,14 @@ import type { QueueConfig } from "./ports/queue.js";
 export const DEFAULTS = {
   /**
    * Bytes of band rows (decoded windows and results) one worker process holds at once, beyond
-   * the two bands it always lets in (workers/band-budget.ts): every band of ordinary images
-   * fits (a 24 MP band is 25 MB), five of a 100 MP one (41.5 MB each), two of a gigapixel one
-   * (~131 MB each) as the two always let in. 384 MB let a 100 MP image hold nine bands at 16
-   * threads; six were as fast (1.19–1.33 s against 1.27–1.34 on the 16-core machine) and ~130
-   * MB lighter, and five keep its peak under 1 GB.
+   * the two bands it always lets in (workers/band-budget.ts). A band of a JPEG source is an RGB
+   * window and its result (grey for an edge pipeline): every band of a 24 MP image fits (~11 MB
+   * each), seven of a 100 MP one (~21 MB), and of a gigapixel one (~65 MB) only the two always
+   * let in: 62 tiles each, enough for 16 threads. 384 MB let a 100 MP image hold nine bands at
+   * 16 threads where six were as fast; 224 MB let a gigapixel image hold a third band, ~65 MB
+   * more at its peak for the same wall time.
    */
-  bandBudgetBytes: 224 * 1024 * 1024,
+  bandBudgetBytes: 160 * 1024 * 1024,
   /**
    * The queues on Azure Service Bus (and the emulator): a lock outlives a slow band by far (the
    * worker renews it at a third), and ten deliveries ride out a few worker deaths before a band

@@ -81,7 +81,9 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     const stageStart = ctx.clock.now();
     if (stage.index > 0) job.tileWorkers = {}; // the map shows the stage running now (the last one, at the end)
     const done = await doneBands(ctx.blobs, output);
-    const ahead = new BandsAhead(done, grid.width * (grid.tileSize + 2 * stage.halo) * 4, job);
+    // A raw window of the source is RGB when it is opaque (the region reader drops its alpha).
+    const windowBytes = grid.width * (grid.tileSize + 2 * stage.halo) * (job.opaque === true ? 3 : 4);
+    const ahead = new BandsAhead(done, windowBytes, job);
     const layerChannels = greyLayer(plan, stage.index, job.opaque === true) ? 1 : undefined;
     // Events are followed while the first stage is still being dispatched: a 100-band source
     // is cut band by band, and the bar should move as soon as the first band is done.
