@@ -1,5 +1,5 @@
 /**
- * The Codec port on sharp (libvips): sniff, decode to RGBA8, encode. EXIF orientation is
+ * The Codec port on sharp (libvips): sniff, decode to RGBA8 (or RGB), encode. EXIF orientation is
  * applied on decode, so pixels are upright like every viewer shows them. Baseline JPEGs are
  * cut into pieces and results joined from pieces by ./jpeg, at the bitstream level; other
  * sources are read a region at a time by ./region-reader.
@@ -28,7 +28,7 @@ import {
 } from "../../engine/ports/codec.js";
 import { joinJpegBands } from "./jpeg/join.js";
 import { readJpegLayout } from "./jpeg/markers.js";
-import { jpegPieceRows, packPieces, unpackPieces } from "./jpeg/pieces.js";
+import { encodeInPieces, jpegPieceRows, unpackPieces } from "./jpeg/pieces.js";
 import type { JpegScanThread } from "./jpeg/scan-thread.js";
 import { cutterForSource } from "./jpeg/source-cutter.js";
 import { checkOverlaySize, drawOverlay } from "./overlay.js";
@@ -129,21 +129,19 @@ export class SharpCodec implements Codec {
   }
 
   async decodeOpaque(bytes: Uint8Array): Promise<Image> {
-    return this.decodeAs(bytes, 3);
+    return { ...(await this.decodeAs(bytes, 3)), channels: 3 };
   }
 
-  private async decodeAs<C extends 3 | 4>(bytes: Uint8Array, channels: C): Promise<RgbaImage & { channels?: C }> {
+  /** Upright sRGB pixels, with alpha (4 channels) or without (3: the data only, untagged). */
+  private async decodeAs(bytes: Uint8Array, channels: 3 | 4): Promise<RgbaImage> {
     await this.probe(bytes);
     try {
       const { data, info } = await this.slots.run(() => {
         const srgb = sharp(bytes, { limitInputPixels: this.maxPixels, failOn: "truncated" }).autoOrient().toColourspace("srgb");
-        return (channels === 4 ? srgb.ensureAlpha() : srgb.removeAlpha())
-          .raw({ depth: "uchar" })
-          .toBuffer({ resolveWithObject: true });
+        const pixels = channels === 4 ? srgb.ensureAlpha() : srgb.removeAlpha();
+        return pixels.raw({ depth: "uchar" }).toBuffer({ resolveWithObject: true });
       });
-      const pixels = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
-      if (info.channels !== channels) throw new Error(`decoded to ${info.channels} channels, not ${channels}`);
-      return { width: info.width, height: info.height, ...(channels === 3 && { channels }), data: pixels };
+      return { width: info.width, height: info.height, data: new Uint8ClampedArray(data.buffer, data.byteOffset, data.length) };
     } catch (cause) {
       throw new CodecError("CORRUPT_IMAGE", `the image could not be decoded: ${(cause as Error).message}`, { cause });
     }
@@ -228,15 +226,7 @@ export class SharpCodec implements Codec {
         `a ${band.width}-wide ${format} result in bands of ${options.bandRows} rows cannot be encoded in pieces; check canJoin first`,
       );
     }
-    const rowBytes = band.width * channels;
-    const parts = await Promise.all(
-      Array.from({ length: Math.ceil(band.height / rows) }, (_, i) => {
-        const height = Math.min(rows, band.height - i * rows);
-        const data = band.data.subarray(i * rows * rowBytes, (i * rows + height) * rowBytes);
-        return this.encode({ width: band.width, height, channels, data }, format, options);
-      }),
-    );
-    return packPieces(parts);
+    return encodeInPieces(band, rows, (piece) => this.encode(piece, format, options));
   }
 
   joinTileSet(

@@ -9,6 +9,8 @@
  *   "TJP1" | count (u32 LE) | byte length of each piece (u32 LE × count) | the pieces, in order
  */
 
+import type { Image } from "@tessera/kernels";
+
 const MAGIC = 0x31504a54; // "TJP1" read as a little-endian u32
 /** Rows above which a piece is split anyway: two pieces of a 512-row band encode side by side. */
 const PREFERRED_PIECE_ROWS = 256;
@@ -60,4 +62,22 @@ export function unpackPieces(blob: Uint8Array): Uint8Array[] {
     at += length;
     return piece;
   });
+}
+
+/** A band encoded as pieces of `rows` rows each (the last may be shorter), side by side, packed into one blob. */
+export async function encodeInPieces(
+  band: Image,
+  rows: number,
+  encode: (piece: Image) => Promise<Uint8Array>,
+): Promise<Uint8Array> {
+  const channels = band.channels ?? 4;
+  const rowBytes = band.width * channels;
+  const parts = await Promise.all(
+    Array.from({ length: Math.ceil(band.height / rows) }, (_, i) => {
+      const height = Math.min(rows, band.height - i * rows);
+      const data = band.data.subarray(i * rows * rowBytes, (i * rows + height) * rowBytes);
+      return encode({ width: band.width, height, channels, data });
+    }),
+  );
+  return packPieces(parts);
 }
