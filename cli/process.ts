@@ -221,6 +221,8 @@ export async function runProcess(argv: string[]): Promise<void> {
     const job = await embedded.coordinator
       .submit(source, steps, { format: jobFormat, tileSize: args.tile })
       .catch((err: Error) => {
+        // A RangeError is about what was asked (the tile size, canny at this size), not the file.
+        if (err instanceof RangeError) throw new CliError(EXIT.USAGE, err.message);
         throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
       });
     const submitMs = Date.now() - submitted;
