@@ -2,10 +2,10 @@
  * The band rows a worker process holds at once, in bytes. A loop takes its band's share (the
  * decoded window and the result rows) before reading it and gives it back once the band is
  * written, so a wide image cannot have every loop holding a band at once: a band of a
- * gigapixel image is ~49 MB decoded (RGB) and 16 MB more for an edge map's grey result, and ten
- * loops would hold 650 MB where two keep 16 threads busy (such a band is 62 tiles). Two bands are let in
- * whatever their size, one computing while the next is read: a band larger than the budget
- * only waits for a third. Window and result buffers are lent from here too, so a loop that
+ * gigapixel image is ~49 MB decoded (RGB) and 16 MB more for an edge map's grey result, and
+ * ten loops would hold 650 MB where two keep 16 threads busy (such a band is 62 tiles). Two
+ * bands are let in whatever their size, one computing while the next is read: a band larger
+ * than the budget only waits for a third. Window and result buffers are lent from here too, so a loop that
  * waits holds none; the free ones kept never add up to more than the budget.
  */
 
