@@ -221,7 +221,7 @@ export async function runProcess(argv: string[]): Promise<void> {
     const job = await embedded.coordinator
       .submit(source, steps, { format: jobFormat, tileSize: args.tile })
       .catch((err: Error) => {
-        // A RangeError is about what was asked (the tile size, canny at this size), not the file.
+        // A RangeError is about what was asked (a tile size too small for the image), not the file.
         if (err instanceof RangeError) throw new CliError(EXIT.USAGE, err.message);
         throw Object.assign(err, { message: `cannot read ${args.input}: ${err.message}` });
       });

@@ -12,8 +12,9 @@
  * the whole hysteresis (docs/performance.md, "Fresh memory").
  */
 
-import type { ClassMap, Kernels } from "@tessera/kernels";
+import { type ClassMap, type Kernels, MAX_PIXELS } from "@tessera/kernels";
 import { readLayerBand, readLayerRows } from "./band-store.js";
+import { SweptEdges } from "./edge-sweep.js";
 import { inOrder } from "./in-order.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { bandCount, bandRows, type Grid } from "./tiling.js";
@@ -30,8 +31,32 @@ export function bandsAtOnce(grid: Grid): number {
   return Math.max(2, Math.min(16, Math.floor(BANDS_BUDGET / bandBytes)));
 }
 
+/** Canny's edges after its hysteresis, read a band or a window at a time (EdgeMap, SweptEdges). */
+export interface Edges {
+  /** Bands in hand at once. */
+  readonly atOnce: number;
+  /** The hysteresis; before any rows are read. */
+  reduce(): void | Promise<void>;
+  /** Rows [y0, y1) as RGBA edges with the alpha of `layer`'s rows (an image with alpha). */
+  rows(blobs: BlobStore, layer: string, rows: { y0: number; y1: number }): Promise<Uint8Array>;
+  /** Rows [y0, y1) of an opaque image's edges, one byte a pixel. */
+  greyRows(rows: { y0: number; y1: number }): Uint8Array | Promise<Uint8Array>;
+  /** A buffer rows() or greyRows() returned, free for the next rows. */
+  give(buffer: Uint8Array): void;
+}
+
+/**
+ * `layer`'s classes gathered for the hysteresis: into one map (EdgeMap) when the image fits
+ * one (MAX_PIXELS, 268 MP), else kept as bands and spread band by band (SweptEdges), which is
+ * slower (every band read and written again per sweep) but holds a band, not the image.
+ */
+export function gatherEdges(blobs: BlobStore, kernels: Kernels, layer: string, grid: Grid, channels: 1 | 4): Promise<Edges> {
+  if (grid.width * grid.height <= MAX_PIXELS) return EdgeMap.gather(blobs, kernels, layer, grid, channels);
+  return SweptEdges.gather(blobs, kernels, layer, grid, channels);
+}
+
 /** A reduced class map, and the band buffers kept from gathering it. */
-export class EdgeMap {
+export class EdgeMap implements Edges {
   private readonly spare: Uint8Array[] = [];
   /** Bands in hand at once (bandsAtOnce). */
   readonly atOnce: number;

@@ -12,7 +12,7 @@ import type { Image } from "@tessera/kernels";
 import { finishAnalysis } from "./analysis-result.js";
 import { readLayerBands } from "./band-store.js";
 import { pieceName, resultFolder, resultName, stageLayer } from "./blob-names.js";
-import { bandsAtOnce, EdgeMap } from "./edge-map.js";
+import { bandsAtOnce, gatherEdges } from "./edge-map.js";
 import { inOrder } from "./in-order.js";
 import { addTime, type JobManifest, type JobStep } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
@@ -154,10 +154,10 @@ export async function finalize(
       if (last.reduction === "hysteresis") {
         // Band by band: the class map gathered and reduced, each band's edges made as it is
         // encoded: an opaque image's grey (its result stores grey), else RGBA with its alpha.
-        const edges = await EdgeMap.gather(ctx.blobs, ctx.kernels, output, grid, layerChannels);
+        const edges = await gatherEdges(ctx.blobs, ctx.kernels, output, grid, layerChannels);
         const reduceStart = ctx.clock.now();
         addTime(job, "stitch", reduceStart - stitchStart);
-        edges.reduce();
+        await edges.reduce();
         addTime(job, "reduce", ctx.clock.now() - reduceStart);
         channels = layerChannels;
         bandAt = async (band) =>

@@ -6,12 +6,12 @@
  * finds every blob's owner.
  */
 
-import { analysisStepOf, formatPipeline, MAX_PIXELS, type Pipeline, type RgbaImage } from "@tessera/kernels";
+import { analysisStepOf, formatPipeline, type Pipeline, type RgbaImage } from "@tessera/kernels";
 import { writeBandWindow } from "./band-store.js";
 import { sourceLayer, sourceName } from "./blob-names.js";
 import { type JobManifest, newJobId, TERMINAL } from "./job.js";
 import { atPhase } from "./phase-probe.js";
-import { type Plan, planPipeline } from "./plan.js";
+import { planPipeline } from "./plan.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import type { Clock } from "./ports/clock.js";
 import {
@@ -115,7 +115,6 @@ function makeIntake(
   const grid = makeGrid(width, height, options.tileSize ?? Math.max(DEFAULT_TILE_SIZE, floor));
   const plan = planPipeline(steps);
   checkFormat(steps, options.format);
-  checkHysteresisFits(plan, width, height);
   const id = newJobId();
   const now = clock.now();
   const job: JobManifest = {
@@ -138,19 +137,6 @@ function makeIntake(
     step: "ingest",
   };
   return { job, grid, halo: plan.stages[0]?.halo ?? 0, ...(pixels && { pixels }), ...(reader && { reader }) };
-}
-
-/**
- * Canny's hysteresis runs once, on the whole image's class map (one byte a pixel, in the
- * coordinator's wasm memory: Kernels.classMap), which holds at most MAX_PIXELS. A larger image
- * with canny in its pipeline is refused here, before anything is stored or run, rather than
- * after its first stage, at the reduction: a RangeError, a request error.
- */
-export function checkHysteresisFits(plan: Plan, width: number, height: number): void {
-  if (width * height <= MAX_PIXELS || !plan.stages.some((stage) => stage.reduction === "hysteresis")) return;
-  throw new RangeError(
-    `canny links its edges over the whole image at once, which it can do for at most ${MAX_PIXELS} pixels (16384×16384); this image is ${width}×${height} = ${width * height}: downscale it first, or find edges with sobel, scharr or laplacian, which work at any size`,
-  );
 }
 
 /**

@@ -12,7 +12,7 @@
 import { type Kernels, resolveHistogramStep, type Step } from "@tessera/kernels";
 import { putBandWindow } from "./band-store.js";
 import { edgesLayer, histogramName } from "./blob-names.js";
-import { bandsAtOnce, EdgeMap } from "./edge-map.js";
+import { gatherEdges } from "./edge-map.js";
 import { inOrder } from "./in-order.js";
 import type { StageInput } from "./job.js";
 import type { Stage } from "./plan.js";
@@ -48,16 +48,16 @@ export async function reduceStage(
       return { input, carried: resolveAfterHistogram(stage, sumHistograms(parts)) };
     }
     if (stage.reduction === "hysteresis") {
-      const edges = await EdgeMap.gather(blobs, kernels, output, grid, layerChannels ?? 4);
-      edges.reduce();
+      const edges = await gatherEdges(blobs, kernels, output, grid, layerChannels ?? 4);
+      await edges.reduce();
       // The edges written as the next stage's windows, a window at a time.
       const prefix = edgesLayer(jobId, stage.index);
       const bands = Array.from({ length: bandCount(grid) }, (_, band) => band);
-      await inOrder(bands, bandsAtOnce(grid), async (band) => {
+      await inOrder(bands, edges.atOnce, async (band) => {
         const rows = bandWindowRows(grid, band, nextHalo);
         // Handed to the store as they are (a store may keep them), so not given back to the map.
         // An opaque image's edges are grey windows, one byte a pixel (the threads widen them).
-        const data = opaque ? edges.greyRows(rows) : await edges.rows(blobs, output, rows);
+        const data = opaque ? await edges.greyRows(rows) : await edges.rows(blobs, output, rows);
         const window = new Uint8ClampedArray(data.buffer, data.byteOffset, data.length);
         await putBandWindow(blobs, prefix, band, { width: grid.width, height: rows.y1 - rows.y0, data: window });
       });

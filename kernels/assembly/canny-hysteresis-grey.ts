@@ -18,6 +18,18 @@ import { greyPixels } from "./pixels";
  */
 export function cannyHysteresisGrey(map: usize, w: i32, h: i32): void {
   if (w <= 0 || h <= 0) return;
+  cannySpreadGrey(map, w, h);
+  cannyClearWeakGrey(map, <usize>w * <usize>h);
+}
+
+/**
+ * Passes 1 and 2 alone: weak pixels joined to a strong one become strong (255), the others stay
+ * weak (128). A map that is too large for one piece of memory is reduced a band at a time with
+ * this (the neighbouring bands' edge rows above and below as seeds), again until no band
+ * changes, and only then cleared (kernels/src/hysteresis.ts, BandSweep).
+ */
+export function cannySpreadGrey(map: usize, w: i32, h: i32): void {
+  if (w <= 0 || h <= 0) return;
   const n = <usize>w * <usize>h;
   const weakV = i8x16.splat(<i8>WEAK);
   const strongV = i8x16.splat(<i8>STRONG);
@@ -47,9 +59,12 @@ export function cannyHysteresisGrey(map: usize, w: i32, h: i32): void {
       if (<u32>load<u8>(map + j) == STRONG) flood(map, w, h, <i32>j, stack);
     }
   }
+}
 
-  // Pass 3.
-  i = 0;
+/** Pass 3 alone: the `n` weak pixels at `map` that no flood reached become 0. */
+export function cannyClearWeakGrey(map: usize, n: usize): void {
+  const weakV = i8x16.splat(<i8>WEAK);
+  let i: usize = 0;
   for (; i + 16 <= n; i += 16) {
     const v = v128.load(map + i);
     v128.store(map + i, v128.andnot(v, i8x16.eq(v, weakV)));

@@ -45,6 +45,21 @@ export class ClassMap {
   }
 
   /**
+   * reduce() without its last pass: weak pixels joined to a strong one become strong (255), the
+   * others stay weak (128), so that a band of a larger map can be spread again once its
+   * neighbours' edge rows change, and cleared only at the end (clearWeak).
+   */
+  spread(): void {
+    this.heap.wasm.scratchReset(this.staging);
+    this.heap.wasm.cannySpreadGrey(this.map, this.width, this.height);
+  }
+
+  /** reduce()'s last pass alone: weak pixels become 0. */
+  clearWeak(): void {
+    this.heap.wasm.cannyClearWeakGrey(this.map, this.width * this.height);
+  }
+
+  /**
    * Writes the map's rows from `y0` into the R, G and B of the RGBA rows `rgba`, keeping their
    * alpha; `opaque`: A = 255 instead, and nothing is read from `rgba` (one copy less).
    */

@@ -69,6 +69,8 @@ export interface WasmExports {
   cannyClassify(src: number, dst: number, w: number, h: number, sigma: number, low: number, high: number): void;
   cannyHysteresis(src: number, dst: number, w: number, h: number): void;
   cannyHysteresisGrey(map: number, w: number, h: number): void;
+  cannySpreadGrey(map: number, w: number, h: number): void;
+  cannyClearWeakGrey(map: number, n: number): void;
   greyIntoRgb(grey: number, rgba: number, n: number): void;
 }
 
