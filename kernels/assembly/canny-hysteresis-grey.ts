@@ -26,7 +26,7 @@ export function cannyHysteresisGrey(map: usize, w: i32, h: i32): void {
  * Passes 1 and 2 alone: weak pixels joined to a strong one become strong (255), the others stay
  * weak (128). A map that is too large for one piece of memory is reduced a band at a time with
  * this (the neighbouring bands' edge rows above and below as seeds), again until no band
- * changes, and only then cleared (kernels/src/hysteresis.ts, BandSweep).
+ * changes, and only then cleared (ClassMap.spread; engine/edge-sweep.ts).
  */
 export function cannySpreadGrey(map: usize, w: i32, h: i32): void {
   if (w <= 0 || h <= 0) return;
@@ -62,7 +62,7 @@ export function cannySpreadGrey(map: usize, w: i32, h: i32): void {
 }
 
 /** Pass 3 alone: the `n` weak pixels at `map` that no flood reached become 0. */
-export function cannyClearWeakGrey(map: usize, n: usize): void {
+function cannyClearWeakGrey(map: usize, n: usize): void {
   const weakV = i8x16.splat(<i8>WEAK);
   let i: usize = 0;
   for (; i + 16 <= n; i += 16) {

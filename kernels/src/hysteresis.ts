@@ -47,16 +47,11 @@ export class ClassMap {
   /**
    * reduce() without its last pass: weak pixels joined to a strong one become strong (255), the
    * others stay weak (128), so that a band of a larger map can be spread again once its
-   * neighbours' edge rows change, and cleared only at the end (clearWeak).
+   * neighbours' edge rows change, and cleared only at the end (engine/edge-sweep.ts).
    */
   spread(): void {
     this.heap.wasm.scratchReset(this.staging);
     this.heap.wasm.cannySpreadGrey(this.map, this.width, this.height);
-  }
-
-  /** reduce()'s last pass alone: weak pixels become 0. */
-  clearWeak(): void {
-    this.heap.wasm.cannyClearWeakGrey(this.map, this.width * this.height);
   }
 
   /**
