@@ -39,8 +39,11 @@ import { Slots } from "./slots.js";
 import { oncePerFile, sharpInput, sourceSize } from "./source-input.js";
 
 // Every call decodes or encodes bytes it is handed once: libvips' operation cache would only
-// hold on to decoded bands (tens of MB each) that nobody asks for again.
+// hold decoded bands nobody asks for again. One libvips thread per operation: the parallelism
+// is across bands, each on a libuv thread (Slots); sharp picks 1 itself on glibc only while
+// MALLOC_ARENA_MAX is unset, and bin/tessera.js sets it (16 threads a decode on 16 cores).
 sharp.cache(false);
+sharp.concurrency(1);
 
 /**
  * JPEG output, the same for whole images and for pieces (pieces join only when their tables
