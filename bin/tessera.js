@@ -1,11 +1,17 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
+#!/usr/bin/env -S MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967295 node
 // Entry point of the `tessera` command; the commands live in cli/, built to dist/cli/ and
 // bundled into dist/bundle/ for a faster start (cli/bundle.mjs).
 //
-// MALLOC_ARENA_MAX=2: glibc gives every thread that allocates (libuv's, which run sharp's
-// decodes and encodes) an arena of its own and keeps what it frees there. A gigapixel job at
-// 16 threads held ~100 MB more for it. Set by the shebang, before node starts; the processes
-// Tessera starts itself get it from infra/local/child-process.ts.
+// glibc's malloc, set by the shebang before node starts (the processes Tessera starts itself
+// get the same from infra/local/child-process.ts, the VMs' services from cloud-init.yaml):
+// - MALLOC_ARENA_MAX=2: glibc gives every thread that allocates (libuv's, which run sharp's
+//   decodes and encodes) an arena of its own and keeps what it frees there. A gigapixel job
+//   at 16 threads held ~100 MB more for it.
+// - MALLOC_MMAP_THRESHOLD_ 32 MB and MALLOC_TRIM_THRESHOLD_ at its maximum: a decoded band
+//   (under 32 MB) freed is kept and reused by the next band instead of each band faulting in
+//   fresh pages, which these VMs charge dearly for (docs/performance.md, "Fresh memory"); a
+//   gigapixel window (~49 MB) is still mapped and unmapped on its own. 24 MP light at 2
+//   threads 1.12–1.16 → 1.06–1.10 s, 100 MP at 16 threads 4.1 → 3.7–4.0 s, the peaks the same.
 import { availableParallelism } from "node:os";
 
 // sharp decodes and encodes bands on libuv's thread pool, 4 threads unless told otherwise:

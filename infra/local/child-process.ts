@@ -43,9 +43,10 @@ export function spawnNodeChild(script: string, args: readonly string[], options:
   const preload = watch === undefined ? [] : ["--import", pathToFileURL(watch).href];
   return spawn(process.execPath, [...preload, script, ...args], {
     env: {
-      // glibc keeps a freed block in the arena of the thread that freed it, one arena per
-      // thread: two arenas bound that (bin/tessera.js says what it cost). A caller's own wins.
+      // glibc's malloc as bin/tessera.js's shebang sets it (which says why); a caller's own wins.
       MALLOC_ARENA_MAX: "2",
+      MALLOC_MMAP_THRESHOLD_: "33554432",
+      MALLOC_TRIM_THRESHOLD_: "4294967295",
       ...process.env,
       ...options.env,
       [EXIT_WITH_PARENT_ENV]: "1",
