@@ -245,10 +245,18 @@ function peakRss(stderr, profile) {
 
 /** Runs argv (a node script) as its own process, under /usr/bin/time when asked and present. */
 function node(argv, { rss = false, env, label }) {
+  const [command, args] = program(argv);
   if (rss && TIME_BIN)
-    return run(TIME_BIN, ["-f", `${RSS_TAG}%M`, NODE, ...argv], { env, cwd: ROOT, timeoutMs: PROCESS_TIMEOUT_MS, label });
-  return run(NODE, argv, { env, cwd: ROOT, timeoutMs: PROCESS_TIMEOUT_MS, label });
+    return run(TIME_BIN, ["-f", `${RSS_TAG}%M`, command, ...args], { env, cwd: ROOT, timeoutMs: PROCESS_TIMEOUT_MS, label });
+  return run(command, args, { env, cwd: ROOT, timeoutMs: PROCESS_TIMEOUT_MS, label });
 }
+
+/**
+ * How to start `argv` (a script and its arguments): the `tessera` command as a user's shell
+ * runs it, through its shebang (which sets glibc's malloc: bin/tessera.js), anything else with
+ * this node.
+ */
+const program = (argv) => (argv[0] === BIN ? [BIN, argv.slice(1)] : [NODE, argv]);
 
 /** `tessera process` once: wall ms, peak RSS (when asked), the --profile line as printed. */
 async function tesseraProcess(input, pipeline, threads, { rss = false } = {}) {
@@ -608,7 +616,7 @@ async function clusterSection(sec) {
   for (const W of WORKERS) {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const service = startService(NODE, [BIN, "cluster", "--workers", String(W), "--threads", String(T), "--port", String(port)], {
+    const service = startService(BIN, ["cluster", "--workers", String(W), "--threads", String(T), "--port", String(port)], {
       cwd: ROOT,
       label: `tessera cluster --workers ${W}`,
       // The gateway's default admission (200 MP at once) would queue a burst of large jobs.
@@ -698,7 +706,7 @@ async function apiSection(sec) {
   const proc = await medianOf(RUNS, () => tesseraProcess(input, LIGHT, n));
   const dataDir = tempDir("tessera-scale-data-");
   const port = await freePort();
-  const service = startService(NODE, [BIN, "serve", "--threads", String(n)], {
+  const service = startService(BIN, ["serve", "--threads", String(n)], {
     cwd: ROOT,
     env: { PORT: String(port), TESSERA_DATA_DIR: dataDir },
     label: "tessera serve",
@@ -746,7 +754,7 @@ async function startupSection(sec) {
   // Interleaved, so drift in the machine's load does not land on one command.
   for (let i = 0; i < RUNS_STARTUP; i++) {
     for (const [c, [label, argv]] of commands.entries())
-      samples[c].push((await run(NODE, argv, { cwd: ROOT, timeoutMs: 60_000, label })).ms);
+      samples[c].push((await run(...program(argv), { cwd: ROOT, timeoutMs: 60_000, label })).ms);
   }
   const nodeMs = median(samples[0]);
   say(`\n### Start-up, median of ${RUNS_STARTUP} runs each (64×64 PNG)\n`);
