@@ -5,7 +5,7 @@
  * above and below as extra seeds (ClassMap.spread: weak pixels joined to a strong one become
  * strong, the rest stay weak), and spread again whenever a neighbour's boundary row changes,
  * sweeping down and up, until no band changes; then its weak pixels are cleared as its rows are
- * read. A weak path that crosses band borders many times takes a sweep per crossing, but every
+ * read. A weak path that crosses band borders many times can take a sweep per crossing, but every
  * spread only ever adds edges that the whole-map flood adds too, and once nothing changes every
  * weak pixel joined to a strong one has been reached: the result is the whole map's, exactly.
  *
@@ -22,7 +22,7 @@ import { bandCount, bandRows, type Grid } from "./tiling.js";
 const WEAK = 128;
 
 export class SweptEdges {
-  /** Bands the finish reads at once: one is enough, each read is a blob read. */
+  /** Bands the finish reads at once: two, one read while the other is encoded (each is a blob read, no map to share). */
   readonly atOnce = 2;
   /** Each band's first and last row of spread classes: the seeds its neighbours see. */
   private readonly first: Uint8Array[] = [];
