@@ -16,13 +16,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import sharp from "sharp";
-import { fmt, freePort, lastJsonLine, run, sleep, startService, stopService } from "./scale-lib.js";
+import { BIN, commandFor, fmt, freePort, lastJsonLine, run, sleep, startService, stopService } from "./scale-lib.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "tessera.js");
 const CACHE = join(ROOT, "bench", ".cache");
 const PHOTO = join(ROOT, "test", "fixtures", "images", "hubble_deep_field.jpg");
-const NODE = process.execPath;
 const PIPELINE = "gaussian-blur(sigma=2) | sobel";
 const TIME_BIN = existsSync("/usr/bin/time") ? "/usr/bin/time" : null;
 const RSS_TAG = "gigapixel-bench-max-rss-kb=";
@@ -69,13 +67,12 @@ const peakOf = (stderr) => {
 };
 
 /**
- * Runs a node script as its own process, its peak RSS measured by /usr/bin/time when present.
- * The `tessera` command runs as a user's shell runs it, through its shebang (which sets
- * MALLOC_ARENA_MAX, bin/tessera.js), not as `node bin/tessera.js`.
+ * Runs a node script as its own process (the `tessera` command through its shebang:
+ * commandFor), its peak RSS measured by /usr/bin/time when present.
  */
 function timed(argv, env, label) {
-  const program = argv[0] === BIN ? argv : [NODE, ...argv];
-  const [command, full] = TIME_BIN ? [TIME_BIN, ["-f", `${RSS_TAG}%M`, ...program]] : [program[0], program.slice(1)];
+  const [program, args] = commandFor(argv);
+  const [command, full] = TIME_BIN ? [TIME_BIN, ["-f", `${RSS_TAG}%M`, program, ...args]] : [program, args];
   return run(command, full, { env: { ...process.env, ...env }, cwd: ROOT, timeoutMs: TIMEOUT_MS, label });
 }
 
@@ -160,9 +157,8 @@ async function cluster(image) {
   const base = `http://127.0.0.1:${port}`;
   const pixels = String(image.width * image.height);
   const service = startService(
-    NODE,
+    BIN,
     [
-      BIN,
       "cluster",
       "--workers",
       String(WORKERS),

@@ -8,9 +8,20 @@
 
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 
 export const KERNEL_WORKER_ROLE = "scale-bench-kernels";
+
+/** The `tessera` command. */
+export const BIN = fileURLToPath(new URL("../bin/tessera.js", import.meta.url));
+
+/**
+ * How to start `argv` (a script and its arguments), as [command, args]: the `tessera` command
+ * as a user's shell runs it, through its shebang (which sets glibc's malloc: bin/tessera.js),
+ * anything else with this node.
+ */
+export const commandFor = (argv) => (argv[0] === BIN ? [BIN, argv.slice(1)] : [process.execPath, argv]);
 
 // ---------------------------------------------------------------------------------------------
 // The kernels-alone worker. bench/scale.bench.js starts this very module as a worker thread

@@ -21,6 +21,8 @@ import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import sharp from "sharp";
 import {
+  BIN,
+  commandFor,
   fmt,
   freePort,
   KERNEL_WORKER_ROLE,
@@ -37,7 +39,6 @@ import {
 } from "./scale-lib.js";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const BIN = join(ROOT, "bin", "tessera.js");
 const CACHE = join(ROOT, "bench", ".cache");
 const PHOTO = join(ROOT, "test", "fixtures", "images", "hubble_deep_field.jpg");
 const NODE = process.execPath;
@@ -245,18 +246,11 @@ function peakRss(stderr, profile) {
 
 /** Runs argv (a node script) as its own process, under /usr/bin/time when asked and present. */
 function node(argv, { rss = false, env, label }) {
-  const [command, args] = program(argv);
+  const [command, args] = commandFor(argv);
   if (rss && TIME_BIN)
     return run(TIME_BIN, ["-f", `${RSS_TAG}%M`, command, ...args], { env, cwd: ROOT, timeoutMs: PROCESS_TIMEOUT_MS, label });
   return run(command, args, { env, cwd: ROOT, timeoutMs: PROCESS_TIMEOUT_MS, label });
 }
-
-/**
- * How to start `argv` (a script and its arguments): the `tessera` command as a user's shell
- * runs it, through its shebang (which sets glibc's malloc: bin/tessera.js), anything else with
- * this node.
- */
-const program = (argv) => (argv[0] === BIN ? [BIN, argv.slice(1)] : [NODE, argv]);
 
 /** `tessera process` once: wall ms, peak RSS (when asked), the --profile line as printed. */
 async function tesseraProcess(input, pipeline, threads, { rss = false } = {}) {
@@ -754,7 +748,7 @@ async function startupSection(sec) {
   // Interleaved, so drift in the machine's load does not land on one command.
   for (let i = 0; i < RUNS_STARTUP; i++) {
     for (const [c, [label, argv]] of commands.entries())
-      samples[c].push((await run(...program(argv), { cwd: ROOT, timeoutMs: 60_000, label })).ms);
+      samples[c].push((await run(...commandFor(argv), { cwd: ROOT, timeoutMs: 60_000, label })).ms);
   }
   const nodeMs = median(samples[0]);
   say(`\n### Start-up, median of ${RUNS_STARTUP} runs each (64×64 PNG)\n`);
