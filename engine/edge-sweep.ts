@@ -19,8 +19,6 @@ import { bandName } from "./blob-names.js";
 import type { BlobStore } from "./ports/blob-store.js";
 import { bandCount, bandRows, type Grid } from "./tiling.js";
 
-const WEAK = 128;
-
 export class SweptEdges {
   /** Bands the finish reads at once: two, one read while the other is encoded (each is a blob read, no map to share). */
   readonly atOnce = 2;
@@ -68,24 +66,36 @@ export class SweptEdges {
 
   /** Rows [y0, y1) of an opaque image's edges, one byte a pixel. */
   async greyRows(rows: { y0: number; y1: number }): Promise<Uint8Array> {
-    const read = await readLayerRows(this.blobs, this.state, this.grid, rows.y0, rows.y1, undefined, 1);
-    const grey = new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.length);
-    for (let i = 0; i < grey.length; i++) if (grey[i] === WEAK) grey[i] = 0;
-    return grey;
+    return this.edges(rows);
   }
 
   /** Rows [y0, y1) as RGBA edges, with the alpha of `layer`'s rows (the stage's RGBA classes). */
   async rows(blobs: BlobStore, layer: string, rows: { y0: number; y1: number }): Promise<Uint8Array> {
-    const grey = await this.greyRows(rows);
     const read = await readLayerRows(blobs, layer, this.grid, rows.y0, rows.y1);
     const rgba = new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.length);
-    for (let p = 0; p < grey.length; p++) {
-      const v = grey[p] as number;
-      rgba[p * 4] = v;
-      rgba[p * 4 + 1] = v;
-      rgba[p * 4 + 2] = v;
-    }
+    await this.edges(rows, rgba);
     return rgba;
+  }
+
+  /**
+   * Rows [y0, y1) of the spread state with their weak pixels cleared, through the map a map's
+   * height at a time (ClassMap.clearWeak), and written into the R, G and B of `rgba` when given
+   * (ClassMap.unpack keeps its alpha).
+   */
+  private async edges(rows: { y0: number; y1: number }, rgba?: Uint8Array): Promise<Uint8Array> {
+    const read = await readLayerRows(this.blobs, this.state, this.grid, rows.y0, rows.y1, undefined, 1);
+    const grey = new Uint8Array(read.data.buffer, read.data.byteOffset, read.data.length);
+    const width = this.grid.width;
+    const most = this.grid.tileSize + 2;
+    for (let at = 0; at < rows.y1 - rows.y0; at += most) {
+      const count = Math.min(most, rows.y1 - rows.y0 - at);
+      const part = grey.subarray(at * width, (at + count) * width);
+      this.map.putGrey(0, part);
+      this.map.clearWeak(); // rows below `count` hold an earlier chunk's: clearing them is harmless
+      this.map.greyRows(0, part);
+      if (rgba) this.map.unpack(0, rgba.subarray(at * width * 4, (at + count) * width * 4));
+    }
+    return grey;
   }
 
   /** Nothing is kept between reads (EdgeMap keeps buffers; here each read is fresh). */

@@ -62,7 +62,7 @@ export function cannySpreadGrey(map: usize, w: i32, h: i32): void {
 }
 
 /** Pass 3 alone: the `n` weak pixels at `map` that no flood reached become 0. */
-function cannyClearWeakGrey(map: usize, n: usize): void {
+export function cannyClearWeakGrey(map: usize, n: usize): void {
   const weakV = i8x16.splat(<i8>WEAK);
   let i: usize = 0;
   for (; i + 16 <= n; i += 16) {

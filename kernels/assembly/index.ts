@@ -19,7 +19,7 @@ export {
 export { median } from "./median";
 export { gradient, laplacian } from "./gradient";
 export { canny, cannyClassify, cannyHysteresis } from "./canny";
-export { cannyHysteresisGrey, cannySpreadGrey, greyIntoRgb } from "./canny-hysteresis-grey";
+export { cannyClearWeakGrey, cannyHysteresisGrey, cannySpreadGrey, greyIntoRgb } from "./canny-hysteresis-grey";
 export { lumaHistogram } from "./histogram";
 export { labelComponents } from "./components";
 export { houghRuns, houghVotes } from "./hough";

@@ -54,6 +54,11 @@ export class ClassMap {
     this.heap.wasm.cannySpreadGrey(this.map, this.width, this.height);
   }
 
+  /** reduce()'s last pass alone, after spread(): weak pixels become 0. */
+  clearWeak(): void {
+    this.heap.wasm.cannyClearWeakGrey(this.map, this.width * this.height);
+  }
+
   /**
    * Writes the map's rows from `y0` into the R, G and B of the RGBA rows `rgba`, keeping their
    * alpha; `opaque`: A = 255 instead, and nothing is read from `rgba` (one copy less).

@@ -70,6 +70,7 @@ export interface WasmExports {
   cannyHysteresis(src: number, dst: number, w: number, h: number): void;
   cannyHysteresisGrey(map: number, w: number, h: number): void;
   cannySpreadGrey(map: number, w: number, h: number): void;
+  cannyClearWeakGrey(map: number, n: number): void;
   greyIntoRgb(grey: number, rgba: number, n: number): void;
 }
 
