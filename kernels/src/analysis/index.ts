@@ -34,7 +34,7 @@ export {
 } from "./detections.js";
 export { checkFastParams, FAST_DEFAULTS, type FastParams, type FastPartial, fastOp, fastParams } from "./fast.js";
 export { checkHoughParams, HOUGH_DEFAULTS, type HoughParams, type HoughPartial, houghLinesOp } from "./hough.js";
-export { checkOrbParams, ORB_DEFAULTS, ORB_PATTERN, type OrbParams, type OrbPartial, orbOp, orbParams } from "./orb.js";
+export { checkOrbParams, ORB_DEFAULTS, type OrbParams, type OrbPartial, orbOp, orbParams, orbPattern } from "./orb.js";
 export {
   type AnyAnalysisOp,
   analysisOp,

@@ -17,8 +17,17 @@
 // (a different pattern compares different pixels). Keypoints, responses, sizes and angles are
 // OpenCV's; only the descriptor bits differ.
 
-/** 512 points as i8 (x, y), pairs consecutive: point 2i and 2i + 1 form pair i. */
-export const ORB_PATTERN: Int8Array = makePattern();
+let pattern: Int8Array | undefined;
+
+/**
+ * 512 points as i8 (x, y), pairs consecutive: point 2i and 2i + 1 form pair i. Drawn on first
+ * use, not when the module loads: drawing takes ~3 ms, and every kernel thread loads this
+ * module while it boots but few ever run orb.
+ */
+export function orbPattern(): Int8Array {
+  pattern ??= makePattern();
+  return pattern;
+}
 
 function makePattern(): Int8Array {
   let s = 0x4f524221;

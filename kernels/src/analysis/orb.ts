@@ -15,7 +15,7 @@
 import { KernelError } from "../errors.js";
 import { align16, type Heap } from "../wasm.js";
 import { checkOrbParams, type OrbParams } from "./orb-params.js";
-import { ORB_PATTERN } from "./orb-pattern.js";
+import { orbPattern } from "./orb-pattern.js";
 import {
   EDGE,
   FAST_THRESHOLD,
@@ -35,7 +35,7 @@ import { type OrbPartial, scoreFloor, selectKeypoints, undominated } from "./orb
 import type { AnalysisOp, AnalysisTile } from "./types.js";
 
 export { checkOrbParams, ORB_DEFAULTS, type OrbParams, orbParams } from "./orb-params.js";
-export { ORB_PATTERN } from "./orb-pattern.js";
+export { orbPattern } from "./orb-pattern.js";
 export type { OrbPartial } from "./orb-select.js";
 
 /** The wasm exports this op uses (kernels/assembly/fast.ts, orb.ts, orb-describe.ts). */
@@ -218,7 +218,7 @@ function describeLevel(
   const ang = align16(resp + 4 * n);
   const desc = align16(ang + 8 * n);
   const pattern = align16(desc + 32 * n);
-  const scratch = align16(pattern + ORB_PATTERN.length);
+  const scratch = align16(pattern + orbPattern().length);
   heap.ensure(scratch + 65536);
   wasm.scratchReset(scratch);
   heap.u32.set(keptAt, pts >>> 2);
@@ -258,7 +258,8 @@ function describeLevel(
   }
   heap.u32.set(centres, pts >>> 2);
   heap.f32.set(rotations, ang >>> 2);
-  heap.u8.set(new Uint8Array(ORB_PATTERN.buffer, ORB_PATTERN.byteOffset, ORB_PATTERN.length), pattern);
+  const drawn = orbPattern();
+  heap.u8.set(new Uint8Array(drawn.buffer, drawn.byteOffset, drawn.length), pattern);
   wasm.orbDescribe(b.img, w, pts, m, ang, pattern, desc);
   const bytes = heap.u8;
   const descriptors: string[] = [];
