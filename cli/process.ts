@@ -248,6 +248,8 @@ export async function runProcess(argv: string[]): Promise<void> {
         submit: submitMs,
         ...final.timings,
         maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024),
+        // Fresh pages touched (docs/performance.md, "Fresh memory"): what glibc's settings change.
+        minorFaults: process.resourceUsage().minorPageFault,
         blobs: spool.blobs ? "disk" : "memory",
         threads: embedded.pool.threads,
         ...(inline && { inline: true }),

@@ -32,6 +32,18 @@ export interface NodeChildOptions {
 }
 
 /**
+ * glibc's malloc settings of the `tessera` command, as bin/tessera.js's shebang sets them (which
+ * says why each); the VMs' units in infra/azure/cloud-init.yaml set the same (a test keeps the
+ * three alike).
+ */
+export const MALLOC_ENV: Readonly<Record<string, string>> = {
+  MALLOC_ARENA_MAX: "2",
+  MALLOC_MMAP_THRESHOLD_: "33554432",
+  MALLOC_TRIM_THRESHOLD_: "4294967295",
+  GLIBC_TUNABLES: "glibc.malloc.hugetlb=1",
+};
+
+/**
  * `node script ...args` as a child that dies with this process, however this process ends
  * (SIGKILL included; see cli/parent-watch.ts): its stdin is a pipe whose other end only this
  * process holds, so it reads end-of-file once this process is gone. stdout and stderr are piped.
@@ -43,10 +55,8 @@ export function spawnNodeChild(script: string, args: readonly string[], options:
   const preload = watch === undefined ? [] : ["--import", pathToFileURL(watch).href];
   return spawn(process.execPath, [...preload, script, ...args], {
     env: {
-      // glibc's malloc as bin/tessera.js's shebang sets it (which says why); a caller's own wins.
-      MALLOC_ARENA_MAX: "2",
-      MALLOC_MMAP_THRESHOLD_: "33554432",
-      MALLOC_TRIM_THRESHOLD_: "4294967295",
+      // glibc's malloc as the `tessera` command sets it; a caller's own wins.
+      ...MALLOC_ENV,
       ...process.env,
       ...options.env,
       [EXIT_WITH_PARENT_ENV]: "1",
