@@ -23,7 +23,7 @@ import type { BlobStore } from "../engine/ports/blob-store.js";
 import type { Logger } from "../engine/ports/logger.js";
 import type { Queue } from "../engine/ports/queue.js";
 import { FsBlobStore } from "../infra/adapters/fs-blob-store.js";
-import { JpegScanThread } from "../infra/adapters/jpeg/scan-thread.js";
+import { JpegScanPool } from "../infra/adapters/jpeg/scan-pool.js";
 import { SharpCodec } from "../infra/adapters/sharp-codec.js";
 import { removeStaleTempFiles } from "../infra/adapters/temp-files.js";
 import { type Embedded, startEmbedded } from "./embedded.js";
@@ -109,7 +109,7 @@ async function assemble(parts: Parts, settings: GatewaySettings): Promise<Runnin
 /** `tessera serve`: everything in this process, jobs kept in `dataDir`. */
 export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Promise<EmbeddedGateway> {
   const limits = options.limits ?? limitsFromEnv();
-  const codec = new SharpCodec({ maxPixels: limits.maxPixels, scans: new JpegScanThread() });
+  const codec = new SharpCodec({ maxPixels: limits.maxPixels, scans: new JpegScanPool() });
   // Nothing writes to the folder yet: the half-written files of a killed process can go.
   const fsBlobs = new FsBlobStore(options.dataDir);
   await fsBlobs.removeUnfinishedPuts();
@@ -140,7 +140,7 @@ export async function startEmbeddedGateway(options: EmbeddedGatewayOptions): Pro
 /** `tessera gateway`: the coordinator over Service Bus and Blob Storage; workers elsewhere. */
 export async function startAzureGateway(options: AzureGatewayOptions): Promise<RunningGateway> {
   const limits = options.limits ?? limitsFromEnv();
-  const codec = new SharpCodec({ maxPixels: limits.maxPixels, scans: new JpegScanThread() });
+  const codec = new SharpCodec({ maxPixels: limits.maxPixels, scans: new JpegScanPool() });
   const { queue, blobs } = options;
   const coordinator = new Coordinator({
     queue,

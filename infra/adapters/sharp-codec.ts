@@ -29,7 +29,7 @@ import {
 import { joinJpegBands } from "./jpeg/join.js";
 import { readJpegLayout } from "./jpeg/markers.js";
 import { encodeInPieces, jpegPieceRows, unpackPieces } from "./jpeg/pieces.js";
-import type { JpegScanThread } from "./jpeg/scan-thread.js";
+import type { JpegScans } from "./jpeg/scan-thread.js";
 import { cutterForSource } from "./jpeg/source-cutter.js";
 import { checkOverlaySize, drawOverlay } from "./overlay.js";
 import { encodePngPiece, joinPngPieces } from "./png-pieces.js";
@@ -70,14 +70,14 @@ export interface SharpCodecOptions {
   /** Sources this small are decoded whole to be read by region (./region-reader); default DEFAULTS'. */
   decodeWholePixels?: number;
   /** Where a large JPEG file's scan is walked; default on the thread that asks for the cutter. */
-  scans?: JpegScanThread;
+  scans?: JpegScans;
 }
 
 export class SharpCodec implements Codec {
   readonly maxPixels: number;
   private readonly slots: Slots;
   private readonly decodeWholePixels: number;
-  private readonly scans: JpegScanThread | undefined;
+  private readonly scans: JpegScans | undefined;
 
   constructor(options: SharpCodecOptions = {}) {
     this.maxPixels = options.maxPixels ?? DEFAULTS.maxPixels;

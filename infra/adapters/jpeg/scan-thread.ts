@@ -38,7 +38,14 @@ function workerFile(): URL | undefined {
     .find((url) => existsSync(fileURLToPath(url)));
 }
 
-export class JpegScanThread {
+/** Where JPEG scans are walked off the calling thread: one JpegScanThread, or a JpegScanPool of them. */
+export interface JpegScans {
+  /** The scan of `source`'s file, started now or earlier for the same source; undefined: walk it yourself. */
+  scan(source: SourceFile, size: number): Promise<ThreadScan> | undefined;
+  close(): Promise<void>;
+}
+
+export class JpegScanThread implements JpegScans {
   private worker: Worker | undefined;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (scan: ThreadScan) => void; reject: (err: Error) => void }>();
@@ -62,6 +69,11 @@ export class JpegScanThread {
     this.scans.set(source, scan);
     worker.postMessage({ id, path: source.path } satisfies ScanRequest);
     return scan;
+  }
+
+  /** Scans asked of this thread and not yet answered. */
+  get inFlight(): number {
+    return this.pending.size;
   }
 
   /** Ends the thread now; scans in flight reject. */

@@ -4,12 +4,9 @@ import type { EncodedSource } from "../../../engine/ports/codec.js";
 import { isSourceFile } from "../../../engine/ports/codec.js";
 import { sourceBytes, sourceSize } from "../source-input.js";
 import { cutterOf, type JpegCutter, jpegCutter } from "./cut.js";
-import type { JpegScanThread } from "./scan-thread.js";
+import type { JpegScans } from "./scan-thread.js";
 
-export async function cutterForSource(
-  source: EncodedSource,
-  scans?: JpegScanThread,
-): Promise<JpegCutter | { unsupported: string }> {
+export async function cutterForSource(source: EncodedSource, scans?: JpegScans): Promise<JpegCutter | { unsupported: string }> {
   // A scan the thread could not make (it could not start, or read the file) is made here.
   const threaded = isSourceFile(source) ? await scans?.scan(source, await sourceSize(source))?.catch(() => undefined) : undefined;
   if (!threaded) return jpegCutter(await sourceBytes(source));
