@@ -24,10 +24,6 @@ export class JpegScanPool implements JpegScans {
     this.threads = Array.from({ length: size }, () => new JpegScanThread());
   }
 
-  get size(): number {
-    return this.threads.length;
-  }
-
   scan(source: SourceFile, size: number): Promise<ThreadScan> | undefined {
     const thread = this.owner.get(source) ?? this.leastBusy();
     const scan = thread.scan(source, size);
