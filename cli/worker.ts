@@ -23,7 +23,7 @@ TESSERA_LOG_LEVEL sets the level (info; debug logs every tile).
 
 Options:
       --threads N        kernel threads (TESSERA_THREADS, default: the number of cores)
-      --loops N          sessions worked at once (default: two per thread)
+      --loops N          sessions (bands) worked at once (default: 2 + half the threads)
       --id ID            worker id in heartbeats and the tile map (default <host>-<pid>)
       --heartbeat-ms MS  heartbeat interval (default 2000)
       --metrics-port P   serve Prometheus metrics at http://HOST:P/metrics (TESSERA_METRICS_PORT),
