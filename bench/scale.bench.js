@@ -63,11 +63,12 @@ const BURST_PER_WORKER = 2;
 // Flags.
 
 const USAGE = `Usage: node bench/scale.bench.js [--threads LIST] [--workers LIST] [--cluster-threads T]
-       [--cluster-image 24mp|100mp] [--runs N] [--skip LIST] [--json PATH] [--quick]
+       [--cluster-loops N] [--cluster-image 24mp|100mp] [--runs N] [--skip LIST] [--json PATH] [--quick]
 
   --threads LIST        thread counts (default: 1,2,4,… below the core count, then the core count)
   --workers LIST        cluster worker processes (default 1,2,3)
   --cluster-threads T   kernel threads per cluster worker (default 2)
+  --cluster-loops N     bands each cluster worker holds at once (default: the worker's own)
   --cluster-image I     24mp (default) or 100mp
   --runs N              runs per figure, median reported (default 3)
   --skip LIST           any of ${SECTIONS.join(",")}
@@ -101,6 +102,7 @@ try {
       threads: { type: "string" },
       workers: { type: "string", default: "1,2,3" },
       "cluster-threads": { type: "string", default: "2" },
+      "cluster-loops": { type: "string" },
       "cluster-image": { type: "string", default: "24mp" },
       runs: { type: "string" },
       skip: { type: "string", default: "" },
@@ -120,6 +122,7 @@ const CORES = os.availableParallelism();
 const THREADS = parsed.threads ? intList("--threads", parsed.threads) : defaultThreads(CORES);
 const WORKERS = intList("--workers", parsed.workers);
 const CLUSTER_THREADS = intList("--cluster-threads", parsed["cluster-threads"])[0];
+const CLUSTER_LOOPS = parsed["cluster-loops"] !== undefined ? intList("--cluster-loops", parsed["cluster-loops"])[0] : undefined;
 if (!["24mp", "100mp"].includes(parsed["cluster-image"])) usage(`--cluster-image must be 24mp or 100mp`);
 const CLUSTER_IMAGE = parsed["cluster-image"];
 const RUNS = parsed.runs !== undefined ? intList("--runs", parsed.runs)[0] : parsed.quick ? 1 : 3;
@@ -185,6 +188,7 @@ const report = {
     threads: THREADS,
     workers: WORKERS,
     clusterThreads: CLUSTER_THREADS,
+    clusterLoops: CLUSTER_LOOPS ?? null,
     clusterImage: CLUSTER_IMAGE,
     runs: RUNS,
     skip: [...SKIP],
@@ -594,7 +598,7 @@ async function clusterSection(sec) {
   const bytes = readFileSync(input.path);
   say(`\n### Local cluster (\`tessera cluster\`): ${input.width}×${input.height} JPEG → "${LIGHT}" → JPEG through the API`);
   say(
-    `wall = POST /v1/jobs to the result downloaded, median of ${RUNS} job(s) after a warm-up job on the same image (so every worker process has run bands of its size); ${T} thread(s) per worker`,
+    `wall = POST /v1/jobs to the result downloaded, median of ${RUNS} job(s) after a warm-up job on the same image (so every worker process has run bands of its size); ${T} thread(s) per worker, ${CLUSTER_LOOPS ?? "its default"} loop(s)`,
   );
 
   // The single-process figure the cluster is compared with, measured in this row set.
@@ -622,12 +626,17 @@ async function clusterSection(sec) {
   for (const W of WORKERS) {
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const service = startService(BIN, ["cluster", "--workers", String(W), "--threads", String(T), "--port", String(port)], {
-      cwd: ROOT,
-      label: `tessera cluster --workers ${W}`,
-      // The gateway's default admission (200 MP at once) would queue a burst of large jobs.
-      env: { TESSERA_MAX_ACTIVE_JOBS: "64", TESSERA_MAX_ACTIVE_PIXELS: String(4_000_000_000) },
-    });
+    const loops = CLUSTER_LOOPS === undefined ? [] : ["--loops", String(CLUSTER_LOOPS)];
+    const service = startService(
+      BIN,
+      ["cluster", "--workers", String(W), "--threads", String(T), ...loops, "--port", String(port)],
+      {
+        cwd: ROOT,
+        label: `tessera cluster --workers ${W}`,
+        // The gateway's default admission (200 MP at once) would queue a burst of large jobs.
+        env: { TESSERA_MAX_ACTIVE_JOBS: "64", TESSERA_MAX_ACTIVE_PIXELS: String(4_000_000_000) },
+      },
+    );
     let samples;
     let burst;
     let stopped;

@@ -11,7 +11,7 @@ import { startLocalCluster } from "../infra/local/cluster.js";
 import { intArg, parseCommand, stringArg, untilSignal } from "./args.js";
 import { CliError, EXIT } from "./exit-codes.js";
 
-export const CLUSTER_HELP = `Usage: tessera cluster --workers N|MIN..MAX [--port P] [--threads N] [--lock-ms MS]
+export const CLUSTER_HELP = `Usage: tessera cluster --workers N|MIN..MAX [--port P] [--threads N] [--loops N] [--lock-ms MS]
 
 Starts a local cluster, every part its own process: the Service Bus emulator, Azurite, the
 gateway (the web UI and API at http://localhost:P) and N workers. Ctrl-C stops them all.
@@ -26,6 +26,7 @@ Options:
       --grow-above N   backlog per worker that grows the cluster (default 16)
       --port P         gateway port (env PORT, default 8080; 0 picks a free one)
       --threads N      kernel threads per worker (default 1)
+      --loops N        bands each worker holds at once (default 2 + half its threads)
       --lock-ms MS     session lock duration: how long a hung worker can hold tiles (default 30000)
       --max-deliveries N  deliveries before a tile is dead-lettered (default 10)
       --verbose        print every process's output, prefixed with its name
@@ -55,6 +56,7 @@ export async function runCluster(argv: string[]): Promise<void> {
     workers: { type: "string" },
     port: { type: "string" },
     threads: { type: "string" },
+    loops: { type: "string" },
     "lock-ms": { type: "string" },
     "max-deliveries": { type: "string" },
     verbose: { type: "boolean" },
@@ -70,6 +72,7 @@ export async function runCluster(argv: string[]): Promise<void> {
     throw new CliError(EXIT.USAGE, "--grow-above needs a range of workers to scale within, e.g. --workers 1..4");
   }
   const threads = intArg("--threads", values.threads, 1);
+  const loops = intArg("--loops", values.loops, 1);
   const lockMs = intArg("--lock-ms", values["lock-ms"], 1000);
   const maxDeliveries = intArg("--max-deliveries", values["max-deliveries"], 1);
   const print = (event: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(event)}\n`);
@@ -84,6 +87,7 @@ export async function runCluster(argv: string[]): Promise<void> {
     workers,
     port: intArg("--port", stringArg(values.port, "PORT"), 0) ?? 8080,
     ...(threads !== undefined && { threads }),
+    ...(loops !== undefined && { loops }),
     ...(lockMs !== undefined && { lockMs }),
     ...(maxDeliveries !== undefined && { maxDeliveries }),
     ...(values.verbose === true && { onLine: (line: string) => process.stderr.write(`${line}\n`) }),

@@ -80,6 +80,7 @@ export async function runWorker(argv: string[]): Promise<void> {
       event: "worker-started",
       id,
       threads: worker.pool.threads,
+      loops: worker.loops,
       ...(endpoint && { metricsPort: endpoint.port }),
     },
     "worker started",

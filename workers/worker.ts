@@ -60,6 +60,8 @@ export interface WorkerOptions {
 export interface Worker {
   readonly id: string;
   readonly pool: KernelPool;
+  /** Bands it holds at once: one per loop (options.loops, default defaultLoops). */
+  readonly loops: number;
   readonly tilesDone: number;
   /** Whether a band is in hand right now. */
   readonly busy: boolean;
@@ -226,6 +228,7 @@ export async function startWorker(options: WorkerOptions): Promise<Worker> {
   return {
     id,
     pool,
+    loops: loops.length,
     get tilesDone() {
       return tilesDone;
     },

@@ -30,6 +30,8 @@ export interface LocalClusterOptions {
   port?: number;
   /** Kernel threads per worker; default 1, so N workers use N cores. */
   threads?: number;
+  /** Bands each worker holds at once (`tessera worker --loops`); default the worker's own. */
+  loops?: number;
   /** The queues' lock duration; default 30 s (how long a hung worker can hold tiles). */
   lockMs?: number;
   maxDeliveries?: number;
@@ -149,6 +151,7 @@ export async function startLocalCluster(options: LocalClusterOptions): Promise<L
       // Taken before the first await: two workers started at once get different ids.
       const name = `worker-${nextWorker++}`;
       const args = ["worker", "--threads", String(options.threads ?? 1), "--id", name];
+      if (options.loops !== undefined) args.push("--loops", String(options.loops));
       if (options.heartbeatMs !== undefined) args.push("--heartbeat-ms", String(options.heartbeatMs));
       const worker = await supervisor.start(name, () =>
         startTessera(args, { env, readyEvent: "worker-started", onLine: line(name) }),

@@ -22,13 +22,18 @@ afterEach(async () => {
 });
 afterAll(() => rmSync(privateTmp, { recursive: true, force: true }));
 
-it("starts every part as its own process and stops them all on SIGTERM", async () => {
+it("starts every part as its own process, with the options given, and stops them all on SIGTERM", async () => {
   expect(azuriteDirs()).toEqual([]);
-  const child = spawn(process.execPath, [tesseraBin(), "cluster", "--workers", "2", "--port", "0"], {
+  const child = spawn(process.execPath, [tesseraBin(), "cluster", "--workers", "2", "--loops", "5", "--port", "0", "--verbose"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, TMPDIR: privateTmp },
   });
   started.push(child);
+  // --verbose prints every part's lines on stderr, prefixed with its name.
+  let stderr = "";
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
   const announced = await waitForReady(child, {
     name: "tessera cluster",
     timeoutMs: 60_000,
@@ -47,6 +52,13 @@ it("starts every part as its own process and stops them all on SIGTERM", async (
   expect(announced.services).toHaveLength(2);
   expect(pids.every(pidAlive)).toBe(true);
   expect(azuriteDirs()).toHaveLength(1);
+  // Each worker holds the bands --loops asked for (its default at one thread would be 3).
+  const workerStarts = stderr
+    .split("\n")
+    .filter((l) => l.includes('"worker-started"'))
+    .map((l) => JSON.parse(l.slice(l.indexOf("{"))) as { loops: number; threads: number });
+  expect(workerStarts).toHaveLength(2);
+  for (const w of workerStarts) expect(w).toMatchObject({ loops: 5, threads: 1 });
 
   child.kill("SIGTERM");
   await exited(child);
