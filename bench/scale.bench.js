@@ -327,6 +327,7 @@ async function job(base, input, bytes, pipeline) {
   const submitted = await fetch(`${base}/v1/jobs`, { method: "POST", body: form, signal: AbortSignal.timeout(120_000) });
   if (submitted.status !== 202)
     throw new Error(`POST /v1/jobs: HTTP ${submitted.status}: ${(await submitted.text()).slice(0, 500)}`);
+  const acceptedMs = performance.now() - started;
   const { id } = await submitted.json();
   const polls = Math.ceil(JOB_TIMEOUT_MS / POLL_MS);
   for (let i = 0; ; i++) {
@@ -345,7 +346,7 @@ async function job(base, input, bytes, pipeline) {
   const result = await fetch(`${base}/v1/jobs/${id}/result`, { signal: AbortSignal.timeout(120_000) });
   if (!result.ok) throw new Error(`GET /v1/jobs/${id}/result: HTTP ${result.status}: ${(await result.text()).slice(0, 500)}`);
   const outBytes = (await result.arrayBuffer()).byteLength;
-  return { ms: performance.now() - started, id, outBytes };
+  return { ms: performance.now() - started, acceptedMs, id, outBytes };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -657,7 +658,15 @@ async function clusterSection(sec) {
       // A burst measures what a cluster is for, throughput when there is work for every worker.
       const started = performance.now();
       const jobs = await Promise.all(Array.from({ length: BURST_PER_WORKER * W }, () => job(base, input, bytes, LIGHT)));
-      burst = { jobs: jobs.length, ms: performance.now() - started, resultBytes: jobs.map((j) => j.outBytes) };
+      burst = {
+        jobs: jobs.length,
+        ms: performance.now() - started,
+        resultBytes: jobs.map((j) => j.outBytes),
+        // When each job's 202 came and when its result was in, from the burst's start: a serial
+        // step at submit shows as 202s spread over the burst (the gateway's scan once did).
+        acceptedS: jobs.map((j) => round(j.acceptedMs / 1000)).sort((a, b) => a - b),
+        doneS: jobs.map((j) => round(j.ms / 1000)).sort((a, b) => a - b),
+      };
     } finally {
       stopped = await stopService(service, 60_000);
       if (!stopped.graceful || stopped.leftovers)
@@ -690,6 +699,8 @@ async function clusterSection(sec) {
         mpxPerS: round(burstMpxPerS, 2),
         efficiency: oneBurst ? round(burstMpxPerS / (W * oneBurst)) : null,
         resultBytes: burst.resultBytes,
+        acceptedS: burst.acceptedS,
+        doneS: burst.doneS,
       },
     };
     sec.rows.push(row);
@@ -704,6 +715,13 @@ async function clusterSection(sec) {
     sec.oneWorkerTimeOverProcess2Time = round(single.wallS / sec.processThreads2.wallS);
     say(`\n1-worker cluster Mpx/s ÷ tessera process --threads ${T} Mpx/s: ${fmt(single.overProcess)}`);
     say(`(2-core target) 1-worker cluster time ÷ tessera process --threads 2 time: ${fmt(sec.oneWorkerTimeOverProcess2Time)}`);
+  }
+  say("\nthe bursts over time, seconds from their start: when the jobs' 202s came, and their results\n");
+  say("| workers | 202s, first – last | results, first – last |");
+  say("|---:|---:|---:|");
+  for (const { workers, burst } of sec.rows) {
+    const span = (xs) => `${fmt(xs[0])} – ${fmt(xs[xs.length - 1])}`;
+    say(`| ${workers} | ${span(burst.acceptedS)} | ${span(burst.doneS)} |`);
   }
 }
 
