@@ -7,7 +7,6 @@
 // is already gone, without ever naming a process we did not start.
 
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -23,18 +22,6 @@ export const BIN = fileURLToPath(new URL("../bin/tessera.js", import.meta.url));
  * anything else with this node.
  */
 export const commandFor = (argv) => (argv[0] === BIN ? [BIN, argv.slice(1)] : [process.execPath, argv]);
-
-/**
- * The environment the `tessera` command's shebang sets (glibc's malloc settings), read from the
- * shebang itself, so that sharp can be measured with it too: it is the process's setting, and
- * sharp's own buffers gain from it as well.
- */
-export const SHEBANG_ENV = Object.fromEntries(
-  (/^#!\/usr\/bin\/env -S (.*) node$/m.exec(readFileSync(BIN, "utf8"))?.[1] ?? "")
-    .split(/\s+/)
-    .filter(Boolean)
-    .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
-);
 
 // ---------------------------------------------------------------------------------------------
 // The kernels-alone worker. bench/scale.bench.js starts this very module as a worker thread

@@ -32,13 +32,17 @@ import {
   median,
   round,
   run,
-  SHEBANG_ENV,
   sleep,
   startService,
   stopAll,
   stopService,
 } from "./scale-lib.js";
 
+// glibc's malloc settings the `tessera` command starts with (its shebang sets the same list:
+// test/infra/malloc-env.test.ts), so that sharp can be measured with them too.
+const { MALLOC_ENV } = await import("../dist/infra/local/child-process.js").catch((err) => {
+  throw new Error(`the build is missing (${err.message}); run \`npm run build\` first`);
+});
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CACHE = join(ROOT, "bench", ".cache");
 const PHOTO = join(ROOT, "test", "fixtures", "images", "hubble_deep_field.jpg");
@@ -277,13 +281,13 @@ sharp.concurrency(Number(threads));
 sharp(input).blur(2).convolve({ width: 3, height: 3, kernel: [-1, 0, 1, -2, 0, 2, -1, 0, 1] })
   .jpeg(JSON.parse(options)).toFile(output).catch((e) => { console.error(e); process.exit(1); });`;
 
-/** sharp as its own process; `tuned`: with the `tessera` command's glibc settings (SHEBANG_ENV). */
+/** sharp as its own process; `tuned`: with the `tessera` command's glibc settings (MALLOC_ENV). */
 async function sharpProcess(input, threads, jpegOptions, { rss = false, tuned = false } = {}) {
   const out = join(TMP, "sharp-out.jpg");
   const r = await node(["-e", SHARP_SCRIPT, input.path, out, String(threads), JSON.stringify(jpegOptions)], {
     rss,
     // libuv's pool runs sharp's work; it must not be smaller than the threads asked for.
-    env: { UV_THREADPOOL_SIZE: String(Math.max(4, threads)), ...(tuned && SHEBANG_ENV) },
+    env: { UV_THREADPOOL_SIZE: String(Math.max(4, threads)), ...(tuned && MALLOC_ENV) },
     label: `sharp ${input.width}×${input.height} concurrency ${threads}`,
   });
   return { ms: r.ms, rssMB: rss ? peakRss(r.stderr, null) : null, outBytes: statSync(out).size };
@@ -445,7 +449,7 @@ async function lightSection(sec) {
     `each its own process, median of ${RUNS} run(s), runs interleaved; sharp: blur(2) → 3×3 Sobel-x convolve → jpeg, sharp.concurrency(N)`,
   );
   say(`ratio = tessera / sharp with JPEG ${JSON.stringify(SAME_JPEG)} (above 1: tessera slower)`);
-  say(`"glibc as tessera": sharp with the environment the tessera command's shebang sets, ${JSON.stringify(SHEBANG_ENV)}\n`);
+  say(`"glibc as tessera": sharp with the environment the tessera command starts with, ${JSON.stringify(MALLOC_ENV)}\n`);
   say(
     "| threads | tessera s | sharp s | ratio tessera/sharp | sharp, glibc as tessera s | ratio to it | tessera speed-up vs 1 thread |",
   );
