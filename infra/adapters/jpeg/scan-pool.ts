@@ -17,7 +17,6 @@ export const defaultScanThreads = (cores = availableParallelism()): number => Ma
 
 export class JpegScanPool implements JpegScans {
   private readonly threads: JpegScanThread[];
-  private readonly owner = new WeakMap<SourceFile, JpegScanThread>();
 
   constructor(size = defaultScanThreads()) {
     if (!Number.isInteger(size) || size < 1) throw new RangeError(`a scan pool needs at least one thread, got ${size}`);
@@ -25,10 +24,8 @@ export class JpegScanPool implements JpegScans {
   }
 
   scan(source: SourceFile, size: number): Promise<ThreadScan> | undefined {
-    const thread = this.owner.get(source) ?? this.leastBusy();
-    const scan = thread.scan(source, size);
-    if (scan) this.owner.set(source, thread);
-    return scan;
+    const thread = this.threads.find((t) => t.has(source)) ?? this.leastBusy();
+    return thread.scan(source, size);
   }
 
   /** Scans in flight on each thread, in order (for tests and diagnostics). */

@@ -71,6 +71,11 @@ export class JpegScanThread implements JpegScans {
     return scan;
   }
 
+  /** Whether `source`'s scan was started here (its answer kept for a later ask). */
+  has(source: SourceFile): boolean {
+    return this.scans.has(source);
+  }
+
   /** Scans asked of this thread and not yet answered. */
   get inFlight(): number {
     return this.pending.size;
