@@ -13,7 +13,7 @@ import { parseAnalysisJson } from "../engine/analysis-result.js";
 import { planPipeline } from "../engine/plan.js";
 import { type Codec, formatFromExtension, isOverlayFormat, OUTPUT_FORMATS, type SourceFile } from "../engine/ports/codec.js";
 import { DEFAULT_TILE_SIZE, MIN_TILE_SIZE } from "../engine/tiling.js";
-import { JpegScanThread } from "../infra/adapters/jpeg/scan-thread.js";
+import { PoolJpegScans } from "../infra/adapters/jpeg/pool-scans.js";
 import { startEmbedded } from "../roles/embedded.js";
 import { KernelPool } from "../workers/pool.js";
 import { intArg, parseCommand } from "./args.js";
@@ -152,20 +152,25 @@ export async function runProcess(argv: string[]): Promise<void> {
   const startup: Record<string, number> = { main: since() };
   const maxPixels = intArg("TESSERA_MAX_PIXELS", process.env.TESSERA_MAX_PIXELS, 1);
   const spoolPixels = intArg("TESSERA_SPOOL_PIXELS", process.env.TESSERA_SPOOL_PIXELS, 0) ?? SPOOL_PIXELS;
-  // A JPEG's scan, the one serial step before any band can start, runs on a thread of its own
-  // from here (infra/adapters/jpeg/scan-thread.ts), while sharp loads and the kernel threads start.
   const source: SourceFile = { path: args.input, stream: () => createReadStream(args.input) };
-  const scans = new JpegScanThread();
-  if (/\.jpe?g$/i.test(args.input))
-    scans.scan(
-      source,
-      await stat(args.input).then(
-        (s) => s.size,
-        () => 0,
-      ),
-    );
   const { threads, inline } = await poolFor(args.input, args.threads ?? availableParallelism(), args.tile);
   const starting = KernelPool.create({ threads, inline });
+  // A JPEG's scan, the one serial step before any band can start, is the first task of the
+  // kernel threads as they come up (infra/adapters/jpeg/pool-scans.ts), while sharp loads here.
+  const scans = new PoolJpegScans(starting);
+  if (/\.jpe?g$/i.test(args.input))
+    scans
+      .scan(
+        source,
+        await stat(args.input).then(
+          (s) => s.size,
+          () => 0,
+        ),
+      )
+      ?.then(
+        () => (startup.scanned = since()),
+        () => undefined,
+      );
   starting
     .then((pool) => pool.ready())
     .then(
@@ -173,6 +178,10 @@ export async function runProcess(argv: string[]): Promise<void> {
       () => undefined,
     );
   starting.catch(() => undefined); // awaited below; a failure is reported there, not as unhandled
+  // The threads are spawned before sharp loads: loading it holds this thread for ~70 ms, and
+  // the pool's own start (piscina imported, then the threads spawned) would wait behind it,
+  // and the scan and every band behind that (2-core machine: threads up at ~450 ms, not ~300).
+  startup.poolMade = await starting.then(since, since);
   let preflighted: Awaited<ReturnType<typeof preflight>>;
   let codec: Codec;
   try {

@@ -26,6 +26,19 @@ export class InlineRunner {
   }
 
   run(task: PoolTask, signal?: AbortSignal): Promise<TileTaskResult> {
+    return this.inTurn(() => this.runTile(task), signal);
+  }
+
+  /** KernelPool.call, here. */
+  call(module: URL, name: string, arg: unknown): Promise<unknown> {
+    return this.inTurn(async () => {
+      const fn = (await import(module.href))[name];
+      if (typeof fn !== "function") throw new TypeError(`${module.href} exports no function ${name}`);
+      return fn(arg);
+    });
+  }
+
+  private inTurn<T>(work: () => T | Promise<T>, signal?: AbortSignal): Promise<T> {
     this.waiting++;
     const turn = this.last.then(async () => {
       // A turn of the event loop first, so whoever queued the task carries on (reads, sends)
@@ -36,7 +49,7 @@ export class InlineRunner {
       signal?.throwIfAborted();
       const t = performance.now();
       try {
-        return await this.runTile(task);
+        return await work();
       } finally {
         this.busyMs += performance.now() - t;
       }

@@ -27,6 +27,7 @@ export interface PoolOptions {
 /** What runs the tasks: piscina's threads, or the calling thread. */
 interface Runner {
   run(task: PoolTask, signal?: AbortSignal): Promise<TileTaskResult>;
+  call(module: URL, name: string, arg: unknown): Promise<unknown>;
   readonly utilization: number;
   readonly queued: number;
   close(): Promise<void>;
@@ -78,6 +79,7 @@ export class KernelPool {
     booted.catch(() => undefined); // reported through ready() and waited for by close()
     const runner: Runner = {
       run: (task, signal) => piscina.run(task, signal && { signal }),
+      call: (module, name, arg) => piscina.run(arg, { filename: module.href, name }),
       get utilization() {
         return piscina.utilization;
       },
@@ -109,6 +111,17 @@ export class KernelPool {
         return Promise.reject(new TypeError(`task.${name}.data must be a view of a SharedArrayBuffer`));
     }
     return this.runner.run(task, signal);
+  }
+
+  /**
+   * Runs the function `name` exported by `module` with `arg` on some thread, in turn with the
+   * tiles: for other serial work a one-shot job has before its first tile (the JPEG scan of
+   * `tessera process`), which would otherwise boot a thread of its own (a V8 isolate: ~70 ms of
+   * CPU and ~2,000 page faults). The module is imported on the thread at its first call; what
+   * the function returns is cloned back (shared memory is not copied).
+   */
+  call<T>(module: URL, name: string, arg: unknown): Promise<T> {
+    return this.runner.call(module, name, arg) as Promise<T>;
   }
 
   /** Fraction of thread time spent running tasks since the pool started (0..1). */

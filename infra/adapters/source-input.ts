@@ -25,7 +25,7 @@ export async function sourceBytes(source: EncodedSource): Promise<Uint8Array> {
 }
 
 /** A file's bytes as a plain Uint8Array: readFile's buffer is the file's own (not a pooled slice), viewed, not copied. */
-export async function fileBytes(path: string): Promise<Uint8Array> {
+async function fileBytes(path: string): Promise<Uint8Array> {
   const read = await readFile(path);
   return new Uint8Array(read.buffer, read.byteOffset, read.byteLength);
 }

@@ -118,6 +118,17 @@ describe.each<[string, PoolOptions]>([
     expect(r.histogram?.reduce((a, b) => a + b, 0)).toBe(2);
   });
 
+  it("calls a module's function by name on its thread, sharing shared memory, and rejects a name not exported", async () => {
+    const module = new URL("../helpers/pool-call.mjs", import.meta.url);
+    const cells = new Int32Array(new SharedArrayBuffer(4));
+    const { threadId } = await pool.call<{ threadId: number }>(module, "mark", { cells, value: 7 });
+    expect(cells[0]).toBe(7);
+    expect(threadId === 0).toBe(pool.threads === 1 && options.inline === true); // the main thread's id is 0
+    await expect(pool.call(module, "missing", {})).rejects.toThrow(/no (handler )?function/i);
+    await expect(pool.call(module, "mark", { cells, value: 8 })).resolves.toBeDefined();
+    expect(cells[0]).toBe(8);
+  });
+
   it("validates its options", async () => {
     await expect(KernelPool.create({ threads: 0 })).rejects.toThrow("options.threads must be a positive integer, got 0");
   });

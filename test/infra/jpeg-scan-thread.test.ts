@@ -1,6 +1,7 @@
-// A JPEG's scan walked on its own thread (scan-thread.ts) cuts the same pieces as one walked
-// here, arrives once per source however often it is asked for, and every way it can fail falls
-// back to the walk here: the codec gives the same cutter either way.
+// A JPEG's scan walked on another thread, its own (scan-thread.ts) or a kernel pool's
+// (pool-scans.ts), cuts the same pieces as one walked here, arrives once per source however
+// often it is asked for, and every way it can fail falls back to the walk here: the codec gives
+// the same cutter either way.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,8 +10,10 @@ import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SourceFile } from "../../engine/ports/codec.js";
 import { cutterOf, jpegCutter } from "../../infra/adapters/jpeg/cut.js";
-import { JpegScanThread } from "../../infra/adapters/jpeg/scan-thread.js";
+import { PoolJpegScans } from "../../infra/adapters/jpeg/pool-scans.js";
+import { type JpegScans, JpegScanThread, type ThreadScan } from "../../infra/adapters/jpeg/scan-thread.js";
 import { cutterForSource } from "../../infra/adapters/jpeg/source-cutter.js";
+import { KernelPool } from "../../workers/pool.js";
 import { PHOTO_DIR } from "../helpers/images.js";
 import { fileSource } from "../helpers/source-file.js";
 
@@ -18,7 +21,12 @@ let dir: string;
 let big: SourceFile; // over the thread's 1 MB floor
 let bigBytes: Uint8Array;
 let cutShort: SourceFile; // the same file, its last quarter missing
-const scans = new JpegScanThread();
+let lateFiles = 0;
+const pool = KernelPool.create({ threads: 1 });
+const kinds: [string, JpegScans][] = [
+  ["its own thread (JpegScanThread)", new JpegScanThread()],
+  ["a kernel pool's thread (PoolJpegScans)", new PoolJpegScans(pool)],
+];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "tessera-scan-thread-"));
@@ -35,11 +43,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await scans.close();
+  await Promise.all(kinds.map(([, scans]) => scans.close()));
+  await (await pool).close();
   rmSync(dir, { recursive: true, force: true });
 });
 
-describe("JpegScanThread", () => {
+describe.each(kinds)("a JPEG scan on %s", (_, scans) => {
   it("scans on its thread what the walk here finds, and cuts the same pieces from it", async () => {
     const scan = scans.scan(big, bigBytes.length);
     expect(scan).toBeDefined();
@@ -70,7 +79,7 @@ describe("JpegScanThread", () => {
   });
 
   it("finds a truncated file truncated, as the walk here does", async () => {
-    const { scanned } = await (scans.scan(cutShort, 2 << 20) as NonNullable<ReturnType<JpegScanThread["scan"]>>);
+    const { scanned } = await (scans.scan(cutShort, 2 << 20) as Promise<ThreadScan>);
     expect(scanned).toEqual({ unsupported: expect.stringMatching(/^truncated JPEG/) });
     expect(scanned).toEqual(jpegCutter(new Uint8Array(readFileSync(cutShort.path))));
   });
@@ -79,7 +88,7 @@ describe("JpegScanThread", () => {
     const missing = fileSource(join(dir, "missing.jpg"));
     await expect(scans.scan(missing, 2 << 20)).rejects.toThrow(/ENOENT/);
     // A scan that failed on the thread (here: the file came later) is made where it is asked for.
-    const late = fileSource(join(dir, "late.jpg"));
+    const late = fileSource(join(dir, `late-${++lateFiles}.jpg`)); // one for each kind of scan
     await expect(scans.scan(late, 2 << 20)).rejects.toThrow(/ENOENT/);
     writeFileSync(late.path, bigBytes);
     const cutter = await cutterForSource(late, scans);
@@ -87,6 +96,15 @@ describe("JpegScanThread", () => {
     expect(Buffer.compare(cutter.encoded, bigBytes)).toBe(0);
   });
 
+  it("refuses to pair a scan with another image's bytes", async () => {
+    const other = await sharp(join(PHOTO_DIR, "hubble_deep_field.jpg")).resize(300, 200).jpeg().toBuffer();
+    const scanned = await (scans.scan(fileSource(big.path), bigBytes.length) as Promise<ThreadScan>);
+    if ("unsupported" in scanned.scanned) throw new Error("not scanned");
+    expect(cutterOf(new Uint8Array(other), scanned.scanned)).toEqual({ unsupported: "the scan given is of another image" });
+  });
+});
+
+describe("JpegScanThread", () => {
   it("lets a thread that is closing fail only its own scans, not a new thread's", async () => {
     const own = new JpegScanThread();
     await own.scan(fileSource(big.path), bigBytes.length); // its thread is up
@@ -96,11 +114,23 @@ describe("JpegScanThread", () => {
     await expect(next).resolves.toMatchObject({ scanned: { index: expect.anything() } });
     await own.close();
   });
+});
 
-  it("refuses to pair a scan with another image's bytes", async () => {
-    const other = await sharp(join(PHOTO_DIR, "hubble_deep_field.jpg")).resize(300, 200).jpeg().toBuffer();
-    const scanned = await (scans.scan(fileSource(big.path), bigBytes.length) as NonNullable<ReturnType<JpegScanThread["scan"]>>);
-    if ("unsupported" in scanned.scanned) throw new Error("not scanned");
-    expect(cutterOf(new Uint8Array(other), scanned.scanned)).toEqual({ unsupported: "the scan given is of another image" });
+describe("PoolJpegScans", () => {
+  it("answers in shared memory: the file and its scan data come back without a copy", async () => {
+    const scans = new PoolJpegScans(pool);
+    const { bytes, scanned } = await (scans.scan(fileSource(big.path), bigBytes.length) as Promise<ThreadScan>);
+    if ("unsupported" in scanned) throw new Error(scanned.unsupported);
+    expect(bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(scanned.data.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it("rejects when its pool could not be made, and the codec's cutter walks the file here instead", async () => {
+    const failed = Promise.reject(new Error("no threads"));
+    const scans = new PoolJpegScans(failed);
+    await expect(scans.scan(fileSource(big.path), bigBytes.length)).rejects.toThrow("no threads");
+    const cutter = await cutterForSource(fileSource(big.path), scans);
+    if ("unsupported" in cutter) throw new Error(cutter.unsupported);
+    expect(Buffer.compare(cutter.encoded, bigBytes)).toBe(0);
   });
 });

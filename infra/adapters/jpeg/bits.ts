@@ -10,12 +10,24 @@
  */
 export const PADDING = 4096;
 
+/** Zeroed bytes for a result: a plain array, or one over shared memory (sharedBytes). */
+export type ByteAlloc = (length: number) => Uint8Array;
+export const plainBytes: ByteAlloc = (length) => new Uint8Array(length);
+/** Over a SharedArrayBuffer: another thread given it reads the same memory, nothing copied. */
+export const sharedBytes: ByteAlloc = (length) => new Uint8Array(new SharedArrayBuffer(length));
+
 /**
  * The entropy-coded bytes [start, end) of `bytes` with every 0x00 that follows a 0xFF removed,
- * followed by PADDING zero bytes. The range must hold no markers (restart markers included).
+ * followed by PADDING zero bytes, in memory from `alloc`. The range must hold no markers
+ * (restart markers included).
  */
-export function unstuff(bytes: Uint8Array, start: number, end: number): { data: Uint8Array; length: number } {
-  const data = new Uint8Array(end - start + PADDING);
+export function unstuff(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  alloc: ByteAlloc = plainBytes,
+): { data: Uint8Array; length: number } {
+  const data = alloc(end - start + PADDING);
   let o = 0;
   let i = start;
   while (i < end) {

@@ -10,7 +10,7 @@
  * would have read the neighbouring rows; one MCU row of context on each side keeps the asked rows exact.
  */
 
-import { BitWriter, countFF, stuff, unstuff } from "./bits.js";
+import { BitWriter, type ByteAlloc, countFF, stuff, unstuff } from "./bits.js";
 import {
   canonicalCodes,
   dcCategory,
@@ -89,8 +89,11 @@ export function jpegCutter(bytes: Uint8Array): JpegCutter | { unsupported: strin
   return "unsupported" in scanned ? scanned : cutterOf(bytes, scanned);
 }
 
-/** The serial part of jpegCutter: the walk over every MCU of `bytes`' scan (tens of ms at 24 MP). */
-export function scanJpeg(bytes: Uint8Array): ScannedJpeg | { unsupported: string } {
+/**
+ * The serial part of jpegCutter: the walk over every MCU of `bytes`' scan (tens of ms at 24 MP).
+ * The scan's un-stuffed data (the size of the file) is allocated by `alloc`.
+ */
+export function scanJpeg(bytes: Uint8Array, alloc?: ByteAlloc): ScannedJpeg | { unsupported: string } {
   const layout = checkedLayout(bytes);
   if (typeof layout === "string") return { unsupported: layout };
   const dc: HuffmanDecoder[] = [];
@@ -108,7 +111,7 @@ export function scanJpeg(bytes: Uint8Array): ScannedJpeg | { unsupported: string
     dc.push(d);
     ac.push(a);
   }
-  const { data, length } = unstuff(bytes, layout.ecsStart, layout.ecsEnd);
+  const { data, length } = unstuff(bytes, layout.ecsStart, layout.ecsEnd, alloc);
   const index = indexScan(data, length, mcuGeometry(layout), dc, ac);
   return typeof index === "string" ? { unsupported: index } : { data, index };
 }

@@ -15,30 +15,31 @@ import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { SourceFile } from "../../../engine/ports/codec.js";
-import type { ScannedJpeg } from "./cut.js";
+import type { FileScan } from "./scan-file.js";
 import type { ScanRequest } from "./scan-worker.js";
 
-export interface ThreadScan {
-  /** The file's bytes, read on the thread. */
-  readonly bytes: Uint8Array;
-  readonly scanned: ScannedJpeg | { unsupported: string };
-}
+/** A scan walked on another thread: the file's bytes, read there, and its scan. */
+export type ThreadScan = FileScan;
 
 /** Files smaller than this are scanned where they are asked for: a thread's start costs more. */
-const MIN_BYTES = 1 << 20;
+export const MIN_BYTES = 1 << 20;
 const IDLE_MS = 5_000;
 
 /**
- * The thread's file, from wherever this module runs: beside it in the build, from the CLI
- * bundle (dist/bundle/), or the build's copy when it runs from source (vitest).
+ * The built module `name` of this folder (scan-worker.js, scan-file.js), from wherever this
+ * module runs: beside it in the build, from the CLI bundle (dist/bundle/), or the build's copy
+ * when it runs from source (vitest).
  */
-function workerFile(): URL | undefined {
-  return ["./scan-worker.js", "../infra/adapters/jpeg/scan-worker.js", "../../../dist/infra/adapters/jpeg/scan-worker.js"]
+export function builtModule(name: string): URL | undefined {
+  return [`./${name}`, `../infra/adapters/jpeg/${name}`, `../../../dist/infra/adapters/jpeg/${name}`]
     .map((p) => new URL(p, import.meta.url))
     .find((url) => existsSync(fileURLToPath(url)));
 }
 
-/** Where JPEG scans are walked off the calling thread: one JpegScanThread, or a JpegScanPool of them. */
+/**
+ * Where JPEG scans are walked off the calling thread: one JpegScanThread, a JpegScanPool of
+ * them, or a kernel pool's thread (PoolJpegScans).
+ */
 export interface JpegScans {
   /** The scan of `source`'s file, started now or earlier for the same source; undefined: walk it yourself. */
   scan(source: SourceFile, size: number): Promise<ThreadScan> | undefined;
@@ -92,7 +93,7 @@ export class JpegScanThread implements JpegScans {
 
   private thread(): Worker | undefined {
     if (this.worker) return this.worker;
-    const file = workerFile();
+    const file = builtModule("scan-worker.js");
     if (!file) return undefined;
     const worker = new Worker(file);
     worker.unref();

@@ -1,11 +1,10 @@
 /**
- * The thread scan-thread.ts starts: reads a JPEG file and walks its scan (scanJpeg), then hands
+ * The thread scan-thread.ts starts: reads a JPEG file and walks its scan (scanFile), then hands
  * the file's bytes and the scan back without copying them (their buffers are transferred).
  */
 
 import { parentPort } from "node:worker_threads";
-import { fileBytes } from "../source-input.js";
-import { scanJpeg } from "./cut.js";
+import { scanFile } from "./scan-file.js";
 
 export interface ScanRequest {
   readonly id: number;
@@ -14,8 +13,7 @@ export interface ScanRequest {
 
 parentPort?.on("message", async ({ id, path }: ScanRequest) => {
   try {
-    const bytes = await fileBytes(path);
-    const scanned = scanJpeg(bytes);
+    const { bytes, scanned } = await scanFile(path);
     const arrays = "unsupported" in scanned ? [] : [scanned.data, ...Object.values(scanned.index)];
     parentPort?.postMessage(
       { id, bytes, scanned },
