@@ -16,16 +16,8 @@ import { systemClock } from "../engine/ports/clock.js";
 import { silentLogger } from "../engine/ports/logger.js";
 import type { ReceivedMessage, SessionReceiver } from "../engine/ports/queue.js";
 import { bandTiles } from "../engine/tiling.js";
-import {
-  bandShare,
-  gridOf,
-  type LoopBuffers,
-  outputOf,
-  privateInputOf,
-  runBand,
-  TileFailure,
-  writeBandResult,
-} from "./band-runner.js";
+import { bandShare, gridOf, type LoopBuffers, outputOf, privateInputOf, runBand, TileFailure } from "./band-runner.js";
+import { writeBandResult } from "./band-writer.js";
 import { LockKeeper } from "./lock-keeper.js";
 import type { WorkerLoopOptions } from "./worker-loop.js";
 
@@ -41,6 +33,11 @@ export const PROBE_ANSWER_MS = 2_000;
 export function isQueueError(err: unknown, code: string): boolean {
   return typeof err === "object" && err !== null && (err as { code?: string }).code === code;
 }
+
+const isBlobNotFound = (err: unknown): boolean => isQueueError(err, "BLOB_NOT_FOUND");
+
+/** What a band's run gives when the band turned out to be done already. */
+const DONE = Symbol("done already");
 
 /**
  * Runs one band message; true when it was processed and completed. Every blob and queue call
@@ -84,38 +81,52 @@ export async function runBandMessage(
   let completed = false;
   let held = 0;
   try {
+    // A piece input (an encoded JPEG piece: small) is fetched while the job is checked: one
+    // round trip to storage fewer before the band can start. Its failure is the read's, below.
+    const fetched = band.input.kind === "piece" ? blobs.get(band.input.name) : undefined;
+    fetched?.catch(() => undefined);
     if (await stopped()) {
       await receiver.complete(message); // canceled or failed job: drop the band
       return false;
     }
-    if (await blobs.exists(outputOf(band))) {
-      // Done already: a duplicate (a coordinator that restarted re-sends bands it cannot see in
-      // the queue) or a redelivery after the result was written. Its private input may be gone,
-      // so do not run it again; report it so the coordinator counts it.
-      await report(band, options, { ms: 0 });
-      await receiver.complete(message);
-      return true;
-    }
     // A wide band waits here for room (band-budget.ts), its lock kept alive meanwhile.
     await options.bandBudget?.take(bandShare(band), abort.signal);
     held = bandShare(band);
-    const result = await runBand(band, options, buffers, abort.signal);
+    const result = await runBand(band, options, buffers, abort.signal, fetched).catch(
+      async (err: unknown): Promise<typeof DONE> => {
+        // Done already? A duplicate (a coordinator that restarted re-sends bands it cannot see in
+        // the queue) whose input was spent or cleaned up. Asked only then, not before every band
+        // (a blob round trip each): a band whose input is still there runs, and if it was done
+        // (a redelivery after its write), it writes the same bytes again.
+        if (isBlobNotFound(err) && (await blobs.exists(outputOf(band)))) return DONE;
+        throw err;
+      },
+    );
+    if (result === DONE) {
+      await report(band, options, { ms: 0 }); // so the coordinator counts it
+      await receiver.complete(message);
+      return true;
+    }
     if (options.kill?.aborted) throw new Killed();
     // The job may have ended while the kernels ran: then write nothing it would leave behind.
-    if (await stopped()) {
-      await receiver.complete(message);
-      return false;
-    }
+    // Asked while the band encodes.
+    const mayWrite = stopped().then((s) => !s);
+    mayWrite.catch(() => undefined); // awaited by the write, or its failure is the write's
     const writeMs = await writeBandResult(band, result, {
       blobs,
       codec: options.codec,
       handedOver: () => buffers.result.discard(),
+      mayWrite,
     });
+    if (writeMs === undefined) {
+      await receiver.complete(message);
+      return false;
+    }
     health.ok("blobs");
     const { kernelMs, readMs } = result;
     // Tell the job before settling: a worker that dies after settling but before telling would
     // leave the job one band short forever, while one that dies before settling only gets its
-    // message redelivered, found done, and reported again (the coordinator counts it once).
+    // message redelivered, run (or found done) and reported again (the coordinator counts it once).
     await report(band, options, { ms: Math.round(performance.now() - started), kernelMs, readMs, writeMs });
     await receiver.complete(message);
     completed = true;

@@ -5,7 +5,8 @@
  *   bands) into the loop's shared window buffer → send each tile to the pool as a rectangle of
  *   that buffer (a band's tiles spread over every thread, each copying its own window into wasm
  *   memory), the thread writing the tile's core straight into the loop's shared result buffer →
- *   write the histogram, then the band (raw, or encoded as a piece of the final file). A band of
+ *   write the histogram, then the band (raw, or encoded as a piece of the final file:
+ *   band-writer.ts). A band of
  *   an analysis stage writes no pixels: its tiles answer with the op's partials, written as the
  *   band's JSON. A message of a detection stage runs a group of detection windows instead of
  *   tiles (detection-group.ts) and writes their detections the same way.
@@ -19,8 +20,8 @@
  * the threads waited on it.
  */
 
-import { readBandWindow, readLayerRows, rowsOf, writeBand } from "../engine/band-store.js";
-import { bandName, histogramName, partialsName, pieceName } from "../engine/blob-names.js";
+import { readBandWindow, readLayerRows, rowsOf } from "../engine/band-store.js";
+import { bandName, partialsName, pieceName } from "../engine/blob-names.js";
 import type { BandMessage } from "../engine/messages.js";
 import type { BlobStore } from "../engine/ports/blob-store.js";
 import { type Codec, storedChannels } from "../engine/ports/codec.js";
@@ -69,8 +70,17 @@ export function privateInputOf(m: BandMessage): string | undefined {
   return m.input.kind === "layer" ? undefined : m.input.name;
 }
 
-/** Reads the band's window (its rows grown by the halo) into `into`, which is its size. */
-async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Codec, into: SharedPixels): Promise<void> {
+/**
+ * Reads the band's window (its rows grown by the halo) into `into`, which is its size; a piece
+ * input from `fetched` when the caller has started its read already.
+ */
+async function readWindow(
+  m: BandMessage,
+  g: Grid,
+  { blobs, codec }: BandDeps,
+  into: SharedPixels,
+  fetched?: Promise<Uint8Array>,
+): Promise<void> {
   const input = m.input;
   const bytes = bytesOf(into.data);
   if (input.kind === "window") {
@@ -82,7 +92,7 @@ async function readWindow(m: BandMessage, g: Grid, blobs: BlobStore, codec: Code
     await readLayerRows(blobs, input.prefix, g, y0, y1, bytes, input.channels ?? 4);
     return;
   }
-  const piece = await codec.decodeOpaque(await blobs.get(input.name));
+  const piece = await codec.decodeOpaque(await (fetched ?? blobs.get(input.name)));
   if (piece.width !== g.width || input.top > y0 || input.top + piece.height < y1) {
     throw new Error(
       `piece ${input.name} decodes to ${piece.width}×${piece.height} at row ${input.top}; band ${m.band} needs rows ${y0}..${y1} of a ${g.width}-wide image`,
@@ -207,15 +217,24 @@ export function loopBuffers(budget?: BandBudget, touch?: (buffer: SharedArrayBuf
   };
 }
 
-/** Reads the band's input and runs its tiles; a tile that fails rejects with TileFailure. */
-export async function runBand(m: BandMessage, deps: BandDeps, buffers: LoopBuffers, signal?: AbortSignal): Promise<BandResult> {
+/**
+ * Reads the band's input (a piece input from `fetched` if given) and runs its tiles; a tile
+ * that fails rejects with TileFailure.
+ */
+export async function runBand(
+  m: BandMessage,
+  deps: BandDeps,
+  buffers: LoopBuffers,
+  signal?: AbortSignal,
+  fetched?: Promise<Uint8Array>,
+): Promise<BandResult> {
   const g = gridOf(m);
   if (m.detection) return runDetectionGroup(m, g, deps, signal);
   const readStart = performance.now();
   const rowsIn = bandWindowRows(g, m.band, m.halo);
   // Taken before the read, so that a fresh buffer's pages are touched while the band decodes.
   const source = buffers.window.image(g.width, rowsIn.y1 - rowsIn.y0, windowChannels(m));
-  await readWindow(m, g, deps.blobs, deps.codec, source);
+  await readWindow(m, g, deps, source, fetched);
   const readMs = Math.round(performance.now() - readStart);
   const top = rowsIn.y0;
   const rows = bandRows(g, m.band);
@@ -256,44 +275,4 @@ export async function runBand(m: BandMessage, deps: BandDeps, buffers: LoopBuffe
   const histograms = results.flatMap((r) => (r.histogram ? [r.histogram] : []));
   if (m.analysis) return { partials: results.map((r) => r.partial), kernelMs, readMs };
   return { band: target, kernelMs, readMs, ...(m.histogram && { histogram: sumHistograms(histograms) }) };
-}
-
-/**
- * Writes the band's histogram, then its output: once that exists the band counts as done.
- * Resolves with the milliseconds it took (encoding included). A raw band is handed to a store
- * that keeps arrays as it is, not copied, and `handedOver` is told: its buffer is the store's now.
- */
-export async function writeBandResult(
-  m: BandMessage,
-  result: BandResult,
-  deps: { blobs: BlobStore; codec: Codec; handedOver?: () => void },
-): Promise<number> {
-  const started = performance.now();
-  if (result.partials) {
-    // JSON, so a coordinator on another machine reads what a worker here wrote.
-    await deps.blobs.put(partialsName(m.output, m.band), new TextEncoder().encode(JSON.stringify(result.partials)));
-    return Math.round(performance.now() - started);
-  }
-  const band = result.band;
-  if (!band) throw new Error(`band ${m.band} of stage ${m.stage} has neither pixels nor partials`);
-  if (result.histogram) await deps.blobs.put(histogramName(m.output, m.band), new Uint8Array(result.histogram.buffer));
-  if (m.encode) {
-    // The encoder reads the result in place; the loop reuses the buffer only after this.
-    const piece = await deps.codec.encodePiece(band, m.encode.format, {
-      grey: m.encode.grey,
-      opaque: m.encode.opaque === true,
-      bandRows: m.grid.tileSize,
-      band: m.band,
-      height: m.grid.height,
-    });
-    await deps.blobs.put(pieceName(m.output, m.band, m.encode.format), piece);
-  } else {
-    // Not copied: a store that writes it out is done with it once put resolves, and one that may
-    // keep it gets it (the loop takes a fresh buffer next, whose pages the pool threads fault in
-    // as they write, instead of this thread copying into fresh pages: ~70 ms of a 24 MP canny job's
-    // main thread at 16 threads).
-    await writeBand(deps.blobs, m.output, m.band, band);
-    if (deps.blobs.keepsArrays) deps.handedOver?.();
-  }
-  return Math.round(performance.now() - started);
 }

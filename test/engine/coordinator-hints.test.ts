@@ -9,7 +9,7 @@ import { type BandMessage, EVENTS_QUEUE, TILES_QUEUE } from "../../engine/messag
 import { bandRows, makeGrid } from "../../engine/tiling.js";
 import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
 import { MemoryQueue } from "../../infra/memory/memory-queue.js";
-import { writeBandResult } from "../../workers/band-runner.js";
+import { writeBandResult } from "../../workers/band-writer.js";
 import { codec } from "../helpers/cluster.js";
 import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
 import { kernels } from "../helpers/kernels.js";

@@ -6,9 +6,12 @@
 
 import { parsePipeline } from "@tessera/kernels";
 import sharp from "sharp";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, onTestFinished } from "vitest";
 import { Coordinator } from "../../engine/coordinator.js";
+import { overallProgress } from "../../engine/job.js";
+import { type BandMessage, TILES_QUEUE } from "../../engine/messages.js";
 import { resultIsGrey } from "../../engine/plan.js";
+import type { OutgoingMessage } from "../../engine/ports/queue.js";
 import type { TileTask } from "../../workers/pool-messages.js";
 import { codec, startCluster } from "../helpers/cluster.js";
 import { compare, describe as describeDiff, PHOTO_DIR } from "../helpers/images.js";
@@ -88,5 +91,72 @@ describe("a JPEG through the engine", () => {
     expect(done.status, done.error?.message).toBe("succeeded");
     const diff = compare(await cluster.result(done.result), await expected(source, pipeline), done.width);
     expect(describeDiff(diff)).toBe("max diff 0");
+  });
+
+  it("reports a band sent again after it was done, its piece spent, as done: the job succeeds, nothing is dead-lettered", async () => {
+    // Every band runs but one, held until the end: the job stays open while a band already done
+    // (its piece deleted on completion) is sent again, as a restarted coordinator would.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    onTestFinished(() => release()); // a failure before the end must not leave the loop held
+    let first: SharedArrayBuffer | undefined; // a window buffer of the loop that runs on
+    let held: SharedArrayBuffer | undefined; // the other loop's, whose band waits
+    const cluster = await startCluster({
+      loops: 2,
+      maxDeliveryCount: 2,
+      pool: (real) => ({
+        async run(task: TileTask, signal?: AbortSignal) {
+          const buffer = task.source?.data.buffer as SharedArrayBuffer;
+          first ??= buffer;
+          if (buffer !== first) held ??= buffer;
+          if (buffer === held) await gate;
+          return real.run(task, signal);
+        },
+      }),
+    });
+    clusters.push(cluster);
+    const sent: OutgoingMessage[] = [];
+    const send = cluster.queue.send.bind(cluster.queue);
+    cluster.queue.send = async (queue, messages) => {
+      if (queue === TILES_QUEUE) sent.push(...messages);
+      return send(queue, messages);
+    };
+    // Whether a band's output exists is asked only of a band whose input is missing (here the
+    // one sent again), not of every band before it runs: a blob round trip per band.
+    const outputsAsked: string[] = [];
+    const exists = cluster.blobs.exists.bind(cluster.blobs);
+    cluster.blobs.exists = (name: string) => {
+      if (/\/b\d+\.jpeg$/.test(name) && !name.includes("/src/")) outputsAsked.push(name);
+      return exists(name);
+    };
+    const source = await jpeg("astronaut.png", 512);
+    const job = await cluster.coordinator.submit(source, parsePipeline("gaussian-blur(sigma=1.5) | invert"), {
+      format: "jpeg",
+      tileSize: 64,
+    });
+    // Once every band but the held one is done, their pieces are spent.
+    const spent = async () => {
+      const found: OutgoingMessage[] = [];
+      for (const m of sent) {
+        const band = m.body as unknown as BandMessage;
+        if (band.input.kind === "piece" && !(await cluster.blobs.exists(band.input.name))) found.push(m);
+      }
+      return found;
+    };
+    for (let i = 0; i < 400 && (await spent()).length < 7; i++) await new Promise((r) => setTimeout(r, 25));
+    expect((await spent()).length).toBe(7);
+    const again = (await spent())[0];
+    expect(again, "a band done, its piece spent").toBeDefined();
+    await cluster.queue.send(TILES_QUEUE, [again as OutgoingMessage]);
+    // Taken and settled: only the held band is left in the queue.
+    for (let i = 0; i < 200 && (await cluster.queue.depth(TILES_QUEUE)).active > 1; i++)
+      await new Promise((r) => setTimeout(r, 25));
+    release();
+    const done = await cluster.coordinator.wait(job.id);
+    expect(done.status, done.error?.message).toBe("succeeded");
+    const { done: tiles, total } = overallProgress(done);
+    expect(tiles).toBe(total);
+    expect((await cluster.coordinator.deadLetters()).recent).toEqual([]);
+    expect(outputsAsked).toHaveLength(1);
   });
 });
