@@ -76,6 +76,12 @@ export async function runBandMessage(
   const onKill = (): void => abort.abort();
   options.kill?.addEventListener("abort", onKill);
   const started = performance.now();
+  // When each step ended, in ms since receipt: logged at debug level once the band is settled,
+  // the per-band breakdown docs/performance.md shows ("One band in the cluster").
+  const steps: Record<string, number> = {};
+  const step = (name: string): void => {
+    steps[name] = Math.round(performance.now() - started);
+  };
   // What the band's calls report to the health tracker is as of its start (see HealthTracker.failed).
   const asked = (options.clock ?? systemClock).now();
   let completed = false;
@@ -89,6 +95,7 @@ export async function runBandMessage(
       await receiver.complete(message); // canceled or failed job: drop the band
       return false;
     }
+    step("checked");
     // A wide band waits here for room (band-budget.ts), its lock kept alive meanwhile.
     await options.bandBudget?.take(bandShare(band), abort.signal);
     held = bandShare(band);
@@ -107,6 +114,7 @@ export async function runBandMessage(
       await receiver.complete(message);
       return true;
     }
+    step("computed");
     if (options.kill?.aborted) throw new Killed();
     // The job may have ended while the kernels ran: then write nothing it would leave behind.
     // Asked while the band encodes.
@@ -123,14 +131,21 @@ export async function runBandMessage(
       return false;
     }
     health.ok("blobs");
+    step("written");
     const { kernelMs, readMs } = result;
     // Tell the job before settling: a worker that dies after settling but before telling would
     // leave the job one band short forever, while one that dies before settling only gets its
     // message redelivered, run (or found done) and reported again (the coordinator counts it once).
     await report(band, options, { ms: Math.round(performance.now() - started), kernelMs, readMs, writeMs });
+    step("reported");
     await receiver.complete(message);
     completed = true;
     health.ok("queue");
+    step("completed");
+    (options.log ?? silentLogger).debug(
+      { jobId: band.jobId, stage: band.stage, band: band.band, readMs, kernelMs, writeMs, steps },
+      "band settled",
+    );
     // A private input is spent once its band is complete (not before: a redelivery may run it).
     const input = privateInputOf(band);
     if (input) await blobs.delete(input);

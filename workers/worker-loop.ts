@@ -106,6 +106,8 @@ export async function runWorkerLoop(options: WorkerLoopOptions): Promise<void> {
       });
       // Even an accept that found no session heard from the broker.
       health.ok("queue");
+      if (receiver)
+        log.debug({ session: receiver.sessionId, acceptMs: (options.clock ?? systemClock).now() - asked }, "session accepted");
       backoff.reset();
     } catch (err) {
       if (isQueueError(err, "QUEUE_CLOSED")) return;

@@ -6,6 +6,7 @@
 import { parsePipeline } from "@tessera/kernels";
 import { afterEach, describe, expect, it } from "vitest";
 import { Coordinator } from "../../engine/coordinator.js";
+import type { Logger } from "../../engine/ports/logger.js";
 import type { TileTask } from "../../workers/pool-messages.js";
 import { type ClusterOptions, codec, startCluster } from "../helpers/cluster.js";
 import { compare, describe as describeDiff, loadPhoto } from "../helpers/images.js";
@@ -23,6 +24,31 @@ async function cluster(options: ClusterOptions) {
 }
 
 describe("embedded engine", () => {
+  it("logs each band's steps at debug level once it is settled, in the order they happen", async () => {
+    const settled: Record<string, unknown>[] = [];
+    const log: Logger = {
+      debug: (fields, msg) => void (msg === "band settled" && settled.push(fields)),
+      info: () => undefined,
+      warn: () => undefined,
+      error: () => undefined,
+      child: () => log,
+    };
+    const c = await cluster({ loops: 2, log });
+    const job = await c.coordinator.submit(await loadPhoto("coffee.png", 256), parsePipeline("invert"), {
+      format: "png",
+      tileSize: 64,
+    });
+    expect((await c.coordinator.wait(job.id)).status).toBe("succeeded");
+    expect(settled.map((f) => f.band).sort()).toEqual([0, 1, 2]);
+    for (const fields of settled) {
+      const steps = fields.steps as Record<string, number>;
+      expect(Object.keys(steps)).toEqual(["checked", "computed", "written", "reported", "completed"]);
+      const times = Object.values(steps);
+      expect(times).toEqual([...times].sort((a, b) => a - b));
+      expect(fields).toMatchObject({ jobId: job.id, readMs: expect.any(Number), kernelMs: expect.any(Number) });
+    }
+  });
+
   it("runs jobs through the queue byte-identical to run(), spreading tiles over every loop", async () => {
     const { coordinator, blobs, result, workerTiles } = await cluster({ loops: 3 });
     const k = await kernels();

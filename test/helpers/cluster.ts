@@ -1,6 +1,7 @@
 // A small embedded cluster for tests: the production wiring (roles/embedded.ts) with two
 // threads, named loops that can be killed one by one, and a pool wrapper for injecting faults.
 
+import type { Logger } from "../../engine/ports/logger.js";
 import { SharpCodec } from "../../infra/adapters/sharp-codec.js";
 import type { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
 import { startEmbedded } from "../../roles/embedded.js";
@@ -15,6 +16,8 @@ export interface ClusterOptions {
   maxDeliveryCount?: number;
   /** Wraps the real pool, e.g. to inject failures or delays. */
   pool?: (real: KernelPool) => TileRunner;
+  /** The loops' and the coordinator's logs; silent without. */
+  log?: Logger;
 }
 
 export async function startCluster(options: ClusterOptions) {
@@ -28,6 +31,7 @@ export async function startCluster(options: ClusterOptions) {
     pollMs: 50,
     onBand: (e) => workerTiles.set(e.worker, (workerTiles.get(e.worker) ?? 0) + e.tiles.length),
     ...(options.pool && { wrapPool: options.pool }),
+    ...(options.log && { log: options.log }),
   });
   const blobs = embedded.blobs as MemoryBlobStore;
   return {
