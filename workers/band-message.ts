@@ -12,6 +12,7 @@ import { DEFAULTS } from "../engine/defaults.js";
 import { dependencyOf, type HealthTracker } from "../engine/health.js";
 import { withTimeout } from "../engine/health-probe.js";
 import { asBody, type BandEvent, type BandMessage, bandMessageProblem, EVENTS_QUEUE, TILES_QUEUE } from "../engine/messages.js";
+import { BlobError } from "../engine/ports/blob-store.js";
 import { systemClock } from "../engine/ports/clock.js";
 import { silentLogger } from "../engine/ports/logger.js";
 import type { ReceivedMessage, SessionReceiver } from "../engine/ports/queue.js";
@@ -34,7 +35,7 @@ export function isQueueError(err: unknown, code: string): boolean {
   return typeof err === "object" && err !== null && (err as { code?: string }).code === code;
 }
 
-const isBlobNotFound = (err: unknown): boolean => isQueueError(err, "BLOB_NOT_FOUND");
+const isBlobNotFound = (err: unknown): boolean => err instanceof BlobError && err.code === "BLOB_NOT_FOUND";
 
 /** What a band's run gives when the band turned out to be done already. */
 const DONE = Symbol("done already");

@@ -1,8 +1,8 @@
 /**
  * JPEG scans walked on a kernel pool's thread, for `tessera process`. Its scan is the one serial
  * step before any band can start, and on a thread of its own (JpegScanThread) it paid a V8
- * isolate's boot for ~60 ms of walking: ~70 ms of CPU and ~2,000 page faults, on a 2-core
- * machine 0.2–0.3 s of CPU a run once the threads contended. The pool's threads boot anyway
+ * isolate's boot for ~60 ms of walking: ~70 ms of CPU and ~2,000 page faults (on the 2-core
+ * machine a 24 MP run took 0.06–0.4 s of CPU less without it, at 1–16 threads). The pool's threads boot anyway
  * and have nothing to do before the first band, which waits for the scan: the first free one
  * walks it (scan-file.ts, called by name), in shared memory so that nothing is copied back.
  */
