@@ -50,14 +50,27 @@ export interface Edges {
  * one (MAX_PIXELS, 268 MP), else kept as bands and spread band by band (SweptEdges), which is
  * slower (every band read and written again per sweep) but holds a band, not the image.
  */
-export function gatherEdges(blobs: BlobStore, kernels: Kernels, layer: string, grid: Grid, channels: 1 | 4): Promise<Edges> {
-  if (grid.width * grid.height <= MAX_PIXELS) return EdgeMap.gather(blobs, kernels, layer, grid, channels);
+export function gatherEdges(
+  blobs: BlobStore,
+  kernels: Kernels,
+  layer: string,
+  grid: Grid,
+  channels: 1 | 4,
+  started?: EdgeMap,
+): Promise<Edges> {
+  if (started) return started.gather(blobs, layer, channels);
+  if (EdgeMap.fits(grid)) return EdgeMap.start(kernels, grid).gather(blobs, layer, channels);
   return SweptEdges.gather(blobs, kernels, layer, grid, channels);
 }
 
-/** A reduced class map, and the band buffers kept from gathering it. */
+/**
+ * A class map, gathered band by band (as the stage's bands finish, or all at the end), reduced
+ * once, and the band buffers kept from gathering it.
+ */
 export class EdgeMap implements Edges {
   private readonly spare: Uint8Array[] = [];
+  /** Bands in the map, or on their way into it. */
+  private readonly added = new Map<number, Promise<void>>();
   /** Bands in hand at once (bandsAtOnce). */
   readonly atOnce: number;
 
@@ -68,21 +81,42 @@ export class EdgeMap implements Edges {
     this.atOnce = bandsAtOnce(grid);
   }
 
+  /** Whether the image's classes fit one map (MAX_PIXELS); larger ones are swept band by band (SweptEdges). */
+  static fits(grid: Grid): boolean {
+    return grid.width * grid.height <= MAX_PIXELS;
+  }
+
+  /** An empty map for `grid`: add() bands to it, then gather() the rest. */
+  static start(kernels: Kernels, grid: Grid): EdgeMap {
+    return new EdgeMap(kernels.classMap(grid.width, grid.height), grid);
+  }
+
   /**
-   * `layer`'s classes (canny's, one band per blob, of `channels` bytes a pixel) gathered;
-   * reduce() before reading rows.
+   * Puts band `band` of `layer`'s classes (canny's, one band per blob, of `channels` bytes a
+   * pixel) in the map, once however often it is asked. The job driver adds each band as it
+   * finishes, so that what was the finish's serial gather (24 MP on 2 cores: 110–165 ms of
+   * reads and copies after the last band) runs while the other bands compute. A failed read
+   * is forgotten, to be read again by gather().
    */
-  static async gather(blobs: BlobStore, kernels: Kernels, layer: string, grid: Grid, channels: 1 | 4): Promise<EdgeMap> {
-    const edges = new EdgeMap(kernels.classMap(grid.width, grid.height), grid);
-    const bands = Array.from({ length: bandCount(grid) }, (_, band) => band);
-    await inOrder(bands, edges.atOnce, async (band) => {
-      const bytes = await readLayerBand(blobs, layer, grid, band, channels);
-      const { y0 } = bandRows(grid, band);
-      if (channels === 1) edges.map.putGrey(y0, bytes);
-      else edges.map.pack(y0, bytes);
-      edges.give(bytes);
+  add(blobs: BlobStore, layer: string, band: number, channels: 1 | 4): Promise<void> {
+    const known = this.added.get(band);
+    if (known) return known;
+    const adding = readLayerBand(blobs, layer, this.grid, band, channels).then((bytes) => {
+      const { y0 } = bandRows(this.grid, band);
+      if (channels === 1) this.map.putGrey(y0, bytes);
+      else this.map.pack(y0, bytes);
+      this.give(bytes);
     });
-    return edges;
+    this.added.set(band, adding);
+    adding.catch(() => this.added.delete(band));
+    return adding;
+  }
+
+  /** Every band of `layer` in the map: those not added yet read now, `atOnce` at a time; reduce() next. */
+  async gather(blobs: BlobStore, layer: string, channels: 1 | 4): Promise<EdgeMap> {
+    const bands = Array.from({ length: bandCount(this.grid) }, (_, band) => band);
+    await inOrder(bands, this.atOnce, (band) => this.add(blobs, layer, band, channels));
+    return this;
   }
 
   /** The hysteresis, once, over the whole map. */

@@ -13,6 +13,7 @@ import { pieceName, sourceLayer, sourceName, stageLayer } from "./blob-names.js"
 import type { DeadLetterWatch } from "./dead-letters.js";
 import { DEFAULTS } from "./defaults.js";
 import { dispatchStage } from "./dispatch.js";
+import { EdgeMap } from "./edge-map.js";
 import type { EventSession } from "./event-session.js";
 import { FinishEstimates } from "./finish-estimates.js";
 import { addTime, type JobError, type JobManifest, keepsSource, TERMINAL } from "./job.js";
@@ -70,6 +71,7 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
   await ctx.persist(job);
   // The result's pieces, fetched as their bands finish, so the join waits on no download.
   const pieces = new Map<number, Promise<Uint8Array>>();
+  let edges: EdgeMap | undefined;
   while (job.stage < plan.stages.length) {
     const stage = plan.stages[job.stage] as Stage;
     const output = stageLayer(job.id, stage.index);
@@ -90,8 +92,14 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     const dispatching = dispatchStage(ctx, job, stage, grid, output, done, encode, ahead, layerChannels).then((splitMs) => {
       if (splitMs !== undefined) addTime(job, "split", splitMs);
     });
+    // A last stage that ends in canny has its classes gathered into one map as its bands
+    // finish, for the hysteresis at the finish (EdgeMap.add).
+    if (stage.index === plan.stages.length - 1 && stage.reduction === "hysteresis" && EdgeMap.fits(grid))
+      edges = EdgeMap.start(ctx.kernels, grid);
+    const edgeMap = edges;
     const onDone = (band: number) => {
       ahead.finished();
+      edgeMap?.add(ctx.blobs, output, band, layerChannels ?? 4).catch(() => undefined); // read again by the finish
       // A pyramid's join reads its pieces one at a time instead (result-pieces.ts).
       if (!encode || streamsPieces(encode.format)) return;
       const piece = ctx.blobs.get(pieceName(output, band, encode.format));
@@ -139,7 +147,7 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     job.step = "stages";
     await ctx.persist(job);
   }
-  await finalize(ctx, job, grid, last, pieces, greyLayer(plan, last.index, job.opaque === true) ? 1 : 4);
+  await finalize(ctx, job, grid, last, pieces, greyLayer(plan, last.index, job.opaque === true) ? 1 : 4, edges);
   // (A result is set only when the job succeeded: a job canceled meanwhile has none.)
   if (job.result !== undefined && job.finishStartedAt !== undefined) {
     ctx.finishEstimates.record(finishKind, job.width * job.height, ctx.clock.now() - job.finishStartedAt);

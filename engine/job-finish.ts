@@ -12,7 +12,7 @@ import type { Image } from "@tessera/kernels";
 import { finishAnalysis } from "./analysis-result.js";
 import { readLayerBands } from "./band-store.js";
 import { pieceName, resultFolder, resultName, stageLayer } from "./blob-names.js";
-import { bandsAtOnce, gatherEdges } from "./edge-map.js";
+import { bandsAtOnce, type EdgeMap, gatherEdges } from "./edge-map.js";
 import { inOrder } from "./in-order.js";
 import { addTime, type JobManifest, type JobStep } from "./job.js";
 import type { DriverContext } from "./job-driver.js";
@@ -125,6 +125,8 @@ export async function finalize(
   fetched: ReadonlyMap<number, Promise<Uint8Array>>,
   /** The bytes a pixel of the last stage's layer: 1 when it is grey (greyLayer in plan.ts). */
   layerChannels: 1 | 4,
+  /** A canny result's class map, its bands added as they finished (job-driver.ts). */
+  edgeMap?: EdgeMap,
 ): Promise<void> {
   if (last.analysis || last.detection) {
     setStep(ctx, job, "finish");
@@ -154,7 +156,7 @@ export async function finalize(
       if (last.reduction === "hysteresis") {
         // Band by band: the class map gathered and reduced, each band's edges made as it is
         // encoded: an opaque image's grey (its result stores grey), else RGBA with its alpha.
-        const edges = await gatherEdges(ctx.blobs, ctx.kernels, output, grid, layerChannels);
+        const edges = await gatherEdges(ctx.blobs, ctx.kernels, output, grid, layerChannels, edgeMap);
         const reduceStart = ctx.clock.now();
         addTime(job, "stitch", reduceStart - stitchStart);
         await edges.reduce();

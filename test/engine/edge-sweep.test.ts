@@ -2,11 +2,13 @@
 // must give exactly the whole map's edges (Kernels.hysteresis): on the photographs' canny
 // classes in bands of 16 and 40 rows, grey and RGBA with alpha, and on a weak path that
 // zigzags across every band border many times before it reaches its one strong pixel, which
-// takes more than one sweep.
+// takes more than one sweep. The one map (EdgeMap) is filled as a stage's bands finish, in
+// any order, and must give the same edges, reading at the finish only the bands not added yet.
 
 import { type Kernels, parsePipeline, type RgbaImage } from "@tessera/kernels";
 import { describe, expect, it } from "vitest";
 import { bandName } from "../../engine/blob-names.js";
+import { EdgeMap } from "../../engine/edge-map.js";
 import { SweptEdges } from "../../engine/edge-sweep.js";
 import { bandCount, bandRows, makeGrid } from "../../engine/tiling.js";
 import { MemoryBlobStore } from "../../infra/memory/memory-blob-store.js";
@@ -19,8 +21,8 @@ function classesOf(k: Kernels, image: RgbaImage, pipeline: string): RgbaImage {
   return k.run(image, [{ ...(canny as NonNullable<typeof canny>), resolution: { kind: "canny-classify" } }]);
 }
 
-/** Edges band by band from `classes` stored as a layer of `channels` in bands of `tileSize` rows; returns grey and RGBA edges. */
-async function swept(k: Kernels, classes: RgbaImage, tileSize: number, channels: 1 | 4) {
+/** `classes` stored as a layer of `channels` in bands of `tileSize` rows, as canny's stage writes it. */
+async function storedLayer(classes: RgbaImage, tileSize: number, channels: 1 | 4) {
   const grid = makeGrid(classes.width, classes.height, tileSize);
   const blobs = new MemoryBlobStore();
   for (let band = 0; band < bandCount(grid); band++) {
@@ -30,6 +32,12 @@ async function swept(k: Kernels, classes: RgbaImage, tileSize: number, channels:
       channels === 4 ? new Uint8Array(rgba) : Uint8Array.from({ length: rgba.length / 4 }, (_, p) => rgba[p * 4] ?? 0);
     await blobs.put(bandName("layer", band), bytes);
   }
+  return { grid, blobs };
+}
+
+/** Edges band by band from `classes` stored as a layer of `channels` in bands of `tileSize` rows; returns grey and RGBA edges. */
+async function swept(k: Kernels, classes: RgbaImage, tileSize: number, channels: 1 | 4) {
+  const { grid, blobs } = await storedLayer(classes, tileSize, channels);
   const edges = await SweptEdges.gather(blobs, k, "layer", grid, channels);
   await edges.reduce();
   const all = { y0: 0, y1: grid.height };
@@ -84,5 +92,36 @@ describe("canny's hysteresis band by band", () => {
     expect(want.filter((v) => v === 255).length).toBeGreaterThan(15 * 126); // the whole serpentine
     const { grey } = await swept(k, classes, 16, 1);
     expect(Buffer.compare(Buffer.from(grey), Buffer.from(want))).toBe(0);
+  });
+});
+
+describe("canny's class map filled as bands finish (EdgeMap)", () => {
+  it("gives the whole map's edges from bands added in any order, and reads at the end only the bands not added", async () => {
+    const k = await kernels();
+    const photo = await loadPhoto("coins.png", 300);
+    const classes = classesOf(k, photo, "canny");
+    const wantGrey = k.hysteresis(classes).data.filter((_, i) => i % 4 === 0);
+    const { grid, blobs } = await storedLayer(classes, 40, 1);
+    const read: string[] = [];
+    const get = blobs.get.bind(blobs);
+    blobs.get = (name: string) => {
+      read.push(name);
+      return get(name);
+    };
+    const map = EdgeMap.start(k, grid);
+    // Bands finish out of order; one is added twice (a redelivered band reports twice).
+    for (const band of [3, 0, 5, 3]) await map.add(blobs, "layer", band, 1);
+    // One add fails (storage gone for a moment): the finish reads that band again.
+    const failing = blobs.get;
+    blobs.get = () => Promise.reject(new Error("storage gone"));
+    await expect(map.add(blobs, "layer", 4, 1)).rejects.toThrow("storage gone");
+    blobs.get = failing;
+    expect(read.map((n) => n.split("/").pop()).sort()).toEqual(["b0", "b3", "b5"]);
+    const edges = await map.gather(blobs, "layer", 1);
+    expect(bandCount(grid)).toBe(6);
+    expect(read.map((n) => n.split("/").pop()).slice(3).sort()).toEqual(["b1", "b2", "b4"]);
+    edges.reduce();
+    const grey = edges.greyRows({ y0: 0, y1: grid.height });
+    expect(Buffer.compare(Buffer.from(grey), Buffer.from(wantGrey))).toBe(0);
   });
 });
