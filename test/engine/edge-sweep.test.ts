@@ -119,7 +119,12 @@ describe("canny's class map filled as bands finish (EdgeMap)", () => {
     expect(read.map((n) => n.split("/").pop()).sort()).toEqual(["b0", "b3", "b5"]);
     const edges = await map.gather(blobs, "layer", 1);
     expect(bandCount(grid)).toBe(6);
-    expect(read.map((n) => n.split("/").pop()).slice(3).sort()).toEqual(["b1", "b2", "b4"]);
+    expect(
+      read
+        .map((n) => n.split("/").pop())
+        .slice(3)
+        .sort(),
+    ).toEqual(["b1", "b2", "b4"]);
     edges.reduce();
     const grey = edges.greyRows({ y0: 0, y1: grid.height });
     expect(Buffer.compare(Buffer.from(grey), Buffer.from(wantGrey))).toBe(0);
