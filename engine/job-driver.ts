@@ -92,11 +92,9 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     const dispatching = dispatchStage(ctx, job, stage, grid, output, done, encode, ahead, layerChannels).then((splitMs) => {
       if (splitMs !== undefined) addTime(job, "split", splitMs);
     });
-    // A last stage that ends in canny has its classes gathered into one map as its bands
-    // finish, for the hysteresis at the finish (EdgeMap.add).
-    if (stage.index === plan.stages.length - 1 && stage.reduction === "hysteresis" && EdgeMap.fits(grid))
-      edges = EdgeMap.start(ctx.kernels, grid);
-    const edgeMap = edges;
+    // A stage that ends in canny has its classes gathered into one map as its bands finish,
+    // for the hysteresis after the last one (EdgeMap.add).
+    const edgeMap = stage.reduction === "hysteresis" && EdgeMap.fits(grid) ? EdgeMap.start(ctx.kernels, grid) : undefined;
     const onDone = (band: number) => {
       ahead.finished();
       edgeMap?.add(ctx.blobs, output, band, layerChannels ?? 4).catch(() => undefined); // read again by the finish
@@ -113,6 +111,7 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
     // A last stage that ends in canny is reduced by finalize, straight into the result.
     if (stage.index === plan.stages.length - 1 && stage.reduction === "hysteresis") {
       addTime(job, "stages", ctx.clock.now() - stageStart);
+      edges = edgeMap;
       break;
     }
     await atPhase(job.id, "reduce");
@@ -130,6 +129,7 @@ export async function driveJob(ctx: DriverContext, job: JobManifest, events: Eve
       nextHalo,
       job.opaque === true,
       layerChannels,
+      edgeMap,
     );
     job.input = reduced.input;
     job.carried = reduced.carried;

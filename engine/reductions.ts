@@ -12,7 +12,7 @@
 import { type Kernels, resolveHistogramStep, type Step } from "@tessera/kernels";
 import { putBandWindow } from "./band-store.js";
 import { edgesLayer, histogramName } from "./blob-names.js";
-import { gatherEdges } from "./edge-map.js";
+import { type EdgeMap, gatherEdges } from "./edge-map.js";
 import { inOrder } from "./in-order.js";
 import type { StageInput } from "./job.js";
 import type { Stage } from "./plan.js";
@@ -35,6 +35,8 @@ export async function reduceStage(
   opaque: boolean,
   /** 1: the stage wrote its output as a grey layer, and the next stage reads it so. */
   layerChannels?: 1,
+  /** A canny stage's class map, its bands added as they finished (job-driver.ts). */
+  edgeMap?: EdgeMap,
 ): Promise<Reduced> {
   try {
     if (stage.reduction === "histogram") {
@@ -48,7 +50,7 @@ export async function reduceStage(
       return { input, carried: resolveAfterHistogram(stage, sumHistograms(parts)) };
     }
     if (stage.reduction === "hysteresis") {
-      const edges = await gatherEdges(blobs, kernels, output, grid, layerChannels ?? 4);
+      const edges = await gatherEdges(blobs, kernels, output, grid, layerChannels ?? 4, edgeMap);
       await edges.reduce();
       // The edges written as the next stage's windows, a window at a time.
       const prefix = edgesLayer(jobId, stage.index);
