@@ -1,7 +1,7 @@
 /**
  * One band message of a `tiles` session, from receipt to settlement: check that its job still
- * runs and that it is not done already, run its tiles (band-runner.ts), write the result, tell
- * the job, complete the message. The session lock is kept meanwhile (lock-keeper.ts); a lost
+ * runs, run its tiles (band-runner.ts; a band whose input is gone is checked for being done
+ * already), write the result (band-writer.ts), tell the job, complete the message. The session lock is kept meanwhile (lock-keeper.ts); a lost
  * lock stops the band's tiles. The session loop around it (worker-loop.ts) decides what an
  * error thrown from here means for the session and for the loop.
  */

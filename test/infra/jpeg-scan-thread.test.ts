@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { SourceFile } from "../../engine/ports/codec.js";
 import { cutterOf, jpegCutter } from "../../infra/adapters/jpeg/cut.js";
 import { PoolJpegScans } from "../../infra/adapters/jpeg/pool-scans.js";
-import { type JpegScans, JpegScanThread, type ThreadScan } from "../../infra/adapters/jpeg/scan-thread.js";
+import type { FileScan } from "../../infra/adapters/jpeg/scan-file.js";
+import { type JpegScans, JpegScanThread } from "../../infra/adapters/jpeg/scan-thread.js";
 import { cutterForSource } from "../../infra/adapters/jpeg/source-cutter.js";
 import { KernelPool } from "../../workers/pool.js";
 import { PHOTO_DIR } from "../helpers/images.js";
@@ -79,7 +80,7 @@ describe.each(kinds)("a JPEG scan on %s", (_, scans) => {
   });
 
   it("finds a truncated file truncated, as the walk here does", async () => {
-    const { scanned } = await (scans.scan(cutShort, 2 << 20) as Promise<ThreadScan>);
+    const { scanned } = await (scans.scan(cutShort, 2 << 20) as Promise<FileScan>);
     expect(scanned).toEqual({ unsupported: expect.stringMatching(/^truncated JPEG/) });
     expect(scanned).toEqual(jpegCutter(new Uint8Array(readFileSync(cutShort.path))));
   });
@@ -98,7 +99,7 @@ describe.each(kinds)("a JPEG scan on %s", (_, scans) => {
 
   it("refuses to pair a scan with another image's bytes", async () => {
     const other = await sharp(join(PHOTO_DIR, "hubble_deep_field.jpg")).resize(300, 200).jpeg().toBuffer();
-    const scanned = await (scans.scan(fileSource(big.path), bigBytes.length) as Promise<ThreadScan>);
+    const scanned = await (scans.scan(fileSource(big.path), bigBytes.length) as Promise<FileScan>);
     if ("unsupported" in scanned.scanned) throw new Error("not scanned");
     expect(cutterOf(new Uint8Array(other), scanned.scanned)).toEqual({ unsupported: "the scan given is of another image" });
   });
@@ -119,7 +120,7 @@ describe("JpegScanThread", () => {
 describe("PoolJpegScans", () => {
   it("answers in shared memory: the file and its scan data come back without a copy", async () => {
     const scans = new PoolJpegScans(pool);
-    const { bytes, scanned } = await (scans.scan(fileSource(big.path), bigBytes.length) as Promise<ThreadScan>);
+    const { bytes, scanned } = await (scans.scan(fileSource(big.path), bigBytes.length) as Promise<FileScan>);
     if ("unsupported" in scanned) throw new Error(scanned.unsupported);
     expect(bytes.buffer).toBeInstanceOf(SharedArrayBuffer);
     expect(scanned.data.buffer).toBeInstanceOf(SharedArrayBuffer);

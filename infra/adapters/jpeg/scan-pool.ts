@@ -10,7 +10,8 @@
 
 import { availableParallelism } from "node:os";
 import type { SourceFile } from "../../../engine/ports/codec.js";
-import { type JpegScans, JpegScanThread, type ThreadScan } from "./scan-thread.js";
+import type { FileScan } from "./scan-file.js";
+import { type JpegScans, JpegScanThread } from "./scan-thread.js";
 
 /** A quarter of the cores, 1 to 4: the rest are the gateway's and, on one machine, the workers'. */
 export const defaultScanThreads = (cores = availableParallelism()): number => Math.max(1, Math.min(4, Math.floor(cores / 4)));
@@ -23,7 +24,7 @@ export class JpegScanPool implements JpegScans {
     this.threads = Array.from({ length: size }, () => new JpegScanThread());
   }
 
-  scan(source: SourceFile, size: number): Promise<ThreadScan> | undefined {
+  scan(source: SourceFile, size: number): Promise<FileScan> | undefined {
     const thread = this.threads.find((t) => t.has(source)) ?? this.leastBusy();
     return thread.scan(source, size);
   }

@@ -18,9 +18,6 @@ import type { SourceFile } from "../../../engine/ports/codec.js";
 import type { FileScan } from "./scan-file.js";
 import type { ScanRequest } from "./scan-worker.js";
 
-/** A scan walked on another thread: the file's bytes, read there, and its scan. */
-export type ThreadScan = FileScan;
-
 /** Files smaller than this are scanned where they are asked for: a thread's start costs more. */
 export const MIN_BYTES = 1 << 20;
 const IDLE_MS = 5_000;
@@ -42,22 +39,22 @@ export function builtModule(name: string): URL | undefined {
  */
 export interface JpegScans {
   /** The scan of `source`'s file, started now or earlier for the same source; undefined: walk it yourself. */
-  scan(source: SourceFile, size: number): Promise<ThreadScan> | undefined;
+  scan(source: SourceFile, size: number): Promise<FileScan> | undefined;
   close(): Promise<void>;
 }
 
 export class JpegScanThread implements JpegScans {
   private worker: Worker | undefined;
   private nextId = 0;
-  private readonly pending = new Map<number, { resolve: (scan: ThreadScan) => void; reject: (err: Error) => void }>();
-  private readonly scans = new WeakMap<SourceFile, Promise<ThreadScan>>();
+  private readonly pending = new Map<number, { resolve: (scan: FileScan) => void; reject: (err: Error) => void }>();
+  private readonly scans = new WeakMap<SourceFile, Promise<FileScan>>();
   private idle: ReturnType<typeof setTimeout> | undefined;
 
   /**
    * The scan of `source`'s file (`size` bytes), started now or earlier for the same source;
    * undefined when the file is too small to be worth a thread or the thread cannot start.
    */
-  scan(source: SourceFile, size: number): Promise<ThreadScan> | undefined {
+  scan(source: SourceFile, size: number): Promise<FileScan> | undefined {
     const started = this.scans.get(source);
     if (started) return started;
     if (size < MIN_BYTES) return undefined;
@@ -65,7 +62,7 @@ export class JpegScanThread implements JpegScans {
     if (!worker) return undefined;
     clearTimeout(this.idle);
     const id = this.nextId++;
-    const scan = new Promise<ThreadScan>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    const scan = new Promise<FileScan>((resolve, reject) => this.pending.set(id, { resolve, reject }));
     scan.catch(() => undefined); // the caller that awaits it sees the error; nobody else must
     this.scans.set(source, scan);
     worker.postMessage({ id, path: source.path } satisfies ScanRequest);
@@ -97,7 +94,7 @@ export class JpegScanThread implements JpegScans {
     if (!file) return undefined;
     const worker = new Worker(file);
     worker.unref();
-    worker.on("message", (answer: { id: number; error?: string } & Partial<ThreadScan>) => {
+    worker.on("message", (answer: { id: number; error?: string } & Partial<FileScan>) => {
       const waiting = this.pending.get(answer.id);
       this.pending.delete(answer.id);
       if (answer.error !== undefined || !answer.bytes || !answer.scanned) waiting?.reject(new Error(answer.error));
